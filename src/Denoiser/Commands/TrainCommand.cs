@@ -1,0 +1,111 @@
+// `denoiser train`: resolve settings, get MNIST, open or resume a run folder, train with a progress display.
+using System.CommandLine;
+using System.Text.Json;
+using Denoiser.Data;
+using Denoiser.Training;
+using Spectre.Console;
+
+namespace Denoiser.Commands;
+
+public static class TrainCommand
+{
+    public static Command Create(AppConfig config)
+    {
+        var d = config.Train;
+        var epochs = new Option<int>("--epochs") { Description = "Epochs to train (in total, when resuming)", DefaultValueFactory = _ => d.Epochs };
+        var batch = new Option<int>("--batch-size") { Description = "Images per batch", DefaultValueFactory = _ => d.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => d.LearningRate };
+        var noise = new Option<double>("--noise") { Description = "Sigma of the Gaussian noise added to [0,1] images", DefaultValueFactory = _ => d.Noise };
+        var seed = new Option<long>("--seed") { Description = "Seed for initialisation, shuffling and noise", DefaultValueFactory = _ => d.Seed };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => d.Device };
+        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core", DefaultValueFactory = _ => d.Threads };
+        var dataDir = new Option<string>("--data-dir") { Description = "Folder with the MNIST IDX files (fetched when missing)", DefaultValueFactory = _ => d.DataDir };
+        var modelsDir = new Option<string>("--models-dir") { Description = "Folder where new run folders are made", DefaultValueFactory = _ => d.ModelsDir };
+        var runDir = new Option<string?>("--run-dir") { Description = "Run folder to write (or, with --resume, to continue) [default: a new folder under --models-dir]" };
+        var trainSize = new Option<int>("--train-size") { Description = "Use the first N training images; 0 = all", DefaultValueFactory = _ => d.TrainSize };
+        var testSize = new Option<int>("--test-size") { Description = "Use the first N test images; 0 = all", DefaultValueFactory = _ => d.TestSize };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir (default: the latest run) from its last checkpoint" };
+
+        var command = new Command("train", "Train the ConvDenoiser on noisy MNIST; writes checkpoints, metrics and sample pictures.")
+        {
+            epochs, batch, lr, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, resume,
+        };
+        command.SetAction(p =>
+        {
+            var settings = d with
+            {
+                Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), LearningRate = p.GetValue(lr),
+                Noise = p.GetValue(noise), Seed = p.GetValue(seed), Device = p.GetValue(device)!,
+                Threads = p.GetValue(threads), DataDir = p.GetValue(dataDir)!, ModelsDir = p.GetValue(modelsDir)!,
+                RunDir = p.GetValue(runDir) ?? d.RunDir, TrainSize = p.GetValue(trainSize), TestSize = p.GetValue(testSize),
+            };
+            bool Given(Option o) => p.GetResult(o) is { Implicit: false };
+            return Run(settings, config.Data, p.GetValue(resume), explicitEpochs: Given(epochs), explicitDevice: Given(device), explicitThreads: Given(threads));
+        });
+        return command;
+    }
+
+    static int Run(TrainSettings settings, DataSettings data, bool resume, bool explicitEpochs, bool explicitDevice, bool explicitThreads)
+    {
+        Checkpoint.Loaded? checkpoint = null;
+        RunFolder run;
+        if (resume)
+        {
+            run = settings.RunDir is { } dir ? new RunFolder(dir)
+                : RunFolder.Latest(settings.ModelsDir, r => r.Last)
+                  ?? throw new UserException($"--resume: no run with a last.ckpt under {settings.ModelsDir}; pass --run-dir or start a new run.", ExitCodes.Usage);
+            checkpoint = Checkpoint.Read(run.Last);
+            var saved = checkpoint.Header.Settings;
+            // A resumed run keeps its recipe; only how long and where it runs may change.
+            settings = saved with
+            {
+                Epochs = explicitEpochs ? settings.Epochs : saved.Epochs,
+                Device = explicitDevice ? settings.Device : saved.Device,
+                Threads = explicitThreads ? settings.Threads : saved.Threads,
+                RunDir = run.Root,
+            };
+            if (checkpoint.Header.NextEpoch > settings.Epochs)
+                throw new UserException($"{run.Root}: the run already has {checkpoint.Header.Epoch} of {settings.Epochs} epochs; pass a larger --epochs to train further.", ExitCodes.Usage);
+        }
+        else
+        {
+            run = settings.RunDir is { } dir ? new RunFolder(dir) : RunFolder.New(settings.ModelsDir);
+            if (File.Exists(run.Last))
+                throw new UserException($"{run.Root} already holds a run (last.ckpt); pass --resume to continue it, or choose another --run-dir.", ExitCodes.Usage);
+            settings = settings with { RunDir = run.Root };
+        }
+        if (settings.Validate() is { } problem) throw new UserException(problem + ".", ExitCodes.Usage);
+
+        int threads = Devices.SetThreads(settings.Threads);
+        var device = Devices.Resolve(settings.Device);
+        Console.WriteLine($"device: {device.type.ToString().ToLowerInvariant()}, {threads} threads");
+        Console.WriteLine("settings: " + JsonSerializer.Serialize(settings));
+
+        EnsureMnist(settings.DataDir, data);
+        using var trainSet = MnistDataset.Load(settings.DataDir, train: true, Limit(settings.TrainSize));
+        using var testSet = MnistDataset.Load(settings.DataDir, train: false, Limit(settings.TestSize));
+        Console.WriteLine($"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images from {settings.DataDir}");
+        Console.WriteLine(checkpoint == null ? $"run: {run.Root}" : $"run: {run.Root} (resuming at epoch {checkpoint.Header.NextEpoch})");
+        Directory.CreateDirectory(run.Root);
+
+        var observer = new ConsoleTrainingObserver();
+        observer.Run(o => new Trainer(settings, run, device, o).Run(trainSet, testSet, checkpoint));
+
+        Console.WriteLine($"checkpoints: {run.Best} (best test loss), {run.Last} (resume point)");
+        Console.WriteLine($"samples: {Path.Combine(run.Root, "samples")}; metrics: {run.MetricsFile}");
+        Console.WriteLine($"denoise an image with: denoiser denoise IMAGE.png --checkpoint {run.Best}");
+        return ExitCodes.Ok;
+    }
+
+    static int? Limit(int size) => size > 0 ? size : null;
+
+    /// <summary>Fetches MNIST into <paramref name="dataDir"/> when any of its files are missing.</summary>
+    internal static void EnsureMnist(string dataDir, DataSettings data)
+    {
+        if (MnistFiles.Official.All(f => MnistFiles.TryLocate(dataDir, f.Name) != null)) return;
+        Console.WriteLine($"MNIST is not in {dataDir}; fetching it (verified by SHA-256).");
+        ConsoleTrainingObserver.WithStatus("fetching MNIST", report =>
+            MnistFiles.Acquire(dataDir, MnistFiles.Official, data.ToSources(), report));
+    }
+}

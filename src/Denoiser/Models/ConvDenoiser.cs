@@ -1,0 +1,62 @@
+// The seed model: a convolutional denoising autoencoder for 1-channel images, 9,585 parameters.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Denoiser.Models;
+
+/// <summary>
+/// The tutorials' ConvDenoiser, layer for layer. Field names are the PyTorch attribute names, so state-dict keys
+/// (conv1.weight, t_conv1.bias, ...) match a PyTorch checkpoint; renaming a field breaks every saved checkpoint.
+/// An input of H x W comes out as (8*floor(H/8) + 4) x (8*floor(W/8) + 4): 28 -> 28, and any H = 4 (mod 8) maps to
+/// itself. Transposed convolutions here are learned upsamplers, not inverses of the convolutions.
+/// </summary>
+public sealed class ConvDenoiser : Module<Tensor, Tensor>
+{
+    /// <summary>The name checkpoints record, so that loading one into another model is refused.</summary>
+    public const string Kind = "conv-denoiser";
+
+    // Encoder: out = floor((in + 2p - k) / s) + 1, so k3 p1 keeps the size and each 2x2 pool halves it (floor).
+    private readonly Conv2d conv1 = Conv2d(1, 32, kernel_size: 3, padding: 1);
+    private readonly Conv2d conv2 = Conv2d(32, 16, kernel_size: 3, padding: 1);
+    private readonly Conv2d conv3 = Conv2d(16, 8, kernel_size: 3, padding: 1);
+    private readonly MaxPool2d pool = MaxPool2d(kernel_size: 2, stride: 2);
+
+    // Decoder: out = (in - 1) * s - 2p + k, so k3 s2 takes 3 -> 7 and k2 s2 doubles.
+    private readonly ConvTranspose2d t_conv1 = ConvTranspose2d(8, 8, kernel_size: 3, stride: 2);
+    private readonly ConvTranspose2d t_conv2 = ConvTranspose2d(8, 16, kernel_size: 2, stride: 2);
+    private readonly ConvTranspose2d t_conv3 = ConvTranspose2d(16, 32, kernel_size: 2, stride: 2);
+    private readonly Conv2d conv_out = Conv2d(32, 1, kernel_size: 3, padding: 1);
+
+    public ConvDenoiser() : base(nameof(ConvDenoiser))
+    {
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => forward(x, trace: null);
+
+    /// <summary>The forward pass; <paramref name="trace"/> sees each stage's output (for shape tables and tests).</summary>
+    public Tensor forward(Tensor x, Action<string, Tensor>? trace)
+    {
+        using var scope = NewDisposeScope();
+        x = pool.forward(functional.relu(conv1.forward(x)));   // (B, 32, 14, 14)
+        trace?.Invoke("conv1+pool", x);
+        x = pool.forward(functional.relu(conv2.forward(x)));   // (B, 16, 7, 7)
+        trace?.Invoke("conv2+pool", x);
+        x = pool.forward(functional.relu(CpuSafeConv.Forward(conv3, x))); // (B, 8, 3, 3)
+        trace?.Invoke("conv3+pool", x);
+        x = functional.relu(t_conv1.forward(x));               // (B, 8, 7, 7)
+        trace?.Invoke("t_conv1", x);
+        x = functional.relu(t_conv2.forward(x));               // (B, 16, 14, 14)
+        trace?.Invoke("t_conv2", x);
+        x = functional.relu(t_conv3.forward(x));               // (B, 32, 28, 28)
+        trace?.Invoke("t_conv3", x);
+        x = torch.sigmoid(CpuSafeConv.Forward(conv_out, x));   // (B, 1, 28, 28)
+        trace?.Invoke("conv_out", x);
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The output side for an input side <paramref name="n"/>: 8*floor(n/8) + 4.</summary>
+    public static long OutputSize(long n) => 8 * (n / 8) + 4;
+}

@@ -1,0 +1,44 @@
+// Entry point: builds the command line from the resolved configuration and maps known failures to exit codes.
+using System.CommandLine;
+using Denoiser;
+using Denoiser.Commands;
+
+MallocTuning.Apply();
+try
+{
+    var config = AppConfig.Load();
+    var root = new RootCommand("Denoiser: train and use convolutional denoising autoencoders (TorchSharp / libtorch).")
+    {
+        TrainCommand.Create(config),
+        DenoiseCommand.Create(config),
+        DataCommand.Create(config),
+        BenchCommand.Create(),
+    };
+    var parse = root.Parse(args);
+    if (parse.Errors.Count > 0)
+    {
+        string command = string.Join(' ', parse.CommandResult.Command == root ? "" : parse.CommandResult.Command.Name);
+        Console.Error.WriteLine($"error: {parse.Errors[0].Message} Run `denoiser {command} --help`.".Replace("  ", " "));
+        return ExitCodes.Usage;
+    }
+    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (UserException e)
+{
+    return Fail(e.Message, e.ExitCode);
+}
+catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+{
+    return Fail(e.Message, ExitCodes.Failure);
+}
+catch (Exception e) when (Environment.GetEnvironmentVariable("DENOISER_DEBUG") != "1")
+{
+    return Fail($"unexpected {e.GetType().Name}: {e.Message} (set DENOISER_DEBUG=1 for the stack trace, and please report it)", ExitCodes.Internal);
+}
+
+static int Fail(string message, int code)
+{
+    Console.Out.Flush();
+    Console.Error.WriteLine("error: " + message.ReplaceLineEndings(" "));
+    return code;
+}

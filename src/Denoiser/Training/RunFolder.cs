@@ -1,0 +1,31 @@
+// Where a run keeps its files, and how to find the latest run.
+namespace Denoiser.Training;
+
+public sealed record RunFolder(string Root)
+{
+    public string Last => Path.Combine(Root, "last.ckpt");
+    public string Best => Path.Combine(Root, "best.ckpt");
+    public string SettingsFile => Path.Combine(Root, "settings.json");
+    public string MetricsFile => Path.Combine(Root, "metrics.csv");
+    public string Sample(int epoch) => Path.Combine(Root, "samples", $"epoch-{epoch:D3}.png");
+
+    /// <summary>A new folder name under <paramref name="modelsDir"/>, from the start time (sortable).</summary>
+    public static RunFolder New(string modelsDir)
+    {
+        string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss");
+        string root = Path.Combine(modelsDir, $"run-{stamp}");
+        for (int i = 2; Directory.Exists(root); i++) root = Path.Combine(modelsDir, $"run-{stamp}-{i}");
+        return new RunFolder(root);
+    }
+
+    /// <summary>The run under <paramref name="modelsDir"/> whose <paramref name="file"/> was written last.</summary>
+    public static RunFolder? Latest(string modelsDir, Func<RunFolder, string> file)
+    {
+        if (!Directory.Exists(modelsDir)) return null;
+        return Directory.GetDirectories(modelsDir)
+            .Select(d => new RunFolder(d))
+            .Where(r => File.Exists(file(r)))
+            .OrderByDescending(r => File.GetLastWriteTimeUtc(file(r)))
+            .FirstOrDefault();
+    }
+}

@@ -1,0 +1,44 @@
+// The per-epoch picture: a row of clean, a row of noisy and a row of denoised test digits, like the seed's figure.
+using Denoiser.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Denoiser.Training;
+
+public static class SampleGrid
+{
+    const int Gap = 2;   // pixels of black between tiles
+    const int Scale = 2; // nearest-neighbour upscaling, so 28x28 digits are visible at a glance
+
+    /// <summary>Indices of the first test image of each label 0..9 (or the first ten images when labels repeat less).</summary>
+    public static long[] PickIndices(Tensor labels, int count = 10)
+    {
+        var values = labels.data<long>().ToArray();
+        var picked = Enumerable.Range(0, count).Select(d => Array.IndexOf(values, (long)d)).Where(i => i >= 0).ToList();
+        foreach (int i in Enumerable.Range(0, values.Length))
+            if (picked.Count < Math.Min(count, values.Length) && !picked.Contains(i)) picked.Add(i);
+        return picked.Select(i => (long)i).ToArray();
+    }
+
+    /// <summary>Lays out rows of (N, 1, H, W) images in [0, 1] as one grayscale image.</summary>
+    public static GrayImage Compose(params Tensor[] rows)
+    {
+        using var scope = NewDisposeScope();
+        int n = (int)rows[0].shape[0], h = (int)rows[0].shape[2], w = (int)rows[0].shape[3];
+        int tileH = h * Scale, tileW = w * Scale;
+        int width = n * tileW + (n + 1) * Gap, height = rows.Length * tileH + (rows.Length + 1) * Gap;
+        var pixels = new byte[width * height];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            var bytes = rows[r].detach().cpu().mul(255).round().clamp(0, 255).to_type(ScalarType.Byte).data<byte>().ToArray();
+            for (int i = 0; i < n; i++)
+                for (int y = 0; y < tileH; y++)
+                    for (int x = 0; x < tileW; x++)
+                    {
+                        byte v = bytes[i * h * w + (y / Scale) * w + (x / Scale)];
+                        pixels[(Gap + r * (tileH + Gap) + y) * width + Gap + i * (tileW + Gap) + x] = v;
+                    }
+        }
+        return new GrayImage(width, height, pixels);
+    }
+}

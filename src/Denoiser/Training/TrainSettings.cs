@@ -1,0 +1,34 @@
+// Every setting of a training run, with its default and why; resolved once, printed, and saved with the run.
+namespace Denoiser.Training;
+
+/// <summary>
+/// Precedence: these defaults, then appsettings.json ("Train" section), then DENOISER_Train__* environment
+/// variables, then command-line options. Frozen after that, stored in settings.json and in every checkpoint.
+/// </summary>
+public sealed record TrainSettings
+{
+    public int Epochs { get; init; } = 20;              // the seed's recipe; PSNR is still rising slowly at 20
+    public int BatchSize { get; init; } = 20;           // the seed's DataLoader batch size
+    public double LearningRate { get; init; } = 1e-3;   // Adam's usual default, as in the seed
+    public double Noise { get; init; } = 0.5;           // sigma of x + sigma*randn, as in the seed
+    public long Seed { get; init; } = 1;                // drives initialisation, shuffling and noise
+    public string Device { get; init; } = "auto";       // auto = CUDA when available, else CPU
+    public int Threads { get; init; } = 0;              // intra-op threads; 0 = one per core
+    public string DataDir { get; init; } = "data/mnist";
+    public string ModelsDir { get; init; } = "models";  // each run gets a folder here unless RunDir is set
+    public string? RunDir { get; init; }
+    public int TrainSize { get; init; } = 0;            // first N training images; 0 = all 60,000
+    public int TestSize { get; init; } = 0;             // first N test images; 0 = all 10,000
+
+    /// <summary>The first broken range, as an option name and what it must be; null when all are valid.</summary>
+    public string? Validate() =>
+        Epochs < 1 ? "--epochs must be at least 1" :
+        BatchSize < 1 ? "--batch-size must be at least 1" :
+        !(LearningRate > 0) || double.IsInfinity(LearningRate) ? "--lr must be a positive number" :
+        !(Noise >= 0) || double.IsInfinity(Noise) ? "--noise must be zero or a positive number" :
+        Threads < 0 ? "--threads must be 0 (one per core) or more" :
+        TrainSize < 0 ? "--train-size must be 0 (all) or more" :
+        TestSize < 0 ? "--test-size must be 0 (all) or more" :
+        Device is not ("auto" or "cpu" or "cuda") ? "--device must be auto, cpu or cuda" :
+        null;
+}

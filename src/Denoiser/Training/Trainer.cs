@@ -1,0 +1,132 @@
+// The training loop: seeded epochs of noisy batches, evaluation, checkpoints, metrics and a sample picture.
+using System.Diagnostics;
+using System.Text.Json;
+using Denoiser.Data;
+using Denoiser.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Denoiser.Training;
+
+/// <summary>What the loop tells the outside world; the command turns it into a progress bar and log lines.</summary>
+public interface ITrainingObserver
+{
+    void EpochStarted(int epoch, int epochs, long images);
+    /// <param name="runningLoss">Mean training loss so far this epoch.</param>
+    void Progress(long imagesDone, double runningLoss);
+    void EpochFinished(EpochMetrics metrics, bool best);
+}
+
+public sealed class Trainer(TrainSettings settings, RunFolder run, Device device, ITrainingObserver observer)
+{
+    const int ReportEvery = 100; // batches between progress updates (each one is a host sync)
+
+    /// <summary>Trains from <paramref name="resume"/> (or from scratch) up to settings.Epochs; returns the history.</summary>
+    public IReadOnlyList<EpochMetrics> Run(MnistDataset trainSet, MnistDataset testSet, Checkpoint.Loaded? resume)
+    {
+        torch.manual_seed(settings.Seed); // initialisation, before the model is built
+        using var model = new ConvDenoiser();
+        resume?.LoadWeights(model);
+        model.to(device);
+        using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);
+        resume?.LoadOptimizer(optimizer);
+
+        var history = resume?.Header.History.ToList() ?? new List<EpochMetrics>();
+        double bestLoss = resume?.Header.BestTestLoss ?? double.PositiveInfinity;
+        int firstEpoch = resume?.Header.NextEpoch ?? 1;
+
+        using var train = trainSet.Images.to(device);
+        using var testClean = testSet.Images.to(device);
+        using var testGen = new Generator(Seeds.ForTestNoise(settings.Seed), device);
+        using var testNoisy = GaussianNoise.Apply(testClean, settings.Noise, testGen); // fixed: epochs compare
+        using var sampleIdx = torch.tensor(SampleGrid.PickIndices(testSet.Labels), device: device);
+        using var sampleClean = testClean.index_select(0, sampleIdx);
+        using var sampleNoisy = testNoisy.index_select(0, sampleIdx);
+
+        if (resume == null) AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, JsonOptions));
+
+        for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            double trainLoss = TrainEpoch(model, optimizer, train, epoch);
+            var eval = Evaluation.Run(model, testClean, testNoisy);
+            clock.Stop();
+
+            var metrics = new EpochMetrics(epoch, trainLoss, eval.Mse, eval.Psnr, eval.NoisyPsnr,
+                clock.Elapsed.TotalSeconds, train.shape[0] / clock.Elapsed.TotalSeconds);
+            history.Add(metrics);
+            bool best = eval.Mse < bestLoss;
+            if (best) bestLoss = eval.Mse;
+
+            observer.EpochFinished(metrics, best);
+            var header = new CheckpointHeader(ConvDenoiser.Kind, epoch, epoch + 1, settings, history, bestLoss, DateTimeOffset.Now);
+            byte[] checkpoint = Checkpoint.Serialize(header, model, optimizer);
+            WriteSample(model, sampleClean, sampleNoisy, run.Sample(epoch));
+            Metrics.WriteCsv(run.MetricsFile, history);
+            if (best) Checkpoint.Save(run.Best, checkpoint);
+            Checkpoint.Save(run.Last, checkpoint); // last: the resume point, written after everything it vouches for
+        }
+        return history;
+    }
+
+    double TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor images, int epoch)
+    {
+        model.train();
+        long n = images.shape[0];
+        int batch = settings.BatchSize;
+        observer.EpochStarted(epoch, settings.Epochs, n);
+        using var gen = new Generator(Seeds.ForEpoch(settings.Seed, epoch), device);
+        using var order = torch.randperm(n, generator: gen, device: device);
+        using var lossSum = torch.zeros(1, dtype: ScalarType.Float64, device: device);
+
+        long batches = (n + batch - 1) / batch;
+        for (long b = 0; b < batches; b++)
+        {
+            using var scope = NewDisposeScope();
+            long start = b * batch, len = Math.Min(batch, n - start);
+            var clean = images.index_select(0, order.narrow(0, start, len));
+            var loss = Step(model, optimizer, clean, settings.Noise, gen);
+            lossSum.add_(loss.detach().to_type(ScalarType.Float64) * len);
+            if ((b + 1) % ReportEvery == 0 || b == batches - 1)
+                observer.Progress(start + len, lossSum.item<double>() / (start + len)); // host sync, 1 in 100 batches
+        }
+        return lossSum.item<double>() / n;
+    }
+
+    /// <summary>One optimisation step on a clean batch: corrupt it, denoise it, MSE against the clean batch.</summary>
+    public static Tensor Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor clean, double sigma, Generator gen)
+    {
+        var noisy = GaussianNoise.Apply(clean, sigma, gen);
+        optimizer.zero_grad();
+        var loss = nn.functional.mse_loss(model.forward(noisy), clean);
+        loss.backward();
+        optimizer.step();
+        return loss;
+    }
+
+    static void WriteSample(ConvDenoiser model, Tensor clean, Tensor noisy, string path)
+    {
+        model.eval();
+        using (torch.no_grad())
+        using (var scope = NewDisposeScope())
+            ImageFile.WritePng(path, SampleGrid.Compose(clean, noisy, model.forward(noisy)));
+        model.train();
+    }
+
+    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+}
+
+/// <summary>Seeds derived from the run's seed, so any epoch can be replayed without replaying the ones before it.</summary>
+public static class Seeds
+{
+    public static ulong ForEpoch(long seed, int epoch) => Mix((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)epoch);
+    public static ulong ForTestNoise(long seed) => Mix((ulong)seed ^ 0xD1B54A32D192ED03UL);
+
+    // SplitMix64's finaliser (Steele, Lea & Flood 2014): nearby inputs give unrelated seeds.
+    static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+}
