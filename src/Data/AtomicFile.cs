@@ -12,7 +12,11 @@ public static class AtomicFile
     {
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
+        try { Directory.CreateDirectory(dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{path}: cannot create its folder ({e.Message}); choose a writable location.", e);
+        }
         string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -22,6 +26,11 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new IOException($"{path}: cannot be written ({e.Message}); choose a writable location with free space.", e);
         }
         catch
         {

@@ -5,22 +5,27 @@ namespace Denoiser;
 
 public static class Devices
 {
-    public static torch.Device Resolve(string choice) => choice switch
+    public static torch.Device Resolve(string choice)
     {
-        "cpu" => torch.CPU,
-        "cuda" when torch.cuda.is_available() => torch.CUDA,
-        "cuda" => throw new UserException(
-            "--device cuda: CUDA is not available (no GPU, or a CPU-only TorchSharp build). Use --device cpu, or build with -p:TorchBackend=cuda on a machine with a GPU.",
-            ExitCodes.Usage),
-        "auto" => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
-        _ => throw new UserException($"--device {choice}: must be auto, cpu or cuda.", ExitCodes.Usage),
-    };
+        NativeRuntime.ConfigureLibTorch();
+        return choice switch
+        {
+            "cpu" => torch.CPU,
+            "cuda" when torch.cuda.is_available() => torch.CUDA,
+            "cuda" => throw new UserException(
+                "--device cuda: CUDA is not available (no GPU, or a CPU-only TorchSharp build). Use --device cpu, or see the README's CUDA section.",
+                ExitCodes.Usage),
+            "auto" => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
+            _ => throw new UserException($"--device {choice}: must be auto, cpu or cuda.", ExitCodes.Usage),
+        };
+    }
 
     /// <summary>Sets libtorch's intra-op threads; 0 means one per core.</summary>
     public static int SetThreads(int threads)
     {
         int n = threads > 0 ? threads : Environment.ProcessorCount;
         torch.set_num_threads(n);
+        NativeRuntime.ConfigureLibTorch();
         return n;
     }
 }

@@ -3,7 +3,7 @@ using System.CommandLine;
 using Denoiser;
 using Denoiser.Commands;
 
-MallocTuning.Apply();
+NativeRuntime.TuneMalloc();
 try
 {
     var config = AppConfig.Load();
@@ -17,8 +17,8 @@ try
     var parse = root.Parse(args);
     if (parse.Errors.Count > 0)
     {
-        string command = string.Join(' ', parse.CommandResult.Command == root ? "" : parse.CommandResult.Command.Name);
-        Console.Error.WriteLine($"error: {parse.Errors[0].Message} Run `denoiser {command} --help`.".Replace("  ", " "));
+        string command = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
+        Console.Error.WriteLine($"error: {parse.Errors[0].Message} Run `denoiser{command} --help`.");
         return ExitCodes.Usage;
     }
     return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

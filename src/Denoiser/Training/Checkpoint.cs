@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Denoiser.Data;
 using Denoiser.Models;
 using TorchSharp;
@@ -26,7 +27,8 @@ public static class Checkpoint
     public const int FormatVersion = 1;
     static readonly byte[] Magic = "DNSRCKPT"u8.ToArray();
     const int MaxBytes = 1 << 30;
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    // Named literals: a run that diverged still records its NaN losses instead of failing to save.
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Serialises the model and optimizer (from any device) with their header.</summary>
     public static byte[] Serialize(CheckpointHeader header, nn.Module model, TorchSharp.Modules.OptimizerHelper? optimizer)

@@ -11,6 +11,8 @@ namespace Denoiser.Training;
 /// <param name="TestLoss">Mean per-pixel MSE of the denoised test set against the clean one.</param>
 /// <param name="TestPsnr">Mean over test images of 10*log10(1/MSE), in dB, for the denoised images.</param>
 /// <param name="NoisyPsnr">The same for the noisy inputs: the figure the model has to beat.</param>
+/// <param name="Seconds">Wall time of the whole epoch: training and evaluation.</param>
+/// <param name="ImagesPerSecond">Training images per second (evaluation excluded).</param>
 public sealed record EpochMetrics(
     int Epoch, double TrainLoss, double TestLoss, double TestPsnr, double NoisyPsnr, double Seconds, double ImagesPerSecond);
 

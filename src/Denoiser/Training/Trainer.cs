@@ -49,11 +49,12 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         {
             var clock = Stopwatch.StartNew();
             double trainLoss = TrainEpoch(model, optimizer, train, epoch);
+            double trainSeconds = clock.Elapsed.TotalSeconds;
             var eval = Evaluation.Run(model, testClean, testNoisy);
             clock.Stop();
 
             var metrics = new EpochMetrics(epoch, trainLoss, eval.Mse, eval.Psnr, eval.NoisyPsnr,
-                clock.Elapsed.TotalSeconds, train.shape[0] / clock.Elapsed.TotalSeconds);
+                clock.Elapsed.TotalSeconds, train.shape[0] / trainSeconds);
             history.Add(metrics);
             bool best = eval.Mse < bestLoss;
             if (best) bestLoss = eval.Mse;

@@ -1,0 +1,45 @@
+// Image input and output: round trips, and clear refusals of what is not a readable image.
+using Denoiser.Data;
+using Xunit;
+
+namespace Denoiser.Tests.Data;
+
+public class ImageFileTests
+{
+    [Fact]
+    public void A_png_round_trips_pixel_for_pixel()
+    {
+        using var dir = new TempDir();
+        var image = new GrayImage(5, 3, Enumerable.Range(0, 15).Select(i => (byte)(i * 17)).ToArray());
+        ImageFile.WritePng(dir["a.png"], image);
+        var back = ImageFile.ReadGray(dir["a.png"]);
+        Assert.Equal((5, 3), (back.Width, back.Height));
+        Assert.Equal(image.Pixels, back.Pixels);
+        Assert.Single(Directory.GetFiles(dir.Path)); // the temporary file was renamed, not left behind
+    }
+
+    [Fact]
+    public void Empty_non_image_and_truncated_files_are_refused_with_their_name()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir["empty.png"], Array.Empty<byte>());
+        File.WriteAllText(dir["text.png"], "this is not a picture");
+        TestFiles.WritePng(dir["full.png"], 64, 64);
+        byte[] full = File.ReadAllBytes(dir["full.png"]);
+        File.WriteAllBytes(dir["cut.png"], full[..(full.Length / 2)]);
+
+        Assert.Contains("empty", Assert.Throws<InvalidDataException>(() => ImageFile.ReadGray(dir["empty.png"])).Message);
+        Assert.Contains("not a readable image", Assert.Throws<InvalidDataException>(() => ImageFile.ReadGray(dir["text.png"])).Message);
+        Assert.Contains(dir["cut.png"], Assert.Throws<InvalidDataException>(() => ImageFile.ReadGray(dir["cut.png"])).Message);
+    }
+
+    [Fact]
+    public void Tensors_and_images_convert_both_ways()
+    {
+        var image = new GrayImage(4, 2, new byte[] { 0, 51, 102, 153, 204, 255, 1, 2 });
+        using var t = ImageTensors.ToTensor(image);
+        Assert.Equal(new long[] { 1, 1, 2, 4 }, t.shape);
+        Assert.Equal(1f, t.max().item<float>());
+        Assert.Equal(image.Pixels, ImageTensors.ToImage(t).Pixels);
+    }
+}

@@ -1,0 +1,128 @@
+// The real `denoiser` program run as a process: train, find its files, denoise, and refuse bad input cleanly.
+using System.Diagnostics;
+using Denoiser.Data;
+using Xunit;
+
+namespace Denoiser.Tests.EndToEnd;
+
+public class CliTests
+{
+    sealed record Result(int ExitCode, string Out, string Err)
+    {
+        public string[] ErrLines => Err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    static Result Run(string workDir, IDictionary<string, string>? env, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "denoiser.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(5)), "the program did not finish");
+        return new Result(p.ExitCode, output, err.Result);
+    }
+
+    static Result Run(string workDir, params string[] args) => Run(workDir, null, args);
+
+    static void AssertOneLineFailure(Result r, int exitCode, string expected)
+    {
+        Assert.Equal(exitCode, r.ExitCode);
+        var line = Assert.Single(r.ErrLines);
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(expected, line);
+        Assert.DoesNotContain("   at ", r.Err); // no stack trace
+    }
+
+    [Fact]
+    public void Trains_one_epoch_then_denoises_a_png_with_the_latest_checkpoint()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteMnist(dir["data"], train: 200, test: 40, gzip: true);
+
+        var train = Run(dir.Path, "train", "--epochs", "1", "--data-dir", "data", "--threads", "2");
+        Assert.True(train.ExitCode == 0, train.Err);
+        Assert.Contains("epoch 1/1", train.Out);
+        string run = Assert.Single(Directory.GetDirectories(dir["models"]));
+        foreach (var f in new[] { "best.ckpt", "last.ckpt", "settings.json", "metrics.csv", "samples/epoch-001.png" })
+            Assert.True(File.Exists(Path.Combine(run, f)), f);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
+
+        TestFiles.WritePng(dir["scan.png"], 45, 30);
+        var denoise = Run(dir.Path, "denoise", "scan.png");
+        Assert.True(denoise.ExitCode == 0, denoise.Err);
+        Assert.Contains("best.ckpt", denoise.Out); // says which checkpoint it chose
+        var output = ImageFile.ReadGray(dir["scan.denoised.png"]);
+        Assert.Equal((45, 30), (output.Width, output.Height));
+
+        // Running again does not silently replace the output; --overwrite does.
+        byte[] before = File.ReadAllBytes(dir["scan.denoised.png"]);
+        AssertOneLineFailure(Run(dir.Path, "denoise", "scan.png"), 2, "already exists");
+        Assert.Equal(before, File.ReadAllBytes(dir["scan.denoised.png"]));
+        Assert.Equal(0, Run(dir.Path, "denoise", "scan.png", "--overwrite").ExitCode);
+
+        // Resuming the finished run for one more epoch.
+        var resume = Run(dir.Path, "train", "--resume", "--epochs", "2", "--data-dir", "data", "--threads", "2");
+        Assert.True(resume.ExitCode == 0, resume.Err);
+        Assert.Contains("resuming at epoch 2", resume.Out);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
+    }
+
+    [Fact]
+    public void Bad_input_gets_one_line_a_non_zero_exit_and_no_output_file()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteMnist(dir["data"], train: 40, test: 20);
+        TestFiles.WriteMnist(dir["baddata"], train: 40, test: 20);
+        File.WriteAllBytes(dir["empty.png"], Array.Empty<byte>());
+        File.WriteAllText(dir["notes.png"], "just text");
+        File.WriteAllText(dir["file"], "a file, not a folder");
+        TestFiles.WritePng(dir["ok.png"], 28, 28);
+        File.WriteAllBytes(dir["bad.ckpt"], new byte[100]);
+        File.WriteAllText(dir["broken.json"], "{ \"Train\": { \"Epochs\": 3, }");
+        File.WriteAllText(dir["typed.json"], "{ \"Train\": { \"Epochs\": \"many\" } }");
+        File.WriteAllBytes(dir["baddata/t10k-images-idx3-ubyte"], File.ReadAllBytes(dir["baddata/t10k-images-idx3-ubyte"])[..1000]);
+
+        AssertOneLineFailure(Run(dir.Path, "train", "--epochz", "3"), 2, "--epochz");
+        AssertOneLineFailure(Run(dir.Path, "train", "--epochs", "0"), 2, "--epochs must be at least 1");
+        AssertOneLineFailure(Run(dir.Path, "train", "--batch-size", "0"), 2, "--batch-size");
+        AssertOneLineFailure(Run(dir.Path, "train", "--noise", "-0.5"), 2, "--noise");
+        AssertOneLineFailure(Run(dir.Path, "train", "--epochs", "ten"), 2, "ten");
+        AssertOneLineFailure(Run(dir.Path, "train", "--device", "cuda", "--data-dir", "data"), 2, "CUDA is not available");
+        AssertOneLineFailure(Run(dir.Path, "train", "--data-dir", "baddata", "--epochs", "1"), 1, "t10k-images-idx3-ubyte: file is 1000 bytes");
+        AssertOneLineFailure(Run(dir.Path, new Dictionary<string, string> { ["DENOISER_CONFIG"] = dir["broken.json"] }, "train"), 2, "malformed JSON at line 1");
+        AssertOneLineFailure(Run(dir.Path, new Dictionary<string, string> { ["DENOISER_CONFIG"] = dir["typed.json"] }, "train"), 2, "Train:Epochs");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "ok.png", "--checkpoint", "missing.ckpt"), 1, "checkpoint not found");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "ok.png", "--checkpoint", "bad.ckpt"), 1, "not a complete Denoiser checkpoint");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "ok.png"), 1, "no trained run");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "missing.png"), 1, "missing.png: file not found");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "ok.png", "-o", "ok.png"), 2, "is the input itself");
+
+        // With a real checkpoint: unreadable images and unwritable outputs.
+        var trained = Run(dir.Path, "train", "--epochs", "1", "--data-dir", "data", "--run-dir", "models/r");
+        Assert.True(trained.ExitCode == 0, trained.Err);
+        AssertOneLineFailure(Run(dir.Path, "denoise", "empty.png"), 1, "empty (0 bytes)");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "notes.png"), 1, "not a readable image");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "ok.png", "-o", "file/out.png"), 1, "file/out.png");
+
+        Assert.False(File.Exists(dir["empty.denoised.png"]));
+        Assert.False(File.Exists(dir["notes.denoised.png"]));
+        Assert.False(File.Exists(dir["ok.denoised.png"]));
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Help_lists_every_train_option_with_its_default()
+    {
+        using var dir = new TempDir();
+        var help = Run(dir.Path, "train", "--help");
+        Assert.Equal(0, help.ExitCode);
+        foreach (var option in new[] { "--epochs", "--batch-size", "--lr", "--noise", "--seed", "--device", "--threads",
+                                       "--data-dir", "--run-dir", "--train-size", "--test-size", "--resume" })
+            Assert.Contains(option, help.Out);
+        Assert.Contains("[default: 20]", help.Out);
+        Assert.Contains("[default: 0.001]", help.Out);
+    }
+}

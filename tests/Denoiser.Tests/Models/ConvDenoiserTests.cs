@@ -1,0 +1,63 @@
+// The seed model's structure: parameter count, state-dict keys, and the shape of every stage.
+using Denoiser.Models;
+using TorchSharp;
+using Xunit;
+
+namespace Denoiser.Tests.Models;
+
+public class ConvDenoiserTests
+{
+    [Fact]
+    public void Has_the_seed_parameter_count()
+    {
+        using var model = new ConvDenoiser();
+        Assert.Equal(9_585, model.parameters().Sum(p => p.numel()));
+    }
+
+    [Fact]
+    public void State_dict_keys_are_the_pytorch_attribute_names()
+    {
+        // Renaming a field breaks every saved checkpoint and PyTorch interchange: this list is the contract.
+        using var model = new ConvDenoiser();
+        Assert.Equal(new[]
+        {
+            "conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "conv3.weight", "conv3.bias",
+            "t_conv1.weight", "t_conv1.bias", "t_conv2.weight", "t_conv2.bias", "t_conv3.weight", "t_conv3.bias",
+            "conv_out.weight", "conv_out.bias",
+        }, model.state_dict().Keys);
+        Assert.Equal(new long[] { 8, 16, 2, 2 }, model.state_dict()["t_conv2.weight"].shape); // (in, out, k, k)
+    }
+
+    [Fact]
+    public void Maps_28_to_14_7_3_7_14_28()
+    {
+        using var model = new ConvDenoiser();
+        using var x = torch.rand(2, 1, 28, 28);
+        var stages = new List<(string, long[])>();
+        using var y = model.forward(x, (name, t) => stages.Add((name, t.shape)));
+        Assert.Equal(new (string, long[])[]
+        {
+            ("conv1+pool", new long[] { 2, 32, 14, 14 }), ("conv2+pool", new long[] { 2, 16, 7, 7 }),
+            ("conv3+pool", new long[] { 2, 8, 3, 3 }), ("t_conv1", new long[] { 2, 8, 7, 7 }),
+            ("t_conv2", new long[] { 2, 16, 14, 14 }), ("t_conv3", new long[] { 2, 32, 28, 28 }),
+            ("conv_out", new long[] { 2, 1, 28, 28 }),
+        }, stages);
+        Assert.InRange(y.min().item<float>(), 0f, 1f); // sigmoid output
+    }
+
+    [Theory]
+    [InlineData(8, 8)]
+    [InlineData(12, 12)]
+    [InlineData(24, 31)]
+    [InlineData(28, 28)]
+    [InlineData(33, 17)]
+    [InlineData(64, 45)]
+    public void Output_of_H_by_W_is_8_floor_H_over_8_plus_4(int h, int w)
+    {
+        using var model = new ConvDenoiser();
+        using var _ = torch.no_grad();
+        using var y = model.forward(torch.rand(1, 1, h, w));
+        Assert.Equal(new long[] { 1, 1, ConvDenoiser.OutputSize(h), ConvDenoiser.OutputSize(w) }, y.shape);
+        Assert.Equal(8 * (h / 8) + 4, ConvDenoiser.OutputSize(h));
+    }
+}

@@ -1,0 +1,88 @@
+// Small real files for tests: IDX (raw and .gz), PNG images, temporary folders. No mocks, no network.
+using System.Buffers.Binary;
+using System.IO.Compression;
+using Denoiser.Data;
+
+namespace Denoiser.Tests;
+
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("denoiser-test-").FullName;
+    public string this[string name] => System.IO.Path.Combine(Path, name);
+    public void Dispose() { try { Directory.Delete(Path, recursive: true); } catch (IOException) { } }
+}
+
+public static class TestFiles
+{
+    /// <summary>The bytes of an idx3 (images) file: magic 0x00000803, N, rows, cols, pixels.</summary>
+    public static byte[] Idx3(byte[][] images, int rows = 28, int cols = 28)
+    {
+        var bytes = new byte[16 + images.Length * rows * cols];
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(0), 0x0803);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), images.Length);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(8), rows);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(12), cols);
+        for (int i = 0; i < images.Length; i++) images[i].CopyTo(bytes, 16 + i * rows * cols);
+        return bytes;
+    }
+
+    /// <summary>The bytes of an idx1 (labels) file: magic 0x00000801, N, labels.</summary>
+    public static byte[] Idx1(byte[] labels)
+    {
+        var bytes = new byte[8 + labels.Length];
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(0), 0x0801);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(4), labels.Length);
+        labels.CopyTo(bytes, 8);
+        return bytes;
+    }
+
+    public static byte[] Gzip(byte[] raw)
+    {
+        using var output = new MemoryStream();
+        using (var gz = new GZipStream(output, CompressionLevel.Fastest)) gz.Write(raw);
+        return output.ToArray();
+    }
+
+    /// <summary>A digit-like 28x28 image: a bright ring or bar whose shape depends on the label, on black.</summary>
+    public static byte[] Digit(int label, int variant)
+    {
+        var pixels = new byte[28 * 28];
+        double cx = 14 + (variant % 3) - 1, cy = 14 + (variant % 5) - 2, r = 5 + label % 5;
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++)
+            {
+                double d = Math.Sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy));
+                bool ring = Math.Abs(d - r) < 1.6;
+                bool bar = label >= 5 && Math.Abs(x - cx) < 1.5 && Math.Abs(y - cy) < 9;
+                if (ring || bar) pixels[y * 28 + x] = (byte)(200 + (x * 7 + y * 3 + variant) % 56);
+            }
+        return pixels;
+    }
+
+    /// <summary>Writes train-* and t10k-* IDX files (raw, or .gz) of synthetic digits into <paramref name="dir"/>.</summary>
+    public static void WriteMnist(string dir, int train, int test, bool gzip = false)
+    {
+        Directory.CreateDirectory(dir);
+        void Write(string prefix, int n)
+        {
+            var images = Enumerable.Range(0, n).Select(i => Digit(i % 10, i)).ToArray();
+            var labels = Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray();
+            byte[] img = Idx3(images), lab = Idx1(labels);
+            string ext = gzip ? ".gz" : "";
+            File.WriteAllBytes(System.IO.Path.Combine(dir, $"{prefix}-images-idx3-ubyte{ext}"), gzip ? Gzip(img) : img);
+            File.WriteAllBytes(System.IO.Path.Combine(dir, $"{prefix}-labels-idx1-ubyte{ext}"), gzip ? Gzip(lab) : lab);
+        }
+        Write("train", train);
+        Write("t10k", test);
+    }
+
+    /// <summary>Writes a grayscale PNG with a gradient and a few bright strokes.</summary>
+    public static void WritePng(string path, int width, int height)
+    {
+        var pixels = new byte[width * height];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+                pixels[y * width + x] = (byte)((x * 255 / Math.Max(1, width - 1) + ((x + y) % 9 == 0 ? 120 : 0)) % 256);
+        ImageFile.WritePng(path, new GrayImage(width, height, pixels));
+    }
+}

@@ -1,0 +1,92 @@
+// Checkpoints: what goes in comes out, and every kind of wrong file is one clear refusal.
+using Denoiser.Models;
+using Denoiser.Training;
+using TorchSharp;
+using Xunit;
+
+namespace Denoiser.Tests.Training;
+
+public class CheckpointTests
+{
+    static CheckpointHeader Header(string model = ConvDenoiser.Kind) => new(
+        model, 3, 4, new TrainSettings { Epochs = 5, Seed = 9 },
+        new[] { new EpochMetrics(1, 0.1, 0.09, 15.1, 9.4, 10, 1000) }, 0.09, DateTimeOffset.UnixEpoch);
+
+    static byte[] Bytes(string model = ConvDenoiser.Kind)
+    {
+        torch.manual_seed(5);
+        using var m = new ConvDenoiser();
+        using var opt = torch.optim.Adam(m.parameters(), lr: 1e-3);
+        return Checkpoint.Serialize(Header(model), m, opt);
+    }
+
+    [Fact]
+    public void Round_trips_header_weights_and_optimizer()
+    {
+        using var dir = new TempDir();
+        Checkpoint.Save(dir["c.ckpt"], Bytes());
+
+        var loaded = Checkpoint.Read(dir["c.ckpt"]);
+        Assert.Equal(Header() with { History = loaded.Header.History }, loaded.Header);
+        Assert.Equal(Header().History, loaded.Header.History);
+
+        torch.manual_seed(5);
+        using var original = new ConvDenoiser();
+        torch.manual_seed(6);
+        using var other = new ConvDenoiser();
+        loaded.LoadWeights(other);
+        foreach (var (a, b) in original.parameters().Zip(other.parameters())) Assert.True(a.allclose(b, rtol: 0, atol: 0));
+        using var opt = torch.optim.Adam(other.parameters(), lr: 1e-3);
+        loaded.LoadOptimizer(opt);
+    }
+
+    public static TheoryData<string, Func<byte[], byte[]>, string> Damage => new()
+    {
+        { "truncated", b => b[..(b.Length - 100)], "checksum does not match" },
+        { "one byte flipped", b => { var c = (byte[])b.Clone(); c[c.Length / 2] ^= 1; return c; }, "checksum does not match" },
+        { "empty", _ => Array.Empty<byte>(), "the file is empty" },
+        { "not a checkpoint", _ => "PK\u0003\u0004 some zip"u8.ToArray(), "signature" },
+        { "future format", b => { var c = (byte[])b.Clone(); c[8] = 9; return c; }, "newer Denoiser" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Damage))]
+    public void Damaged_files_are_refused_in_one_line(string _, Func<byte[], byte[]> damage, string expected)
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir["c.ckpt"], damage(Bytes()));
+        var e = Assert.Throws<UserException>(() => Checkpoint.Read(dir["c.ckpt"]));
+        Assert.Contains(expected, e.Message);
+        Assert.Contains(dir["c.ckpt"], e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_model_is_refused_by_name()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir["c.ckpt"], Bytes("conv-autoencoder"));
+        var e = Assert.Throws<UserException>(() => Checkpoint.Read(dir["c.ckpt"]));
+        Assert.Contains("'conv-autoencoder', not 'conv-denoiser'", e.Message);
+    }
+
+    [Fact]
+    public void Weights_of_another_shape_are_refused_when_applied()
+    {
+        using var dir = new TempDir();
+        using var wrong = torch.nn.Linear(3, 2);
+        File.WriteAllBytes(dir["c.ckpt"], Checkpoint.Serialize(Header(), wrong, null));
+        var loaded = Checkpoint.Read(dir["c.ckpt"]);
+        using var model = new ConvDenoiser();
+        Assert.Contains("do not fit", Assert.Throws<UserException>(() => loaded.LoadWeights(model)).Message);
+        using var opt = torch.optim.Adam(model.parameters(), lr: 1e-3);
+        Assert.Contains("no optimizer state", Assert.Throws<UserException>(() => loaded.LoadOptimizer(opt)).Message);
+    }
+
+    [Fact]
+    public void A_missing_checkpoint_says_how_to_get_one()
+    {
+        var e = Assert.Throws<UserException>(() => Checkpoint.Read("/nonexistent/best.ckpt"));
+        Assert.Contains("denoiser train", e.Message);
+    }
+}
