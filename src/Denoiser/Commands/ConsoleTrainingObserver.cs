@@ -58,7 +58,12 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
 
     public void EpochFinished(EpochMetrics m, bool best)
     {
-        if (task != null) { task.Value = images; task.StopTask(); }
+        if (task != null)
+        {
+            task.Description = $"epoch {m.Epoch}/{epochs}  done: test_psnr {m.TestPsnr:F2} dB";
+            task.Value = images;
+            task.StopTask();
+        }
         string line = string.Create(CultureInfo.InvariantCulture,
             $"epoch {m.Epoch}/{epochs}  train_loss {m.TrainLoss:F5}  test_loss {m.TestLoss:F5}  test_psnr {m.TestPsnr:F2} dB  " +
             $"noisy_psnr {m.NoisyPsnr:F2} dB  {m.Seconds:F1} s  {m.ImagesPerSecond:F0} img/s{(best ? "  (best)" : "")}");

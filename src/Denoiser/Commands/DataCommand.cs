@@ -13,7 +13,7 @@ public static class DataCommand
         command.SetAction(p =>
         {
             string dir = p.GetValue(dataDir)!;
-            TrainCommand.EnsureMnist(dir, config.Data);
+            EnsureMnist(dir, config.Data);
             MnistFiles.Verify(dir, MnistFiles.Official);
             foreach (var f in MnistFiles.Official)
                 Console.WriteLine($"ok  {MnistFiles.Locate(dir, f.Name)}  sha256 {f.Sha256[..16]}…");
@@ -21,5 +21,14 @@ public static class DataCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Fetches MNIST into <paramref name="dataDir"/> when any of its files are missing.</summary>
+    internal static void EnsureMnist(string dataDir, DataSettings data)
+    {
+        if (MnistFiles.Official.All(f => MnistFiles.TryLocate(dataDir, f.Name) != null)) return;
+        Console.WriteLine($"MNIST is not in {dataDir}; fetching it (verified by SHA-256).");
+        ConsoleTrainingObserver.WithStatus("fetching MNIST", report =>
+            MnistFiles.Acquire(dataDir, MnistFiles.Official, data.ToSources(), report));
     }
 }

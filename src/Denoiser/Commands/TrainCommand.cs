@@ -40,13 +40,15 @@ public static class TrainCommand
                 Threads = p.GetValue(threads), DataDir = p.GetValue(dataDir)!, ModelsDir = p.GetValue(modelsDir)!,
                 RunDir = p.GetValue(runDir) ?? d.RunDir, TrainSize = p.GetValue(trainSize), TestSize = p.GetValue(testSize),
             };
-            bool Given(Option o) => p.GetResult(o) is { Implicit: false };
-            return Run(settings, config.Data, p.GetValue(resume), explicitEpochs: Given(epochs), explicitDevice: Given(device), explicitThreads: Given(threads));
+            // Options typed on the command line; on --resume they may change how the run continues, not its recipe.
+            var given = new Option[] { epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize }
+                .Where(o => p.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();
+            return Run(settings, config.Data, p.GetValue(resume), given);
         });
         return command;
     }
 
-    static int Run(TrainSettings settings, DataSettings data, bool resume, bool explicitEpochs, bool explicitDevice, bool explicitThreads)
+    static int Run(TrainSettings settings, DataSettings data, bool resume, IReadOnlySet<string> given)
     {
         Checkpoint.Loaded? checkpoint = null;
         RunFolder run;
@@ -57,12 +59,20 @@ public static class TrainCommand
                   ?? throw new UserException($"--resume: no run with a last.ckpt under {settings.ModelsDir}; pass --run-dir or start a new run.", ExitCodes.Usage);
             checkpoint = Checkpoint.Read(run.Last);
             var saved = checkpoint.Header.Settings;
-            // A resumed run keeps its recipe; only how long and where it runs may change.
+            var recipe = new (string Option, bool Differs)[]
+            {
+                ("--batch-size", settings.BatchSize != saved.BatchSize), ("--lr", settings.LearningRate != saved.LearningRate),
+                ("--noise", settings.Noise != saved.Noise), ("--seed", settings.Seed != saved.Seed),
+                ("--train-size", settings.TrainSize != saved.TrainSize), ("--test-size", settings.TestSize != saved.TestSize),
+            };
+            if (recipe.FirstOrDefault(r => r.Differs && given.Contains(r.Option)).Option is { } changed)
+                throw new UserException($"--resume continues {run.Root} with its own recipe, so {changed} cannot change; start a new run instead.", ExitCodes.Usage);
             settings = saved with
             {
-                Epochs = explicitEpochs ? settings.Epochs : saved.Epochs,
-                Device = explicitDevice ? settings.Device : saved.Device,
-                Threads = explicitThreads ? settings.Threads : saved.Threads,
+                Epochs = given.Contains("--epochs") ? settings.Epochs : saved.Epochs,
+                Device = given.Contains("--device") ? settings.Device : saved.Device,
+                Threads = given.Contains("--threads") ? settings.Threads : saved.Threads,
+                DataDir = given.Contains("--data-dir") ? settings.DataDir : saved.DataDir,
                 RunDir = run.Root,
             };
             if (checkpoint.Header.NextEpoch > settings.Epochs)
@@ -82,7 +92,7 @@ public static class TrainCommand
         Console.WriteLine($"device: {device.type.ToString().ToLowerInvariant()}, {threads} threads");
         Console.WriteLine("settings: " + JsonSerializer.Serialize(settings));
 
-        EnsureMnist(settings.DataDir, data);
+        DataCommand.EnsureMnist(settings.DataDir, data);
         using var trainSet = MnistDataset.Load(settings.DataDir, train: true, Limit(settings.TrainSize));
         using var testSet = MnistDataset.Load(settings.DataDir, train: false, Limit(settings.TestSize));
         Console.WriteLine($"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images from {settings.DataDir}");
@@ -99,13 +109,4 @@ public static class TrainCommand
     }
 
     static int? Limit(int size) => size > 0 ? size : null;
-
-    /// <summary>Fetches MNIST into <paramref name="dataDir"/> when any of its files are missing.</summary>
-    internal static void EnsureMnist(string dataDir, DataSettings data)
-    {
-        if (MnistFiles.Official.All(f => MnistFiles.TryLocate(dataDir, f.Name) != null)) return;
-        Console.WriteLine($"MNIST is not in {dataDir}; fetching it (verified by SHA-256).");
-        ConsoleTrainingObserver.WithStatus("fetching MNIST", report =>
-            MnistFiles.Acquire(dataDir, MnistFiles.Official, data.ToSources(), report));
-    }
 }

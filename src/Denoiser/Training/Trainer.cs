@@ -43,7 +43,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         using var sampleClean = testClean.index_select(0, sampleIdx);
         using var sampleNoisy = testNoisy.index_select(0, sampleIdx);
 
-        if (resume == null) AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, JsonOptions));
+        AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, JsonOptions)); // as resolved for this (part of the) run
 
         for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++)
         {
