@@ -12,13 +12,16 @@ try
         TrainCommand.Create(config),
         DenoiseCommand.Create(config),
         DataCommand.Create(config),
+        ExportCommand.Create(config),
+        ImportCommand.Create(config),
         BenchCommand.Create(),
     };
     var parse = root.Parse(args);
     if (parse.Errors.Count > 0)
     {
         string command = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
-        Console.Error.WriteLine($"error: {parse.Errors[0].Message} Run `denoiser{command} --help`.");
+        string message = System.Text.RegularExpressions.Regex.Replace(parse.Errors[0].Message, @"\s+", " ").Trim();
+        Console.Error.WriteLine($"error: {message} Run `denoiser{command} --help`.");
         return ExitCodes.Usage;
     }
     return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

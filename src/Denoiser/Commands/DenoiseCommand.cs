@@ -13,20 +13,19 @@ public static class DenoiseCommand
     public static Command Create(AppConfig config)
     {
         var inputs = new Argument<string[]>("images") { Description = "PNG, JPEG, BMP, GIF or TGA files", Arity = ArgumentArity.OneOrMore };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint to use [default: best.ckpt of the latest run under --models-dir]" };
-        var modelsDir = new Option<string>("--models-dir") { Description = "Where runs are looked for", DefaultValueFactory = _ => config.Train.ModelsDir };
+        var source = new ModelSource(config);
         var output = new Option<string?>("--output", "-o") { Description = "Output PNG (one input only) [default: NAME.denoised.png beside each input]" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace outputs that already exist" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => config.Train.Device };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
 
-        var command = new Command("denoise", "Denoise grayscale images with a trained checkpoint.") { inputs, checkpoint, modelsDir, output, overwrite, device };
-        command.SetAction(p => Run(p.GetValue(inputs)!, p.GetValue(checkpoint), p.GetValue(modelsDir)!, p.GetValue(output),
-                                   p.GetValue(overwrite), p.GetValue(device)!));
+        var command = new Command("denoise", "Denoise grayscale images with a trained checkpoint or weights file.") { inputs, output, overwrite, device };
+        foreach (var o in source.Options) command.Options.Add(o);
+        command.SetAction(p => Run(p.GetValue(inputs)!, () => source.Load(p), p.GetValue(output), p.GetValue(overwrite), p.GetValue(device)!));
         return command;
     }
 
-    static int Run(string[] inputs, string? checkpointPath, string modelsDir, string? output, bool overwrite, string deviceName)
+    static int Run(string[] inputs, Func<(ConvDenoiser, string, Checkpoint.Loaded?)> loadModel, string? output, bool overwrite, string deviceName)
     {
         if (output != null && inputs.Length > 1)
             throw new UserException("--output names one file, but several images were given; omit it to write NAME.denoised.png beside each.", ExitCodes.Usage);
@@ -42,18 +41,10 @@ public static class DenoiseCommand
                 throw new UserException($"{target}: already exists; pass --overwrite to replace it or choose another --output.", ExitCodes.Usage);
         }
 
-        if (checkpointPath == null)
-        {
-            var run = RunFolder.Latest(modelsDir, r => r.Best)
-                      ?? throw new UserException($"no trained run under {modelsDir}; train one with `denoiser train` or pass --checkpoint.");
-            checkpointPath = run.Best;
-        }
-        var checkpoint = Checkpoint.Read(checkpointPath);
-        Console.WriteLine($"checkpoint: {checkpointPath} (epoch {checkpoint.Header.Epoch})");
-
         var device = Devices.Resolve(deviceName);
-        using var model = new ConvDenoiser();
-        checkpoint.LoadWeights(model);
+        var (model, from, _) = loadModel();
+        using var _ = model;
+        Console.WriteLine(from);
         model.to(device);
 
         int failed = 0;

@@ -120,6 +120,36 @@ public class CliTests
     }
 
     [Fact]
+    public void Weights_travel_from_pytorch_through_import_export_and_denoise()
+    {
+        using var dir = new TempDir();
+        string pytorch = Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors");
+        TestFiles.WritePng(dir["digit.png"], 28, 28);
+
+        var import = Run(dir.Path, "import", pytorch, "--run-dir", "models/imported");
+        Assert.True(import.ExitCode == 0, import.Err);
+        Assert.True(File.Exists(dir["models/imported/best.ckpt"]));
+        var export = Run(dir.Path, "export", "-o", "out.safetensors"); // the latest run: the imported one
+        Assert.True(export.ExitCode == 0, export.Err);
+        var original = SafeTensorsFile.Read(pytorch).Tensors;
+        var exported = SafeTensorsFile.Read(dir["out.safetensors"]).Tensors;
+        Assert.All(original, kv => Assert.Equal(kv.Value.Data, exported[kv.Key].Data));
+
+        Assert.Equal(0, Run(dir.Path, "denoise", "digit.png", "--weights", "out.safetensors", "-o", "a.png").ExitCode);
+        Assert.Equal(0, Run(dir.Path, "denoise", "digit.png", "--checkpoint", "models/imported/best.ckpt", "-o", "b.png").ExitCode);
+        Assert.Equal(File.ReadAllBytes(dir["a.png"]), File.ReadAllBytes(dir["b.png"]));
+
+        File.WriteAllBytes(dir["cut.safetensors"], File.ReadAllBytes(pytorch)[..1000]);
+        AssertOneLineFailure(Run(dir.Path, "import", "cut.safetensors", "--run-dir", "models/cut"), 1, "not a valid safetensors file");
+        Assert.False(Directory.Exists(dir["models/cut"]));
+        AssertOneLineFailure(Run(dir.Path, "denoise", "digit.png", "--weights", "cut.safetensors", "-o", "c.png"), 1, "cut.safetensors");
+        Assert.False(File.Exists(dir["c.png"]));
+        AssertOneLineFailure(Run(dir.Path, "export", "-o", "out.safetensors"), 2, "already exists");
+        AssertOneLineFailure(Run(dir.Path, "export"), 2, "--output");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "digit.png", "--weights", "out.safetensors", "--checkpoint", "x.ckpt", "-o", "d.png"), 2, "give one of them");
+    }
+
+    [Fact]
     public void Help_lists_every_train_option_with_its_default()
     {
         using var dir = new TempDir();

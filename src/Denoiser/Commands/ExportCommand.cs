@@ -1,0 +1,39 @@
+// `denoiser export`: a checkpoint's weights as safetensors, keyed like PyTorch's state_dict(), for Python and back.
+using System.CommandLine;
+using System.Text.Json;
+using Denoiser.Interchange;
+using Denoiser.Models;
+
+namespace Denoiser.Commands;
+
+public static class ExportCommand
+{
+    public static Command Create(AppConfig config)
+    {
+        var source = new ModelSource(config);
+        var format = new Option<string>("--format") { Description = "Output format", DefaultValueFactory = _ => "safetensors" };
+        format.AcceptOnlyFromAmong("safetensors");
+        var output = new Option<string>("--output", "-o") { Description = "File to write", Required = true };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the output if it exists" };
+        var command = new Command("export", "Export trained weights (safetensors: load in PyTorch with load_state_dict).") { format, output, overwrite };
+        foreach (var o in source.Options) command.Options.Add(o);
+        command.SetAction(p =>
+        {
+            string path = p.GetValue(output)!;
+            if (File.Exists(path) && !p.GetValue(overwrite))
+                throw new UserException($"{path}: already exists; pass --overwrite to replace it.", ExitCodes.Usage);
+            var (model, from, checkpoint) = source.Load(p);
+            using var _ = model;
+            var metadata = new Dictionary<string, string> { [WeightsFile.ModelKey] = ConvDenoiser.Kind };
+            if (checkpoint != null)
+            {
+                metadata[WeightsFile.EpochKey] = checkpoint.Header.Epoch.ToString();
+                metadata[WeightsFile.SettingsKey] = JsonSerializer.Serialize(checkpoint.Header.Settings);
+            }
+            WeightsFile.Export(model, path, metadata);
+            Console.WriteLine($"{from} -> {path} ({model.parameters().Sum(t => t.numel()):N0} parameters, float32)");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

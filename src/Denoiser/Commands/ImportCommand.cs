@@ -1,0 +1,46 @@
+// `denoiser import FILE.safetensors`: make a run folder with a checkpoint from weights trained elsewhere (PyTorch).
+using System.CommandLine;
+using System.Text.Json;
+using Denoiser.Data;
+using Denoiser.Interchange;
+using Denoiser.Models;
+using Denoiser.Training;
+
+namespace Denoiser.Commands;
+
+public static class ImportCommand
+{
+    public static Command Create(AppConfig config)
+    {
+        var file = new Argument<string>("weights") { Description = "A .safetensors file with ConvDenoiser's state_dict (float32)" };
+        var modelsDir = new Option<string>("--models-dir") { Description = "Where the new run folder is made", DefaultValueFactory = _ => config.Train.ModelsDir };
+        var runDir = new Option<string?>("--run-dir") { Description = "Run folder to create [default: a new folder under --models-dir]" };
+        var command = new Command("import", "Turn a safetensors weights file into a checkpoint usable by denoise and export.") { file, modelsDir, runDir };
+        command.SetAction(p =>
+        {
+            string path = p.GetValue(file)!;
+            var run = p.GetValue(runDir) is { } dir ? new RunFolder(dir) : RunFolder.New(p.GetValue(modelsDir)!);
+            if (File.Exists(run.Best) || File.Exists(run.Last))
+                throw new UserException($"{run.Root} already holds a run; choose another --run-dir.", ExitCodes.Usage);
+
+            using var model = new ConvDenoiser();
+            var metadata = WeightsFile.LoadInto(model, ConvDenoiser.Kind, path);
+            var settings = config.Train with { RunDir = run.Root };
+            if (metadata.TryGetValue(WeightsFile.SettingsKey, out var json))
+            {
+                try { settings = (JsonSerializer.Deserialize<TrainSettings>(json) ?? settings) with { RunDir = run.Root }; }
+                catch (JsonException) { Console.WriteLine($"note: {path}'s settings metadata is unreadable; the run records the defaults instead."); }
+            }
+            int epoch = metadata.TryGetValue(WeightsFile.EpochKey, out var e) && int.TryParse(e, out int n) ? n : 0;
+
+            // No optimizer state travels in safetensors, so the checkpoint is for use (denoise, export), not --resume.
+            var header = new CheckpointHeader(ConvDenoiser.Kind, epoch, epoch + 1, settings, Array.Empty<EpochMetrics>(), double.NaN, DateTimeOffset.Now);
+            Checkpoint.Save(run.Best, Checkpoint.Serialize(header, model, null));
+            AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
+            Console.WriteLine($"{path} -> {run.Best}");
+            Console.WriteLine($"use it with: denoiser denoise IMAGE.png --checkpoint {run.Best}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}
