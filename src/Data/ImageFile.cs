@@ -7,7 +7,15 @@ using WriteComponents = StbImageWriteSharp.ColorComponents;
 namespace Denoiser.Data;
 
 /// <summary>A grayscale image, row-major, one byte per pixel.</summary>
-public sealed record GrayImage(int Width, int Height, byte[] Pixels);
+public sealed record GrayImage(int Width, int Height, byte[] Pixels)
+{
+    /// <summary>Pixels as floats in [0, 1]: p / 255.</summary>
+    public float[] ToUnit() => Array.ConvertAll(Pixels, p => p / 255f);
+
+    /// <summary>Rounds floats in [0, 1] to bytes (half to even, clamped), as torch's round() then clamp.</summary>
+    public static GrayImage FromUnit(int width, int height, float[] values) =>
+        new(width, height, Array.ConvertAll(values, v => (byte)Math.Clamp(Math.Round(v * 255f, MidpointRounding.ToEven), 0, 255)));
+}
 
 public static class ImageFile
 {

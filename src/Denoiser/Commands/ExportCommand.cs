@@ -12,10 +12,10 @@ public static class ExportCommand
     {
         var source = new ModelSource(config);
         var format = new Option<string>("--format") { Description = "Output format", DefaultValueFactory = _ => "safetensors" };
-        format.AcceptOnlyFromAmong("safetensors");
+        format.AcceptOnlyFromAmong("safetensors", "onnx");
         var output = new Option<string>("--output", "-o") { Description = "File to write", Required = true };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the output if it exists" };
-        var command = new Command("export", "Export trained weights (safetensors: load in PyTorch with load_state_dict).") { format, output, overwrite };
+        var command = new Command("export", "Export a trained model: safetensors (weights for PyTorch's load_state_dict) or onnx (a graph for ONNX Runtime).") { format, output, overwrite };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
         {
@@ -30,8 +30,11 @@ public static class ExportCommand
                 metadata[WeightsFile.EpochKey] = checkpoint.Header.Epoch.ToString();
                 metadata[WeightsFile.SettingsKey] = JsonSerializer.Serialize(checkpoint.Header.Settings);
             }
-            WeightsFile.Export(model, path, metadata);
-            Console.WriteLine($"{from} -> {path} ({model.parameters().Sum(t => t.numel()):N0} parameters, float32)");
+            if (p.GetValue(format) == "onnx")
+                OnnxExport.Write(OnnxExport.Build(model, ConvDenoiser.Plan, metadata), path);
+            else
+                WeightsFile.Export(model, path, metadata);
+            Console.WriteLine($"{from} -> {path} ({p.GetValue(format)}, {model.parameters().Sum(t => t.numel()):N0} parameters, float32)");
             return ExitCodes.Ok;
         });
         return command;

@@ -1,34 +1,41 @@
 // Runs a trained model on an image of any size: pad by reflection to a size the network maps to itself, crop back.
-using TorchSharp;
-using static TorchSharp.torch;
+using Denoiser.Data;
 
 namespace Denoiser.Inference;
+
+/// <summary>A model that maps one (1, 1, H, W) image in [0, 1] to another of the same size, whatever runs it.</summary>
+public interface IImageModel : IDisposable
+{
+    float[] Run(float[] image, int height, int width);
+}
 
 public static class ImageDenoiser
 {
     /// <summary>The smallest size >= n that ConvDenoiser maps to itself: 4 (mod 8) and at least 12.</summary>
-    public static long PaddedSize(long n)
+    public static int PaddedSize(int n)
     {
-        long p = Math.Max(n, 12);
+        int p = Math.Max(n, 12);
         return p + ((4 - p % 8) + 8) % 8;
     }
 
-    /// <summary>Denoises a (1, 1, H, W) image in [0, 1]; returns a (1, 1, H, W) image on the same device.</summary>
-    public static Tensor Denoise(nn.Module<Tensor, Tensor> model, Tensor image)
+    public static GrayImage Denoise(IImageModel model, GrayImage image)
     {
-        using var scope = NewDisposeScope();
-        long h = image.shape[2], w = image.shape[3];
-        long ph = PaddedSize(h) - h, pw = PaddedSize(w) - w;
-        long top = ph / 2, left = pw / 2;
-        // Reflection needs the pad to be smaller than the side; tiny images fall back to repeating the edge.
-        var mode = ph < h && pw < w ? PaddingModes.Reflect : PaddingModes.Replicate;
-        var padded = nn.functional.pad(image, new long[] { left, pw - left, top, ph - top }, mode);
+        int h = image.Height, w = image.Width, ph = PaddedSize(h), pw = PaddedSize(w);
+        int top = (ph - h) / 2, left = (pw - w) / 2;
+        // Reflection (as torch's ReflectionPad: the edge row is not repeated) needs the pad to be smaller than the
+        // side; tiny images fall back to repeating the edge.
+        bool reflect = ph - h < h && pw - w < w;
+        float[] source = image.ToUnit(), padded = new float[ph * pw];
+        for (int y = 0; y < ph; y++)
+            for (int x = 0; x < pw; x++)
+                padded[y * pw + x] = source[Source(y - top, h, reflect) * w + Source(x - left, w, reflect)];
 
-        model.eval();
-        using var _ = torch.no_grad();
-        var output = model.forward(padded);
-        if (output.shape[2] != padded.shape[2] || output.shape[3] != padded.shape[3])
-            throw new InvalidOperationException($"the model maps {padded.shape[2]}x{padded.shape[3]} to {output.shape[2]}x{output.shape[3]}");
-        return output.narrow(2, top, h).narrow(3, left, w).contiguous().MoveToOuterDisposeScope();
+        float[] output = model.Run(padded, ph, pw);
+        var cropped = new float[h * w];
+        for (int y = 0; y < h; y++) Array.Copy(output, (y + top) * pw + left, cropped, y * w, w);
+        return GrayImage.FromUnit(w, h, cropped);
     }
+
+    static int Source(int i, int n, bool reflect) =>
+        i < 0 ? (reflect ? -i : 0) : i >= n ? (reflect ? 2 * (n - 1) - i : n - 1) : i;
 }

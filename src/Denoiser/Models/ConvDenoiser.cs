@@ -29,6 +29,16 @@ public sealed class ConvDenoiser : Module<Tensor, Tensor>
     private readonly ConvTranspose2d t_conv3 = ConvTranspose2d(16, 32, kernel_size: 2, stride: 2);
     private readonly Conv2d conv_out = Conv2d(32, 1, kernel_size: 3, padding: 1);
 
+    /// <summary>
+    /// forward as a sequence of steps (submodule names, or "relu" / "sigmoid"), for the ONNX exporter. Kept beside
+    /// forward; OnnxExportTests runs both and fails if they disagree.
+    /// </summary>
+    public static readonly string[] Plan =
+    {
+        "conv1", "relu", "pool", "conv2", "relu", "pool", "conv3", "relu", "pool",
+        "t_conv1", "relu", "t_conv2", "relu", "t_conv3", "relu", "conv_out", "sigmoid",
+    };
+
     public ConvDenoiser() : base(nameof(ConvDenoiser))
     {
         RegisterComponents();

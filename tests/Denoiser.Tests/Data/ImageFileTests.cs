@@ -34,12 +34,13 @@ public class ImageFileTests
     }
 
     [Fact]
-    public void Tensors_and_images_convert_both_ways()
+    public void Pixels_convert_to_unit_floats_and_back()
     {
         var image = new GrayImage(4, 2, new byte[] { 0, 51, 102, 153, 204, 255, 1, 2 });
-        using var t = ImageTensors.ToTensor(image);
-        Assert.Equal(new long[] { 1, 1, 2, 4 }, t.shape);
-        Assert.Equal(1f, t.max().item<float>());
-        Assert.Equal(image.Pixels, ImageTensors.ToImage(t).Pixels);
+        float[] unit = image.ToUnit();
+        Assert.Equal(1f, unit[5]);
+        Assert.Equal(0.2f, unit[1], 6);
+        Assert.Equal(image.Pixels, GrayImage.FromUnit(4, 2, unit).Pixels);
+        Assert.Equal(new byte[] { 0, 255, 128, 0 }, GrayImage.FromUnit(2, 2, new[] { -0.5f, 1.5f, 0.5f, float.Epsilon }).Pixels);
     }
 }

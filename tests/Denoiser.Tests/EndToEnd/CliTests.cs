@@ -150,6 +150,45 @@ public class CliTests
     }
 
     [Fact]
+    public void An_onnx_export_denoises_through_onnx_runtime_without_libtorch()
+    {
+        using var dir = new TempDir();
+        string pytorch = Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors");
+        TestFiles.WritePng(dir["digit.png"], 45, 30);
+        Assert.Equal(0, Run(dir.Path, "export", "--weights", pytorch, "--format", "onnx", "-o", "m.onnx").ExitCode);
+        Assert.Equal(0, Run(dir.Path, "denoise", "digit.png", "--weights", pytorch, "-o", "torch.png").ExitCode);
+
+        // A copy of the program without any libtorch library: the ONNX path must not need one.
+        string bare = Directory.CreateDirectory(dir["bare"]).FullName;
+        foreach (var file in Directory.GetFiles(AppContext.BaseDirectory, "*", SearchOption.AllDirectories))
+        {
+            string name = Path.GetFileName(file);
+            if (name.StartsWith("libtorch") || name.StartsWith("libLibTorchSharp") || name.StartsWith("libc10") || name.Contains("Tests")) continue;
+            string target = Path.Combine(bare, Path.GetRelativePath(AppContext.BaseDirectory, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(bare, "denoiser.dll"), "denoise", "digit.png", "--runtime", "onnx", "--weights", "m.onnx", "-o", "onnx.png" })
+            psi.ArgumentList.Add(arg);
+        using (var p = System.Diagnostics.Process.Start(psi)!)
+        {
+            string err = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, err);
+        }
+
+        var viaTorch = ImageFile.ReadGray(dir["torch.png"]).Pixels;
+        var viaOnnx = ImageFile.ReadGray(dir["onnx.png"]).Pixels;
+        Assert.True(viaTorch.Zip(viaOnnx).All(q => Math.Abs(q.First - q.Second) <= 1), "ONNX Runtime and TorchSharp outputs differ by more than rounding");
+
+        AssertOneLineFailure(Run(dir.Path, "denoise", "digit.png", "--runtime", "onnx", "--weights", pytorch, "-o", "x.png"), 1, "not a loadable ONNX model");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "digit.png", "--runtime", "onnx", "-o", "x.png"), 2, "--weights MODEL.onnx");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "digit.png", "--weights", "m.onnx", "-o", "x.png"), 2, "add --runtime onnx");
+        Assert.False(File.Exists(dir["x.png"]));
+    }
+
+    [Fact]
     public void Help_lists_every_train_option_with_its_default()
     {
         using var dir = new TempDir();
