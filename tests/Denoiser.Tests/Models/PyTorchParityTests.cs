@@ -69,4 +69,15 @@ public class PyTorchParityTests
                     AssertClose(T($"step{step}.{name}"), p, 1e-5, $"{name} after {step} Adam steps");
         }
     }
+
+    [Fact]
+    public void The_same_seed_gives_pytorchs_initial_weights()
+    {
+        // Both run libtorch's own reset_parameters (kaiming-uniform weights, uniform biases) on the same
+        // Mersenne-Twister CPU generator, so a seed means the same initialisation in both.
+        torch.manual_seed(20261126);
+        using var model = new ConvDenoiser();
+        foreach (var (name, p) in model.state_dict())
+            AssertClose(T($"init.{name}"), p, 0, $"initial {name}");
+    }
 }
