@@ -2,6 +2,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Denoiser.Data;
 using Denoiser.Models;
 using Denoiser.Training;
 using TorchSharp;
@@ -38,11 +39,12 @@ public static class BenchCommand
         using var optimizer = torch.optim.Adam(model.parameters(), lr: 1e-3);
         using var gen = new Generator(0);
         using var data = torch.rand(new long[] { 2000, 1, 28, 28 }, generator: gen);
+        var noise = new GaussianNoise(0.5);
         model.train();
         return Measure(batch, seconds, i =>
         {
             using var scope = NewDisposeScope();
-            Trainer.Step(model, optimizer, data.narrow(0, (i * batch) % (2000 - batch), batch), 0.5, gen);
+            Trainer.Step(model, optimizer, data.narrow(0, (i * batch) % (2000 - batch), batch), noise, gen);
         });
     }
 

@@ -15,7 +15,7 @@ public static class TrainCommand
         var epochs = new Option<int>("--epochs") { Description = "Epochs to train (in total, when resuming)", DefaultValueFactory = _ => d.Epochs };
         var batch = new Option<int>("--batch-size") { Description = "Images per batch", DefaultValueFactory = _ => d.BatchSize };
         var lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => d.LearningRate };
-        var noise = new Option<double>("--noise") { Description = "Sigma of the Gaussian noise added to [0,1] images", DefaultValueFactory = _ => d.Noise };
+        var noise = new Option<string>("--noise") { Description = $"Noise added to [0,1] images: {Data.Noise.Kinds}", DefaultValueFactory = _ => d.Noise };
         var seed = new Option<long>("--seed") { Description = "Seed for initialisation, shuffling and noise", DefaultValueFactory = _ => d.Seed };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => d.Device };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
@@ -36,7 +36,7 @@ public static class TrainCommand
             var settings = d with
             {
                 Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), LearningRate = p.GetValue(lr),
-                Noise = p.GetValue(noise), Seed = p.GetValue(seed), Device = p.GetValue(device)!,
+                Noise = p.GetValue(noise)!, Seed = p.GetValue(seed), Device = p.GetValue(device)!,
                 Threads = p.GetValue(threads), DataDir = p.GetValue(dataDir)!, ModelsDir = p.GetValue(modelsDir)!,
                 RunDir = p.GetValue(runDir) ?? d.RunDir, TrainSize = p.GetValue(trainSize), TestSize = p.GetValue(testSize),
             };
@@ -50,6 +50,8 @@ public static class TrainCommand
 
     static int Run(TrainSettings settings, DataSettings data, bool resume, IReadOnlySet<string> given)
     {
+        if (settings.Validate() is { } invalid) throw new UserException(invalid + ".", ExitCodes.Usage);
+        settings = settings with { Noise = Noise.Parse(settings.Noise).Spec }; // canonical, so "0.5" == "gaussian:0.5"
         Checkpoint.Loaded? checkpoint = null;
         RunFolder run;
         if (resume)

@@ -10,7 +10,7 @@ public sealed record TrainSettings
     public int Epochs { get; init; } = 20;              // the seed's recipe; PSNR is still rising slowly at 20
     public int BatchSize { get; init; } = 20;           // the seed's DataLoader batch size
     public double LearningRate { get; init; } = 1e-3;   // Adam's usual default, as in the seed
-    public double Noise { get; init; } = 0.5;           // sigma of x + sigma*randn, as in the seed
+    public string Noise { get; init; } = "gaussian:0.5"; // x + 0.5*randn, as in the seed; see Data.Noise for kinds
     public long Seed { get; init; } = 1;                // drives initialisation, shuffling and noise
     public string Device { get; init; } = "auto";       // auto = CUDA when available, else CPU
     public int Threads { get; init; } = 0;              // intra-op threads; 0 = one per core
@@ -25,10 +25,16 @@ public sealed record TrainSettings
         Epochs < 1 ? "--epochs must be at least 1" :
         BatchSize < 1 ? "--batch-size must be at least 1" :
         !(LearningRate > 0) || double.IsInfinity(LearningRate) ? "--lr must be a positive number" :
-        !(Noise >= 0) || double.IsInfinity(Noise) ? "--noise must be zero or a positive number" :
+        NoiseProblem() is { } noise ? "--noise: " + noise :
         Threads < 0 ? "--threads must be 0 (one per core) or more" :
         TrainSize < 0 ? "--train-size must be 0 (all) or more" :
         TestSize < 0 ? "--test-size must be 0 (all) or more" :
         Device is not ("auto" or "cpu" or "cuda") ? "--device must be auto, cpu or cuda" :
         null;
+
+    string? NoiseProblem()
+    {
+        try { Data.Noise.Parse(Noise); return null; }
+        catch (FormatException e) { return e.Message; }
+    }
 }

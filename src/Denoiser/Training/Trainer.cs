@@ -24,6 +24,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
     /// <summary>Trains from <paramref name="resume"/> (or from scratch) up to settings.Epochs; returns the history.</summary>
     public IReadOnlyList<EpochMetrics> Run(MnistDataset trainSet, MnistDataset testSet, Checkpoint.Loaded? resume)
     {
+        var noise = Noise.Parse(settings.Noise);
         torch.manual_seed(settings.Seed); // initialisation, before the model is built
         using var model = new ConvDenoiser();
         resume?.LoadWeights(model);
@@ -38,7 +39,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         using var train = trainSet.Images.to(device);
         using var testClean = testSet.Images.to(device);
         using var testGen = new Generator(Seeds.ForTestNoise(settings.Seed), device);
-        using var testNoisy = GaussianNoise.Apply(testClean, settings.Noise, testGen); // fixed: epochs compare
+        using var testNoisy = noise.Apply(testClean, testGen); // fixed: epochs compare
         using var sampleIdx = torch.tensor(SampleGrid.PickIndices(testSet.Labels), device: device);
         using var sampleClean = testClean.index_select(0, sampleIdx);
         using var sampleNoisy = testNoisy.index_select(0, sampleIdx);
@@ -48,7 +49,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            double trainLoss = TrainEpoch(model, optimizer, train, epoch);
+            double trainLoss = TrainEpoch(model, optimizer, train, noise, epoch);
             double trainSeconds = clock.Elapsed.TotalSeconds;
             var eval = Evaluation.Run(model, testClean, testNoisy);
             clock.Stop();
@@ -70,7 +71,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         return history;
     }
 
-    double TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor images, int epoch)
+    double TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor images, Noise noise, int epoch)
     {
         model.train();
         long n = images.shape[0];
@@ -86,7 +87,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             using var scope = NewDisposeScope();
             long start = b * batch, len = Math.Min(batch, n - start);
             var clean = images.index_select(0, order.narrow(0, start, len));
-            var loss = Step(model, optimizer, clean, settings.Noise, gen);
+            var loss = Step(model, optimizer, clean, noise, gen);
             lossSum.add_(loss.detach().to_type(ScalarType.Float64) * len);
             if ((b + 1) % ReportEvery == 0 || b == batches - 1)
                 observer.Progress(start + len, lossSum.item<double>() / (start + len)); // host sync, 1 in 100 batches
@@ -95,9 +96,9 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
     }
 
     /// <summary>One optimisation step on a clean batch: corrupt it, denoise it, MSE against the clean batch.</summary>
-    public static Tensor Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor clean, double sigma, Generator gen)
+    public static Tensor Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor clean, Noise noise, Generator gen)
     {
-        var noisy = GaussianNoise.Apply(clean, sigma, gen);
+        var noisy = noise.Apply(clean, gen);
         optimizer.zero_grad();
         var loss = nn.functional.mse_loss(model.forward(noisy), clean);
         loss.backward();

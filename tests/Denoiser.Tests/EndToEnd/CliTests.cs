@@ -95,6 +95,7 @@ public class CliTests
         AssertOneLineFailure(Run(dir.Path, "train", "--epochs", "0"), 2, "--epochs must be at least 1");
         AssertOneLineFailure(Run(dir.Path, "train", "--batch-size", "0"), 2, "--batch-size");
         AssertOneLineFailure(Run(dir.Path, "train", "--noise", "-0.5"), 2, "--noise");
+        AssertOneLineFailure(Run(dir.Path, "train", "--noise", "blur:2"), 2, "unknown kind 'blur'");
         AssertOneLineFailure(Run(dir.Path, "train", "--epochs", "ten"), 2, "ten");
         AssertOneLineFailure(Run(dir.Path, "train", "--device", "cuda", "--data-dir", "data"), 2, "CUDA is not available");
         AssertOneLineFailure(Run(dir.Path, "train", "--data-dir", "baddata", "--epochs", "1"), 1, "t10k-images-idx3-ubyte: file is 1000 bytes");

@@ -1,0 +1,81 @@
+// Corruptions as seeded, reusable transforms, named by specs such as gaussian:0.5 or salt-pepper:0.1.
+using System.Globalization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Denoiser.Data;
+
+/// <summary>A noise model for images in [0, 1]; the same generator state gives the same noise.</summary>
+public abstract record Noise(double Level)
+{
+    /// <summary>The spec this noise was parsed from, in canonical form (kind:level).</summary>
+    public string Spec => $"{Kind}:{Level.ToString(CultureInfo.InvariantCulture)}";
+    protected abstract string Kind { get; }
+
+    /// <summary>A noisy copy of <paramref name="clean"/>, clipped to [0, 1].</summary>
+    public abstract Tensor Apply(Tensor clean, Generator generator);
+
+    public const string Kinds = "gaussian:SIGMA, salt-pepper:FRACTION, speckle:SIGMA or poisson:PEAK";
+
+    /// <summary>Parses kind:level; a bare number means gaussian. Throws FormatException saying what is accepted.</summary>
+    public static Noise Parse(string spec)
+    {
+        string[] parts = spec.Trim().Split(':');
+        string kind = parts.Length == 2 ? parts[0].Trim().ToLowerInvariant() : "gaussian";
+        string number = parts[^1].Trim();
+        if (parts.Length > 2 || !double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double level) || !double.IsFinite(level))
+            throw new FormatException($"noise '{spec}' does not parse; use {Kinds}");
+        return kind switch
+        {
+            "gaussian" when level >= 0 => new GaussianNoise(level),
+            "salt-pepper" when level is >= 0 and <= 1 => new SaltPepperNoise(level),
+            "speckle" when level >= 0 => new SpeckleNoise(level),
+            "poisson" when level > 0 => new PoissonNoise(level),
+            "gaussian" or "speckle" => throw new FormatException($"noise '{spec}': sigma must be zero or more"),
+            "salt-pepper" => throw new FormatException($"noise '{spec}': the fraction must be between 0 and 1"),
+            "poisson" => throw new FormatException($"noise '{spec}': the peak (photons at white) must be more than 0"),
+            _ => throw new FormatException($"noise '{spec}': unknown kind '{kind}'; use {Kinds}"),
+        };
+    }
+}
+
+/// <summary>x + sigma * N(0, 1): the seed's noise.</summary>
+public sealed record GaussianNoise(double Sigma) : Noise(Sigma)
+{
+    protected override string Kind => "gaussian";
+    public override Tensor Apply(Tensor clean, Generator generator) =>
+        torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_(Sigma).add_(clean).clamp_(0, 1);
+}
+
+/// <summary>A fraction of pixels set to 0 or 1 (half each), the rest untouched.</summary>
+public sealed record SaltPepperNoise(double Fraction) : Noise(Fraction)
+{
+    protected override string Kind => "salt-pepper";
+    public override Tensor Apply(Tensor clean, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        var u = torch.rand(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator);
+        var noisy = clean.clone();
+        noisy.masked_fill_(u < Fraction / 2, 0).masked_fill_(u > 1 - Fraction / 2, 1);
+        return noisy.MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>x + x * sigma * N(0, 1): noise proportional to brightness (as scikit-image's 'speckle').</summary>
+public sealed record SpeckleNoise(double Sigma) : Noise(Sigma)
+{
+    protected override string Kind => "speckle";
+    public override Tensor Apply(Tensor clean, Generator generator) =>
+        torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_(Sigma).mul_(clean).add_(clean).clamp_(0, 1);
+}
+
+/// <summary>Shot noise: Poisson(x * peak) / peak, where peak is the expected photon count of a white pixel.</summary>
+public sealed record PoissonNoise(double Peak) : Noise(Peak)
+{
+    protected override string Kind => "poisson";
+    public override Tensor Apply(Tensor clean, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        return torch.poisson(clean * Peak, generator).div_(Peak).clamp_(0, 1).MoveToOuterDisposeScope();
+    }
+}

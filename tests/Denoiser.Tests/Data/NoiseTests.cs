@@ -1,0 +1,71 @@
+// Noise specs: parsing, reproducibility from a seed, and the statistics each kind promises.
+using Denoiser.Data;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Denoiser.Tests.Data;
+
+public class NoiseTests
+{
+    [Theory]
+    [InlineData("gaussian:0.5", "gaussian:0.5")]
+    [InlineData("0.5", "gaussian:0.5")]
+    [InlineData(" Salt-Pepper:0.1 ", "salt-pepper:0.1")]
+    [InlineData("speckle:0.3", "speckle:0.3")]
+    [InlineData("poisson:30", "poisson:30")]
+    public void Parses_to_a_canonical_spec(string spec, string canonical) => Assert.Equal(canonical, Noise.Parse(spec).Spec);
+
+    [Theory]
+    [InlineData("gaussian", "does not parse")]
+    [InlineData("gaussian:-1", "sigma must be zero or more")]
+    [InlineData("salt-pepper:1.5", "between 0 and 1")]
+    [InlineData("poisson:0", "more than 0")]
+    [InlineData("blur:2", "unknown kind 'blur'")]
+    [InlineData("gaussian:0.5:1", "does not parse")]
+    [InlineData("gaussian:NaN", "does not parse")]
+    public void Bad_specs_say_what_is_accepted(string spec, string expected) =>
+        Assert.Contains(expected, Assert.Throws<FormatException>(() => Noise.Parse(spec)).Message);
+
+    static Tensor Gray(float value) => torch.full(new long[] { 4, 1, 64, 64 }, value);
+
+    [Theory]
+    [InlineData("gaussian:0.5")]
+    [InlineData("salt-pepper:0.2")]
+    [InlineData("speckle:0.3")]
+    [InlineData("poisson:20")]
+    public void The_same_seed_gives_the_same_noise_and_values_stay_in_the_unit_interval(string spec)
+    {
+        var noise = Noise.Parse(spec);
+        using var clean = Gray(0.4f);
+        using var g1 = new Generator(5);
+        using var g2 = new Generator(5);
+        using var a = noise.Apply(clean, g1);
+        using var b = noise.Apply(clean, g2);
+        Assert.True(a.allclose(b, rtol: 0, atol: 0));
+        Assert.InRange(a.min().item<float>(), 0f, 1f);
+        Assert.InRange(a.max().item<float>(), 0f, 1f);
+        Assert.False(a.allclose(clean));
+    }
+
+    [Fact]
+    public void Each_kind_has_its_statistics()
+    {
+        using var g = new Generator(9);
+        using var mid = Gray(0.5f);
+        using var sp = new SaltPepperNoise(0.2).Apply(mid, g);
+        Assert.InRange((sp == 0).to_type(ScalarType.Float32).mean().item<float>(), 0.09f, 0.11f);
+        Assert.InRange((sp == 1).to_type(ScalarType.Float32).mean().item<float>(), 0.09f, 0.11f);
+
+        using var black = Gray(0f);
+        using var speckle = new SpeckleNoise(0.5).Apply(black, g);
+        Assert.Equal(0f, speckle.abs().max().item<float>()); // proportional to brightness
+
+        using var poisson = new PoissonNoise(100).Apply(Gray(0.3f), g);
+        Assert.InRange(poisson.mean().item<float>(), 0.29f, 0.31f); // unbiased
+        Assert.InRange(poisson.std().item<float>(), 0.050f, 0.060f); // sqrt(0.3 * 100) / 100 = 0.055
+
+        using var gaussian = new GaussianNoise(0.1).Apply(mid, g);
+        Assert.InRange((gaussian - mid).std().item<float>(), 0.095f, 0.105f);
+    }
+}
