@@ -1,0 +1,54 @@
+// SSIM exactly as scikit-image's structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+// data_range=1), which follows Wang et al. 2004; per image, batched, in float64.
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Denoiser.Evaluation;
+
+public static class Ssim
+{
+    const double Sigma = 1.5, K1 = 0.01, K2 = 0.03, DataRange = 1;
+    // scikit-image truncates its Gaussian at 3.5 sigma: radius int(3.5 * 1.5 + 0.5) = 5, an 11-tap window.
+    public static readonly int Radius = (int)(3.5 * Sigma + 0.5);
+    public static int Window => 2 * Radius + 1;
+
+    /// <summary>Mean SSIM of each image pair; (B, 1, H, W) in [0, 1], H and W at least 11. Returns (B), float64.</summary>
+    public static Tensor PerImage(Tensor x, Tensor y)
+    {
+        long h = x.shape[2], w = x.shape[3];
+        if (h < Window || w < Window)
+            throw new ArgumentException($"SSIM needs images of at least {Window}x{Window}; got {h}x{w}.");
+        using var scope = NewDisposeScope();
+        x = x.to_type(ScalarType.Float64);
+        y = y.to_type(ScalarType.Float64);
+        long b = x.shape[0];
+        // The five local statistics in one batch: E[x], E[y], E[x^2], E[y^2], E[xy] under the Gaussian window.
+        var stats = Filter(torch.cat(new[] { x, y, x * x, y * y, x * y }, 0), h, w);
+        var (ux, uy, uxx, uyy, uxy) = (stats[..(int)b], stats[(int)b..(int)(2 * b)], stats[(int)(2 * b)..(int)(3 * b)],
+                                      stats[(int)(3 * b)..(int)(4 * b)], stats[(int)(4 * b)..]);
+        var vx = uxx - ux * ux;   // population (co)variances: use_sample_covariance=False
+        var vy = uyy - uy * uy;
+        var vxy = uxy - ux * uy;
+        double c1 = Math.Pow(K1 * DataRange, 2), c2 = Math.Pow(K2 * DataRange, 2);
+        var s = (2 * ux * uy + c1) * (2 * vxy + c2) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+        // Like scikit-image, average only where the window lies inside the image.
+        var inner = s.narrow(2, Radius, h - 2 * Radius).narrow(3, Radius, w - 2 * Radius);
+        return inner.mean(new long[] { 1, 2, 3 }).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>scipy.ndimage.gaussian_filter with mode 'reflect' (edge sample repeated), separable, float64.</summary>
+    static Tensor Filter(Tensor t, long h, long w)
+    {
+        var taps = Enumerable.Range(-Radius, Window).Select(i => Math.Exp(-0.5 * i * i / (Sigma * Sigma))).ToArray();
+        double sum = taps.Sum();
+        var kernel = torch.tensor(taps.Select(v => v / sum).ToArray(), device: t.device);
+        var rows = t.index_select(2, Mirror(h, t.device));
+        var cols = nn.functional.conv2d(rows, kernel.view(1, 1, Window, 1)).index_select(3, Mirror(w, t.device));
+        return nn.functional.conv2d(cols, kernel.view(1, 1, 1, Window));
+    }
+
+    /// <summary>Indices -r .. n+r-1 mapped half-sample symmetrically: -1 -> 0, n -> n-1 (scipy's 'reflect').</summary>
+    static Tensor Mirror(long n, Device device) =>
+        torch.tensor(Enumerable.Range(-Radius, (int)n + 2 * Radius)
+            .Select(i => (long)(i < 0 ? -i - 1 : i >= n ? 2 * n - i - 1 : i)).ToArray(), device: device);
+}
