@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Writes tests/Denoiser.Tests/Fixtures/ssim.safetensors: image pairs and their SSIM computed by scikit-image's
 structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1), the definition
-Denoiser's SSIM must match. Needs Debian's python3-skimage; run with /usr/bin/python3.
+Denoiser's SSIM must match, and the classic baselines (scipy.ndimage median_filter size 3 and gaussian_filter
+sigma 1, mode 'reflect') on one image. Needs Debian's python3-skimage; run with /usr/bin/python3.
 """
+from scipy import ndimage
 import numpy as np
 from skimage.metrics import structural_similarity
 
@@ -37,6 +39,11 @@ for name, (a, b) in pairs.items():
                               use_sample_covariance=False, data_range=1)
     tensors[f"{name}.ssim"] = torch.tensor([s], dtype=torch.float32)
     expected.append(f"{name}={s!r}")
+
+noisy = pairs["wide20x33"][1]
+tensors["filters.input"] = torch.from_numpy(noisy)
+tensors["filters.median3"] = torch.from_numpy(ndimage.median_filter(noisy, size=3, mode="reflect"))
+tensors["filters.gauss1"] = torch.from_numpy(ndimage.gaussian_filter(noisy.astype(np.float64), sigma=1, mode="reflect").astype(np.float32))
 
 import skimage
 save_safetensors(FIXTURES / "ssim.safetensors", tensors, {"skimage": skimage.__version__, "ssim": ";".join(expected)})

@@ -23,7 +23,7 @@ public static class Ssim
         y = y.to_type(ScalarType.Float64);
         long b = x.shape[0];
         // The five local statistics in one batch: E[x], E[y], E[x^2], E[y^2], E[xy] under the Gaussian window.
-        var stats = Filter(torch.cat(new[] { x, y, x * x, y * y, x * y }, 0), h, w);
+        var stats = Filters.Gaussian(torch.cat(new[] { x, y, x * x, y * y, x * y }, 0), Sigma, Radius);
         var (ux, uy, uxx, uyy, uxy) = (stats[..(int)b], stats[(int)b..(int)(2 * b)], stats[(int)(2 * b)..(int)(3 * b)],
                                       stats[(int)(3 * b)..(int)(4 * b)], stats[(int)(4 * b)..]);
         var vx = uxx - ux * ux;   // population (co)variances: use_sample_covariance=False
@@ -35,20 +35,4 @@ public static class Ssim
         var inner = s.narrow(2, Radius, h - 2 * Radius).narrow(3, Radius, w - 2 * Radius);
         return inner.mean(new long[] { 1, 2, 3 }).MoveToOuterDisposeScope();
     }
-
-    /// <summary>scipy.ndimage.gaussian_filter with mode 'reflect' (edge sample repeated), separable, float64.</summary>
-    static Tensor Filter(Tensor t, long h, long w)
-    {
-        var taps = Enumerable.Range(-Radius, Window).Select(i => Math.Exp(-0.5 * i * i / (Sigma * Sigma))).ToArray();
-        double sum = taps.Sum();
-        var kernel = torch.tensor(taps.Select(v => v / sum).ToArray(), device: t.device);
-        var rows = t.index_select(2, Mirror(h, t.device));
-        var cols = nn.functional.conv2d(rows, kernel.view(1, 1, Window, 1)).index_select(3, Mirror(w, t.device));
-        return nn.functional.conv2d(cols, kernel.view(1, 1, 1, Window));
-    }
-
-    /// <summary>Indices -r .. n+r-1 mapped half-sample symmetrically: -1 -> 0, n -> n-1 (scipy's 'reflect').</summary>
-    static Tensor Mirror(long n, Device device) =>
-        torch.tensor(Enumerable.Range(-Radius, (int)n + 2 * Radius)
-            .Select(i => (long)(i < 0 ? -i - 1 : i >= n ? 2 * n - i - 1 : i)).ToArray(), device: device);
 }
