@@ -11,6 +11,7 @@ try
     {
         TrainCommand.Create(config),
         DenoiseCommand.Create(config),
+        EvaluateCommand.Create(config),
         DataCommand.Create(config),
         ExportCommand.Create(config),
         ImportCommand.Create(config),

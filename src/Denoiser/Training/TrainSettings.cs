@@ -1,4 +1,7 @@
 // Every setting of a training run, with its default and why; resolved once, printed, and saved with the run.
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace Denoiser.Training;
 
 /// <summary>
@@ -10,6 +13,7 @@ public sealed record TrainSettings
     public int Epochs { get; init; } = 20;              // the seed's recipe; PSNR is still rising slowly at 20
     public int BatchSize { get; init; } = 20;           // the seed's DataLoader batch size
     public double LearningRate { get; init; } = 1e-3;   // Adam's usual default, as in the seed
+    [JsonConverter(typeof(NoiseSpecConverter))]
     public string Noise { get; init; } = "gaussian:0.5"; // x + 0.5*randn, as in the seed; see Data.Noise for kinds
     public long Seed { get; init; } = 1;                // drives initialisation, shuffling and noise
     public string Device { get; init; } = "auto";       // auto = CUDA when available, else CPU
@@ -37,4 +41,15 @@ public sealed record TrainSettings
         try { Data.Noise.Parse(Noise); return null; }
         catch (FormatException e) { return e.Message; }
     }
+}
+
+/// <summary>Reads a noise spec written as a string, or as a bare sigma (the first checkpoints stored a number).</summary>
+public sealed class NoiseSpecConverter : JsonConverter<string>
+{
+    public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.Number
+            ? "gaussian:" + reader.GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : reader.GetString() ?? throw new JsonException("Noise is null");
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }

@@ -190,6 +190,27 @@ public class CliTests
     }
 
     [Fact]
+    public void Evaluate_writes_tables_csv_and_json()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteMnist(dir["data"], train: 10, test: 40);
+        string weights = Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors");
+
+        var r = Run(dir.Path, "evaluate", "--weights", weights, "--data-dir", "data", "--noise", "gaussian:0.3", "poisson:20",
+                    "--output-dir", "eval");
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Contains("median 3x3", r.Out);
+        Assert.Contains("per digit", r.Out);
+        var csv = File.ReadAllLines(dir["eval/evaluation.csv"]);
+        Assert.Equal("noise,method,class,count,psnr_db,ssim", csv[0]);
+        Assert.Equal(1 + 2 * 4 * 11, csv.Length); // 2 noises x 4 methods x (all + 10 digits)
+        Assert.True(File.Exists(dir["eval/evaluation.json"]));
+
+        AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--noise", "blur:2"), 2, "unknown kind 'blur'");
+        AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", "missing.safetensors", "--data-dir", "data"), 1, "missing.safetensors");
+    }
+
+    [Fact]
     public void Help_lists_every_train_option_with_its_default()
     {
         using var dir = new TempDir();
