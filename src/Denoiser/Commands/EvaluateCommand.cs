@@ -62,6 +62,12 @@ public static class EvaluateCommand
             Print(scores);
             Write(outDir, scores);
             Console.WriteLine($"written: {Path.Combine(outDir, "evaluation.csv")}, {Path.Combine(outDir, "evaluation.json")}");
+            foreach (var n in noises)
+            {
+                string picture = Path.Combine(outDir, $"samples-{n.Spec.Replace(':', '-')}.png");
+                ImageFile.WritePng(picture, Evaluator.Samples(model, test.Images, test.Labels, n, p.GetValue(seed)));
+                Console.WriteLine($"picture: {picture} (rows: clean, noisy, model, median 3x3, Gaussian blur)");
+            }
             return ExitCodes.Ok;
         });
         return command;

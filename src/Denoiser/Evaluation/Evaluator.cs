@@ -56,4 +56,16 @@ public static class Evaluator
         }
         return scores;
     }
+
+    /// <summary>A picture per noise: rows of clean, noisy, model, median and blur for one test image of each digit.</summary>
+    public static GrayImage Samples(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, Noise noise, long seed)
+    {
+        model.eval();
+        using var _ = torch.no_grad();
+        using var scope = NewDisposeScope();
+        using var gen = new Generator(Seeds.ForTestNoise(seed), clean.device);
+        var picked = clean.index_select(0, torch.tensor(SampleGrid.PickIndices(labels), device: clean.device));
+        var noisy = noise.Apply(picked, gen);
+        return SampleGrid.Compose(picked, noisy, model.forward(noisy), Filters.Median3x3(noisy), Filters.GaussianBlur(noisy, 1.0).clamp(0, 1));
+    }
 }

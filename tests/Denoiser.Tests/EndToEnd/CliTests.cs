@@ -205,6 +205,8 @@ public class CliTests
         Assert.Equal("noise,method,class,count,psnr_db,ssim", csv[0]);
         Assert.Equal(1 + 2 * 4 * 11, csv.Length); // 2 noises x 4 methods x (all + 10 digits)
         Assert.True(File.Exists(dir["eval/evaluation.json"]));
+        var picture = ImageFile.ReadGray(dir["eval/samples-poisson-20.png"]);
+        Assert.Equal(5 * 56 + 6 * 2, picture.Height); // clean, noisy, model, median, blur
 
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--noise", "blur:2"), 2, "unknown kind 'blur'");
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", "missing.safetensors", "--data-dir", "data"), 1, "missing.safetensors");
