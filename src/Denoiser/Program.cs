@@ -15,6 +15,7 @@ try
         DataCommand.Create(config),
         ExportCommand.Create(config),
         ImportCommand.Create(config),
+        RunsCommand.Create(config),
         BenchCommand.Create(),
     };
     var parse = root.Parse(args);

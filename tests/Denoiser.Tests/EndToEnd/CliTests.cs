@@ -74,6 +74,14 @@ public class CliTests
         AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--epochs", "2", "--data-dir", "data"), 2, "already has 2 of 2 epochs");
         AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--epochs", "3", "--lr", "0.01", "--data-dir", "data"), 2, "--lr cannot change");
         Assert.Equal(last, File.ReadAllBytes(Path.Combine(run, "last.ckpt")));
+
+        // `runs` lists it, and a damaged run beside it is shown as damaged rather than failing the listing.
+        Directory.CreateDirectory(dir["models/broken"]);
+        File.WriteAllBytes(dir["models/broken/last.ckpt"], last[..500]);
+        var runs = Run(dir.Path, "runs");
+        Assert.True(runs.ExitCode == 0, runs.Err);
+        Assert.Contains("2/2", runs.Out);
+        Assert.Contains("damaged", runs.Out);
     }
 
     [Fact]
