@@ -11,9 +11,18 @@ public static class DenoiseCommand
 {
     public static Command Create(AppConfig config)
     {
-        var inputs = new Argument<string[]>("images") { Description = "PNG, JPEG, BMP, GIF or TGA files", Arity = ArgumentArity.OneOrMore };
+        var inputs = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, BMP, GIF, TGA), folders or glob patterns", Arity = ArgumentArity.OneOrMore };
+        var recursive = new Option<bool>("--recursive", "-r") { Description = "Look for images in subfolders of folder arguments too" };
+        var format = new Option<string>("--format") { Description = "Output format: png (keeps alpha) or jpg", DefaultValueFactory = _ => "png" };
+        format.AcceptOnlyFromAmong("png", "jpg");
+        var quality = new Option<int>("--quality") { Description = "JPEG quality, 1-100", DefaultValueFactory = _ => 90 };
+        var color = new Option<string>("--color") { Description = "Colour images: luma (denoise Y of YCbCr) or channels (each of R, G, B)", DefaultValueFactory = _ => "luma" };
+        color.AcceptOnlyFromAmong("luma", "channels");
+        var invert = new Option<string>("--invert") { Description = "Invert dark-on-light images around the model (MNIST is light on dark): auto, yes or no", DefaultValueFactory = _ => "auto" };
+        invert.AcceptOnlyFromAmong("auto", "yes", "no");
+        var compare = new Option<bool>("--compare") { Description = "Also write NAME.compare.png: input and output side by side" };
         var source = new ModelSource(config);
-        var output = new Option<string?>("--output", "-o") { Description = "Output PNG (one input only) [default: NAME.denoised.png beside each input]" };
+        var output = new Option<string?>("--output", "-o") { Description = "Output file (one input), or folder (several inputs: the input tree is mirrored) [default: NAME.denoised.EXT beside each input]" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace outputs that already exist" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch runtime)", DefaultValueFactory = _ => config.Train.Device };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
@@ -22,24 +31,38 @@ public static class DenoiseCommand
 
         var command = new Command("denoise", "Denoise grayscale images with a checkpoint, a safetensors weights file or an ONNX model.")
         {
-            inputs, output, overwrite, device, runtime,
+            inputs, recursive, output, overwrite, format, quality, color, invert, compare, device, runtime,
         };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
         {
-            var jobs = Plan(p.GetValue(inputs)!, p.GetValue(output), p.GetValue(overwrite));
+            if (p.GetValue(quality) is < 1 or > 100) throw new UserException("--quality must be between 1 and 100.", ExitCodes.Usage);
+            var files = InputFiles.Expand(p.GetValue(inputs)!, p.GetValue(recursive));
+            var jobs = Plan(files, p.GetValue(output), p.GetValue(overwrite), "." + p.GetValue(format), p.GetValue(recursive));
             using var model = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, p.GetValue(device)!);
-            return Run(jobs, model);
+            var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
+                                        Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), p.GetValue(compare));
+            return Run(jobs, model, settings);
         });
         return command;
     }
 
+    sealed record Settings(string Format, int Quality, ColorMode Color, InvertMode Invert, bool Compare);
+
     /// <summary>Decides every output first, so that a clash is reported before any work or any write.</summary>
-    static List<(string Input, string Output)> Plan(string[] inputs, string? output, bool overwrite)
+    static List<(string Input, string Output)> Plan(List<InputFile> files, string? output, bool overwrite, string extension, bool recursive)
     {
-        if (output != null && inputs.Length > 1)
-            throw new UserException("--output names one file, but several images were given; omit it to write NAME.denoised.png beside each.", ExitCodes.Usage);
-        var jobs = inputs.Select(i => (Input: i, Output: output ?? DefaultOutput(i))).ToList();
+        bool toFolder = output != null && (files.Count > 1 || files.Any(f => f.Root != null) || output.EndsWith('/') || Directory.Exists(output));
+        if (toFolder)
+            foreach (var root in files.Select(f => f.Root).Where(r => r != null).Distinct())
+            {
+                string outFull = Path.GetFullPath(output!).TrimEnd('/') + "/", rootFull = Path.GetFullPath(root!).TrimEnd('/') + "/";
+                if (recursive && outFull.StartsWith(rootFull, StringComparison.Ordinal))
+                    throw new UserException($"{output}: lies inside the input folder {root}, which --recursive reads; choose an output folder outside it.", ExitCodes.Usage);
+            }
+        var jobs = files.Select(f => (Input: f.Path, Output:
+            toFolder ? Path.Combine(output!, Path.ChangeExtension(f.Relative, extension))
+            : output ?? Path.Combine(Path.GetDirectoryName(f.Path) ?? "", Path.GetFileNameWithoutExtension(f.Path) + ".denoised" + extension))).ToList();
         foreach (var (input, target) in jobs)
         {
             if (!File.Exists(input)) throw new UserException($"{input}: file not found.");
@@ -48,6 +71,8 @@ public static class DenoiseCommand
             if (File.Exists(target) && !overwrite)
                 throw new UserException($"{target}: already exists; pass --overwrite to replace it or choose another --output.", ExitCodes.Usage);
         }
+        if (jobs.GroupBy(j => Path.GetFullPath(j.Output)).FirstOrDefault(g => g.Count() > 1) is { } clash)
+            throw new UserException($"{clash.Key}: would be written for both {string.Join(" and ", clash.Select(j => j.Input).Take(2))}; rename one of them.", ExitCodes.Usage);
         return jobs;
     }
 
@@ -72,27 +97,38 @@ public static class DenoiseCommand
         return model;
     }
 
-    static int Run(List<(string Input, string Output)> jobs, IImageModel model)
+    static int Run(List<(string Input, string Output)> jobs, IImageModel model, Settings settings)
     {
         int failed = 0;
-        foreach (var (input, target) in jobs)
+        ConsoleTrainingObserver.WithProgress($"denoising {jobs.Count} image{(jobs.Count == 1 ? "" : "s")}", jobs.Count, (status, finished) =>
         {
-            try
+            foreach (var (input, target) in jobs)
             {
-                var image = ImageFile.ReadGray(input);
-                ImageFile.WritePng(target, ImageDenoiser.Denoise(model, image));
-                Console.WriteLine($"{input} -> {target} ({image.Width}x{image.Height})");
+                try
+                {
+                    var picture = ImageFile.ReadPicture(input);
+                    int tiles = PictureDenoiser.TileCount(picture, settings.Color), tile = 0;
+                    var (result, note) = PictureDenoiser.Denoise(model, picture, settings.Color, settings.Invert,
+                        () => status($"{input}: tile {++tile}/{tiles}"));
+                    ImageFile.Write(target, result, settings.Format, settings.Quality);
+                    string compared = "";
+                    if (settings.Compare)
+                    {
+                        string side = Path.Combine(Path.GetDirectoryName(target) ?? "", Path.GetFileNameWithoutExtension(target) + ".compare.png");
+                        ImageFile.Write(side, Picture.SideBySide(picture, result));
+                        compared = $", compare: {side}";
+                    }
+                    finished($"{input} -> {target} ({picture.Width}x{picture.Height}{(tiles > 1 ? $", {tiles} tiles" : "")}{(note == "" ? "" : "; " + note)}{compared})");
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException && jobs.Count > 1)
+                {
+                    Console.Error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
+                    failed++;
+                    finished(null);
+                }
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException && jobs.Count > 1)
-            {
-                Console.Error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
-                failed++;
-            }
-        }
-        if (failed > 0) throw new UserException($"{failed} of {jobs.Count} images could not be denoised (see above).");
+        });
+        if (failed > 0) throw new UserException($"{failed} of {jobs.Count} images could not be denoised (see above); the others were written.");
         return ExitCodes.Ok;
     }
-
-    static string DefaultOutput(string input) =>
-        Path.Combine(Path.GetDirectoryName(input) ?? "", Path.GetFileNameWithoutExtension(input) + ".denoised.png");
 }

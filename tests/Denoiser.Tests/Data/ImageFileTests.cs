@@ -43,4 +43,18 @@ public class ImageFileTests
         Assert.Equal(image.Pixels, GrayImage.FromUnit(4, 2, unit).Pixels);
         Assert.Equal(new byte[] { 0, 255, 128, 0 }, GrayImage.FromUnit(2, 2, new[] { -0.5f, 1.5f, 0.5f, float.Epsilon }).Pixels);
     }
+
+    [Fact]
+    public void Colour_and_alpha_survive_png_and_jpeg_drops_only_alpha()
+    {
+        using var dir = new TempDir();
+        var rgba = new Picture(3, 2, 4, Enumerable.Range(0, 24).Select(i => (byte)(i * 10)).ToArray());
+        ImageFile.Write(dir["a.png"], rgba);
+        Assert.Equal(rgba, ImageFile.ReadPicture(dir["a.png"]) with { Pixels = rgba.Pixels });
+        Assert.Equal(rgba.Pixels, ImageFile.ReadPicture(dir["a.png"]).Pixels);
+
+        ImageFile.Write(dir["a.jpg"], rgba, "jpg", 95);
+        var jpeg = ImageFile.ReadPicture(dir["a.jpg"]);
+        Assert.Equal((3, 2, 3), (jpeg.Width, jpeg.Height, jpeg.Channels));
+    }
 }

@@ -221,6 +221,53 @@ public class CliTests
     }
 
     [Fact]
+    public void Denoises_folders_and_patterns_mirroring_the_tree_and_reports_bad_files()
+    {
+        using var dir = new TempDir();
+        string weights = Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors");
+        Directory.CreateDirectory(dir["scans/sub"]);
+        TestFiles.WritePng(dir["scans/a.png"], 40, 30);
+        TestFiles.WritePng(dir["scans/sub/b.png"], 300, 280); // more than one tile
+        ImageFile.Write(dir["scans/sub/c.png"], new Picture(20, 20, 4, Enumerable.Range(0, 1600).Select(i => (byte)(i % 256)).ToArray()));
+        File.WriteAllText(dir["scans/notes.txt"], "not an image, and not picked up");
+
+        var r = Run(dir.Path, "denoise", "scans", "--recursive", "--weights", weights, "-o", "out", "--compare");
+        Assert.True(r.ExitCode == 0, r.Err);
+        foreach (var f in new[] { "out/a.png", "out/sub/b.png", "out/sub/c.png", "out/a.compare.png" })
+            Assert.True(File.Exists(dir[f]), f);
+        Assert.Contains("tiles", r.Out);
+        Assert.Equal(4, ImageFile.ReadPicture(dir["out/sub/c.png"]).Channels); // alpha kept
+        Assert.Equal(2 * 40 + 4, ImageFile.ReadPicture(dir["out/a.compare.png"]).Width);
+
+        var glob = Run(dir.Path, "denoise", "scans/**/*.png", "--weights", weights, "-o", "jpgs", "--format", "jpg");
+        Assert.True(glob.ExitCode == 0, glob.Err);
+        Assert.True(File.Exists(dir["jpgs/sub/b.jpg"]));
+
+        // Beside the inputs by default; a second run does not pick up the first run's outputs.
+        Assert.Equal(0, Run(dir.Path, "denoise", "scans", "--weights", weights).ExitCode);
+        Assert.True(File.Exists(dir["scans/a.denoised.png"]));
+        AssertOneLineFailure(Run(dir.Path, "denoise", "scans", "--weights", weights), 2, "a.denoised.png: already exists");
+
+        // One unreadable file among good ones: the others are written, the bad one named, a summary, exit 1.
+        Directory.CreateDirectory(dir["mixed"]);
+        TestFiles.WritePng(dir["mixed/good.png"], 28, 28);
+        File.WriteAllBytes(dir["mixed/bad.png"], Array.Empty<byte>());
+        var mixed = Run(dir.Path, "denoise", "mixed", "--weights", weights, "-o", "mixed-out");
+        Assert.Equal(1, mixed.ExitCode);
+        Assert.Contains("bad.png: the file is empty", mixed.Err);
+        Assert.Contains("1 of 2 images could not be denoised", mixed.Err);
+        Assert.True(File.Exists(dir["mixed-out/good.png"]));
+        Assert.False(File.Exists(dir["mixed-out/bad.png"]));
+
+        Directory.CreateDirectory(dir["empty"]);
+        AssertOneLineFailure(Run(dir.Path, "denoise", "empty", "--weights", weights), 1, "holds no images");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "nothing/*.png", "--weights", weights), 1, "matches no images");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "scans", "-r", "--weights", weights, "-o", "scans/out"), 2, "lies inside the input folder");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "scans/a.png", "--weights", weights, "--quality", "0", "-o", "q.jpg"), 2, "--quality");
+        Assert.False(Directory.Exists(dir["scans/out"]));
+    }
+
+    [Fact]
     public void Help_lists_every_train_option_with_its_default()
     {
         using var dir = new TempDir();

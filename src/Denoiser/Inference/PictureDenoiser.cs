@@ -1,0 +1,88 @@
+// Denoises whole pictures for a grayscale model: colour by luma or per channel, alpha kept, polarity handled.
+using Denoiser.Data;
+
+namespace Denoiser.Inference;
+
+public enum ColorMode { Luma, Channels }
+public enum InvertMode { Auto, Yes, No }
+
+public static class PictureDenoiser
+{
+    /// <summary>
+    /// Denoises <paramref name="picture"/>; returns the result and a note of what was done (colour handling,
+    /// inversion). MNIST models expect light strokes on dark; documents are the opposite, so a plane whose median
+    /// brightness is above one half is inverted before the model and back after it (with InvertMode.Auto).
+    /// </summary>
+    public static (Picture Result, string Note) Denoise(IImageModel model, Picture picture, ColorMode color, InvertMode invert, Action? tileDone = null)
+    {
+        var notes = new List<string>();
+        bool flip = invert == InvertMode.Yes || (invert == InvertMode.Auto && Median(Luma(picture)) > 127);
+        if (flip) notes.Add(invert == InvertMode.Yes ? "inverted (--invert yes)" : "inverted: dark on light (median brightness above half)");
+        GrayImage Run(GrayImage plane)
+        {
+            var output = ImageDenoiser.Denoise(model, flip ? Invert(plane) : plane, tileDone: tileDone);
+            return flip ? Invert(output) : output;
+        }
+
+        Picture result;
+        if (!picture.IsColor)
+            result = picture.WithPlane(0, Run(picture.Plane(0)));
+        else if (color == ColorMode.Channels)
+        {
+            result = picture;
+            for (int c = 0; c < 3; c++) result = result.WithPlane(c, Run(picture.Plane(c)));
+            notes.Add("colour: each of R, G, B denoised");
+        }
+        else
+        {
+            result = DenoiseLuma(picture, Run);
+            notes.Add("colour: luma (Y of YCbCr) denoised, chroma kept");
+        }
+        if (picture.HasAlpha) notes.Add("alpha kept");
+        return (result, string.Join("; ", notes));
+    }
+
+    /// <summary>Tiles the model will run for this picture (for progress).</summary>
+    public static int TileCount(Picture picture, ColorMode color) =>
+        ImageDenoiser.TileCount(picture.Width, picture.Height) * (picture.IsColor && color == ColorMode.Channels ? 3 : 1);
+
+    // JPEG's full-range BT.601 YCbCr (ITU-T T.871).
+    static Picture DenoiseLuma(Picture p, Func<GrayImage, GrayImage> run)
+    {
+        var y = run(Luma(p));
+        var pixels = (byte[])p.Pixels.Clone();
+        for (int i = 0; i < p.Width * p.Height; i++)
+        {
+            int o = i * p.Channels;
+            double r = p.Pixels[o], g = p.Pixels[o + 1], b = p.Pixels[o + 2];
+            double cb = -0.168736 * r - 0.331264 * g + 0.5 * b, cr = 0.5 * r - 0.418688 * g - 0.081312 * b;
+            double luma = y.Pixels[i];
+            pixels[o] = Byte(luma + 1.402 * cr);
+            pixels[o + 1] = Byte(luma - 0.344136 * cb - 0.714136 * cr);
+            pixels[o + 2] = Byte(luma + 1.772 * cb);
+        }
+        return p with { Pixels = pixels };
+    }
+
+    static GrayImage Luma(Picture p)
+    {
+        if (!p.IsColor) return p.Plane(0);
+        var y = new byte[p.Width * p.Height];
+        for (int i = 0; i < y.Length; i++)
+            y[i] = Byte(0.299 * p.Pixels[i * p.Channels] + 0.587 * p.Pixels[i * p.Channels + 1] + 0.114 * p.Pixels[i * p.Channels + 2]);
+        return new GrayImage(p.Width, p.Height, y);
+    }
+
+    static int Median(GrayImage plane)
+    {
+        var histogram = new int[256];
+        foreach (byte v in plane.Pixels) histogram[v]++;
+        for (int v = 0, seen = 0; v < 256; v++)
+            if ((seen += histogram[v]) * 2 >= plane.Pixels.Length) return v;
+        return 255;
+    }
+
+    static GrayImage Invert(GrayImage g) => g with { Pixels = Array.ConvertAll(g.Pixels, v => (byte)(255 - v)) };
+
+    static byte Byte(double v) => (byte)Math.Clamp(Math.Round(v), 0, 255);
+}

@@ -1,0 +1,89 @@
+// Real pictures: large ones in blended tiles, colour by luma or channel, alpha untouched, dark-on-light inverted.
+using Denoiser.Data;
+using Denoiser.Inference;
+using Denoiser.Models;
+using TorchSharp;
+using Xunit;
+
+namespace Denoiser.Tests.Inference;
+
+public class PictureDenoiserTests
+{
+    static TorchImageModel Model()
+    {
+        var model = new ConvDenoiser();
+        Denoiser.Interchange.WeightsFile.LoadInto(model, ConvDenoiser.Kind, Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors"));
+        return new TorchImageModel(model, torch.CPU);
+    }
+
+    static GrayImage Strokes(int w, int h, bool darkOnLight = false)
+    {
+        var pixels = new byte[w * h];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                bool ink = (x / 9 + y / 13) % 4 == 0 || Math.Abs(x - y) < 3;
+                byte v = (byte)(ink ? 220 : 15 + (x * 31 + y * 17) % 40);
+                pixels[y * w + x] = darkOnLight ? (byte)(255 - v) : v;
+            }
+        return new GrayImage(w, h, pixels);
+    }
+
+    [Fact]
+    public void Tiles_blend_into_what_the_whole_image_gives()
+    {
+        using var model = Model();
+        var image = Strokes(620, 530);
+        var whole = ImageDenoiser.Denoise(model, image, tileSize: 10_000);
+        int tiles = 0;
+        var tiled = ImageDenoiser.Denoise(model, image, tileDone: () => tiles++);
+
+        Assert.Equal(ImageDenoiser.TileCount(620, 530), tiles);
+        Assert.True(tiles >= 9);
+        int max = whole.Pixels.Zip(tiled.Pixels).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(max <= 2, $"tiled and whole images differ by up to {max}/255");
+    }
+
+    [Fact]
+    public void Gray_in_rgb_gives_the_gray_result_and_alpha_is_kept()
+    {
+        using var model = Model();
+        var gray = Strokes(40, 36);
+        var rgba = new byte[40 * 36 * 4];
+        for (int i = 0; i < gray.Pixels.Length; i++)
+        {
+            rgba[4 * i] = rgba[4 * i + 1] = rgba[4 * i + 2] = gray.Pixels[i];
+            rgba[4 * i + 3] = (byte)(i % 256);
+        }
+        var expected = ImageDenoiser.Denoise(model, gray);
+
+        foreach (var mode in new[] { ColorMode.Luma, ColorMode.Channels })
+        {
+            var (result, note) = PictureDenoiser.Denoise(model, new Picture(40, 36, 4, rgba), mode, InvertMode.No);
+            Assert.Contains("alpha kept", note);
+            for (int i = 0; i < gray.Pixels.Length; i++)
+            {
+                Assert.Equal(rgba[4 * i + 3], result.Pixels[4 * i + 3]);
+                for (int c = 0; c < 3; c++) Assert.InRange(result.Pixels[4 * i + c] - expected.Pixels[i], -1, 1);
+            }
+        }
+    }
+
+    [Fact]
+    public void Dark_on_light_is_inverted_around_the_model_when_auto()
+    {
+        using var model = Model();
+        var document = Strokes(48, 48, darkOnLight: true);
+        var picture = new Picture(48, 48, 1, document.Pixels);
+
+        var (auto, note) = PictureDenoiser.Denoise(model, picture, ColorMode.Luma, InvertMode.Auto);
+        var (plain, plainNote) = PictureDenoiser.Denoise(model, picture, ColorMode.Luma, InvertMode.No);
+
+        Assert.Contains("inverted", note);
+        Assert.DoesNotContain("inverted", plainNote);
+        var inverted = new GrayImage(48, 48, document.Pixels.Select(v => (byte)(255 - v)).ToArray());
+        var expected = ImageDenoiser.Denoise(model, inverted).Pixels.Select(v => (byte)(255 - v));
+        Assert.Equal(expected, auto.Pixels);
+        Assert.NotEqual(auto.Pixels, plain.Pixels);
+    }
+}
