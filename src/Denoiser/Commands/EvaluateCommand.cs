@@ -62,6 +62,8 @@ public static class EvaluateCommand
             Print(scores);
             Write(outDir, scores);
             Console.WriteLine($"written: {Path.Combine(outDir, "evaluation.csv")}, {Path.Combine(outDir, "evaluation.json")}");
+            string sweep = Path.Combine(outDir, "psnr-vs-sigma.png");
+            if (Reporting.Plots.PsnrAgainstSigma(scores, sweep)) Console.WriteLine($"plot: {sweep}");
             foreach (var n in noises)
             {
                 string picture = Path.Combine(outDir, $"samples-{n.Spec.Replace(':', '-')}.png");

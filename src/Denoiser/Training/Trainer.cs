@@ -65,6 +65,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             byte[] checkpoint = Checkpoint.Serialize(header, model, optimizer);
             WriteSample(model, sampleClean, sampleNoisy, run.Sample(epoch));
             Metrics.WriteCsv(run.MetricsFile, history);
+            Reporting.Plots.TrainingCurves(run.Root, history);
             if (best) Checkpoint.Save(run.Best, checkpoint);
             Checkpoint.Save(run.Last, checkpoint); // last: the resume point, written after everything it vouches for
         }

@@ -204,14 +204,15 @@ public class CliTests
         TestFiles.WriteMnist(dir["data"], train: 10, test: 40);
         string weights = Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors");
 
-        var r = Run(dir.Path, "evaluate", "--weights", weights, "--data-dir", "data", "--noise", "gaussian:0.3", "poisson:20",
+        var r = Run(dir.Path, "evaluate", "--weights", weights, "--data-dir", "data", "--noise", "gaussian:0.3", "gaussian:0.6", "poisson:20",
                     "--output-dir", "eval");
         Assert.True(r.ExitCode == 0, r.Err);
         Assert.Contains("median 3x3", r.Out);
         Assert.Contains("per digit", r.Out);
         var csv = File.ReadAllLines(dir["eval/evaluation.csv"]);
         Assert.Equal("noise,method,class,count,psnr_db,ssim", csv[0]);
-        Assert.Equal(1 + 2 * 4 * 11, csv.Length); // 2 noises x 4 methods x (all + 10 digits)
+        Assert.Equal(1 + 3 * 4 * 11, csv.Length); // 3 noises x 4 methods x (all + 10 digits)
+        Assert.Equal(720, ImageFile.ReadGray(dir["eval/psnr-vs-sigma.png"]).Width);
         Assert.True(File.Exists(dir["eval/evaluation.json"]));
         var picture = ImageFile.ReadGray(dir["eval/samples-poisson-20.png"]);
         Assert.Equal(5 * 56 + 6 * 2, picture.Height); // clean, noisy, model, median, blur

@@ -63,7 +63,8 @@ public class TrainerTests
         var history = new Trainer(Settings(run.Root, 2), run, torch.CPU, new Silent()).Run(train, test, null);
 
         Assert.Equal(2, history.Count);
-        Assert.All(new[] { run.Best, run.Last, run.SettingsFile, run.MetricsFile, run.Sample(1), run.Sample(2) },
+        Assert.All(new[] { run.Best, run.Last, run.SettingsFile, run.MetricsFile, run.Sample(1), run.Sample(2),
+                           Path.Combine(run.Root, "loss.png"), Path.Combine(run.Root, "psnr.png") },
                    f => Assert.True(File.Exists(f), f));
         var csv = File.ReadAllLines(run.MetricsFile);
         Assert.Equal(Metrics.CsvHeader, csv[0]);
@@ -71,6 +72,7 @@ public class TrainerTests
         var sample = ImageFile.ReadGray(run.Sample(2));
         Assert.Equal((10 * 56 + 11 * 2, 3 * 56 + 4 * 2), (sample.Width, sample.Height)); // 3 rows of 10 digits at 2x
         Assert.Empty(Directory.GetFiles(run.Root, "*.tmp", SearchOption.AllDirectories));
+        Assert.Equal((720, 420), (ImageFile.ReadGray(Path.Combine(run.Root, "psnr.png")).Width, ImageFile.ReadGray(Path.Combine(run.Root, "psnr.png")).Height));
         Assert.All(history, m => Assert.True(double.IsFinite(m.TrainLoss) && double.IsFinite(m.TestPsnr)));
         Assert.True(history[1].TestLoss < history[0].TestLoss, "ten Adam steps should lower the test loss");
     }
