@@ -25,11 +25,12 @@ public static class TrainCommand
         var runDir = new Option<string?>("--run-dir") { Description = "Run folder to write (or, with --resume, to continue) [default: a new folder under --models-dir]" };
         var trainSize = new Option<int>("--train-size") { Description = "Use the first N training images; 0 = all", DefaultValueFactory = _ => d.TrainSize };
         var testSize = new Option<int>("--test-size") { Description = "Use the first N test images; 0 = all", DefaultValueFactory = _ => d.TestSize };
+        var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard event files (scalars, sample pictures) to RUN/tensorboard", DefaultValueFactory = _ => d.TensorBoard };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir (default: the latest run) from its last checkpoint" };
 
         var command = new Command("train", "Train the ConvDenoiser on noisy MNIST; writes checkpoints, metrics and sample pictures.")
         {
-            epochs, batch, lr, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, resume,
+            epochs, batch, lr, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, tensorboard, resume,
         };
         command.SetAction(p =>
         {
@@ -39,9 +40,10 @@ public static class TrainCommand
                 Noise = p.GetValue(noise)!, Seed = p.GetValue(seed), Device = p.GetValue(device)!,
                 Threads = p.GetValue(threads), DataDir = p.GetValue(dataDir)!, ModelsDir = p.GetValue(modelsDir)!,
                 RunDir = p.GetValue(runDir) ?? d.RunDir, TrainSize = p.GetValue(trainSize), TestSize = p.GetValue(testSize),
+                TensorBoard = p.GetValue(tensorboard),
             };
             // Options typed on the command line; on --resume they may change how the run continues, not its recipe.
-            var given = new Option[] { epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize }
+            var given = new Option[] { epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, tensorboard }
                 .Where(o => p.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();
             return Run(settings, config.Data, p.GetValue(resume), given);
         });
@@ -75,6 +77,7 @@ public static class TrainCommand
                 Device = given.Contains("--device") ? settings.Device : saved.Device,
                 Threads = given.Contains("--threads") ? settings.Threads : saved.Threads,
                 DataDir = given.Contains("--data-dir") ? settings.DataDir : saved.DataDir,
+                TensorBoard = given.Contains("--tensorboard") ? settings.TensorBoard : saved.TensorBoard,
                 RunDir = run.Root,
             };
             if (checkpoint.Header.NextEpoch > settings.Epochs)

@@ -45,7 +45,7 @@ public static class Plots
         plot.Title(title);
         plot.XLabel(x);
         plot.YLabel(y);
-        plot.ShowLegend();
+        plot.ShowLegend(Alignment.UpperRight);
         byte[] png = plot.GetImageBytes(Width, Height, ImageFormat.Png);
         AtomicFile.Write(path, s => s.Write(png));
     }

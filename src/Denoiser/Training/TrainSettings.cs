@@ -23,6 +23,7 @@ public sealed record TrainSettings
     public string? RunDir { get; init; }
     public int TrainSize { get; init; } = 0;            // first N training images; 0 = all 60,000
     public int TestSize { get; init; } = 0;             // first N test images; 0 = all 10,000
+    public bool TensorBoard { get; init; } = false;     // also write TensorBoard event files to RUN/tensorboard
 
     /// <summary>The first broken range, as an option name and what it must be; null when all are valid.</summary>
     public string? Validate() =>

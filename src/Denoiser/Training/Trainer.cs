@@ -44,6 +44,8 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         using var sampleClean = testClean.index_select(0, sampleIdx);
         using var sampleNoisy = testNoisy.index_select(0, sampleIdx);
 
+        // TensorBoard's event files are append-only logs of their own; they are the one output not renamed into place.
+        var board = settings.TensorBoard ? torch.utils.tensorboard.SummaryWriter(Path.Combine(run.Root, "tensorboard")) : null;
         AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, JsonOptions)); // as resolved for this (part of the) run
 
         for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++)
@@ -66,6 +68,13 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             WriteSample(model, sampleClean, sampleNoisy, run.Sample(epoch));
             Metrics.WriteCsv(run.MetricsFile, history);
             Reporting.Plots.TrainingCurves(run.Root, history);
+            if (board != null)
+            {
+                foreach (var (tag, value) in new[] { ("loss/train", metrics.TrainLoss), ("loss/test", metrics.TestLoss),
+                                                     ("psnr_db/test", metrics.TestPsnr), ("psnr_db/noisy", metrics.NoisyPsnr) })
+                    board.add_scalar(tag, (float)value, epoch);
+                board.add_img("samples", run.Sample(epoch), epoch);
+            }
             if (best) Checkpoint.Save(run.Best, checkpoint);
             Checkpoint.Save(run.Last, checkpoint); // last: the resume point, written after everything it vouches for
         }

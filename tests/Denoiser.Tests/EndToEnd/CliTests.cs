@@ -42,13 +42,16 @@ public class CliTests
         using var dir = new TempDir();
         TestFiles.WriteMnist(dir["data"], train: 200, test: 40, gzip: true);
 
-        var train = Run(dir.Path, "train", "--epochs", "1", "--data-dir", "data", "--threads", "2");
+        var train = Run(dir.Path, "train", "--epochs", "1", "--data-dir", "data", "--threads", "2", "--tensorboard");
         Assert.True(train.ExitCode == 0, train.Err);
         Assert.Contains("epoch 1/1", train.Out);
         string run = Assert.Single(Directory.GetDirectories(dir["models"]));
         foreach (var f in new[] { "best.ckpt", "last.ckpt", "settings.json", "metrics.csv", "samples/epoch-001.png" })
             Assert.True(File.Exists(Path.Combine(run, f)), f);
         Assert.Equal(2, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
+        string events = File.ReadAllText(Assert.Single(Directory.GetFiles(Path.Combine(run, "tensorboard"), "events.out.tfevents*")));
+        Assert.Contains("psnr_db/test", events);
+        Assert.Contains("samples", events);
 
         TestFiles.WritePng(dir["scan.png"], 45, 30);
         var denoise = Run(dir.Path, "denoise", "scan.png");
