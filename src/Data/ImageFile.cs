@@ -1,4 +1,5 @@
-// Image files in and out as 8-bit pixel arrays (PNG, JPEG, BMP, GIF, TGA in; PNG and JPEG out).
+// Image files in and out as 8-bit pixel arrays (PNG, JPEG, BMP, GIF, TGA, WebP in; PNG, JPEG, WebP out), EXIF-oriented.
+using SkiaSharp;
 using StbImageSharp;
 using StbImageWriteSharp;
 using ReadComponents = StbImageSharp.ColorComponents;
@@ -56,7 +57,7 @@ public sealed record Picture(int Width, int Height, int Channels, byte[] Pixels)
 public static class ImageFile
 {
     /// <summary>File name endings read as images when a folder or pattern is given.</summary>
-    public static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga" };
+    public static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".webp" };
 
     /// <summary>Images with more pixels than this are refused before decoding (a decompression bomb guard).</summary>
     public const long MaxPixels = 100_000_000;
@@ -77,16 +78,24 @@ public static class ImageFile
         if (bytes.Length == 0) throw new InvalidDataException($"{path}: the file is empty (0 bytes), not an image.");
 
         // The header alone says the size: absurd dimensions are refused before anything is decoded.
+        using var data = SKData.CreateCopy(bytes);
+        using var codec = SKCodec.Create(data); // Skia reads WebP and the EXIF orientation; stb reads the rest
         var info = ImageInfo.FromStream(new MemoryStream(bytes));
-        if (info is not { } i)
-            throw new InvalidDataException($"{path}: not a readable image; PNG, JPEG, BMP, GIF and TGA are supported.");
-        if ((long)i.Width * i.Height > MaxPixels || i.Width <= 0 || i.Height <= 0)
-            throw new InvalidDataException($"{path}: declares {i.Width}x{i.Height} pixels, more than the {MaxPixels:N0} allowed.");
-        var components = grayOnly ? ReadComponents.Grey : i.ColorComponents;
+        (int width, int height) = info is { } i ? (i.Width, i.Height) : codec != null ? (codec.Info.Width, codec.Info.Height)
+            : throw new InvalidDataException($"{path}: not a readable image; PNG, JPEG, BMP, GIF, TGA and WebP are supported.");
+        if ((long)width * height > MaxPixels || width <= 0 || height <= 0)
+            throw new InvalidDataException($"{path}: declares {width}x{height} pixels, more than the {MaxPixels:N0} allowed.");
         try
         {
-            var image = ImageResult.FromMemory(bytes, components);
-            return new Picture(image.Width, image.Height, (int)components, image.Data);
+            Picture picture;
+            if (info is { } stb)
+            {
+                var components = grayOnly ? ReadComponents.Grey : stb.ColorComponents;
+                var image = ImageResult.FromMemory(bytes, components);
+                picture = new Picture(image.Width, image.Height, (int)components, image.Data);
+            }
+            else picture = DecodeWithSkia(codec!, grayOnly, path);
+            return Orient(picture, codec?.EncodedOrigin ?? SKEncodedOrigin.TopLeft);
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NotSupportedException)
         {
@@ -94,16 +103,81 @@ public static class ImageFile
         }
     }
 
-    /// <summary>Writes a picture atomically as PNG (all channels kept) or JPEG (alpha dropped; quality 1-100).</summary>
+    static Picture DecodeWithSkia(SKCodec codec, bool grayOnly, string path)
+    {
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[info.BytesSize];
+        var handle = System.Runtime.InteropServices.GCHandle.Alloc(rgba, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try
+        {
+            var result = codec.GetPixels(info, handle.AddrOfPinnedObject());
+            if (result is not (SKCodecResult.Success or SKCodecResult.IncompleteInput))
+                throw new InvalidDataException($"{path}: the image data is damaged or truncated ({result}).");
+        }
+        finally { handle.Free(); }
+        var picture = new Picture(info.Width, info.Height, 4, rgba);
+        if (!grayOnly) return picture;
+        var gray = new byte[info.Width * info.Height];
+        for (int p = 0; p < gray.Length; p++)
+            gray[p] = (byte)Math.Clamp(Math.Round(0.299 * rgba[4 * p] + 0.587 * rgba[4 * p + 1] + 0.114 * rgba[4 * p + 2]), 0, 255);
+        return new Picture(info.Width, info.Height, 1, gray);
+    }
+
+    /// <summary>Applies an EXIF orientation, so the pixels stand as a viewer shows them (TIFF/EXIF tag 0x0112).</summary>
+    static Picture Orient(Picture p, SKEncodedOrigin origin)
+    {
+        if (origin == SKEncodedOrigin.TopLeft) return p;
+        bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int w = p.Width, h = p.Height, ow = swap ? h : w, oh = swap ? w : h, c = p.Channels;
+        var pixels = new byte[p.Pixels.Length];
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++)
+            {
+                (int sx, int sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (y, h - 1 - x),
+                    SKEncodedOrigin.RightBottom => (w - 1 - y, h - 1 - x),
+                    _ => (w - 1 - y, x), // LeftBottom
+                };
+                Array.Copy(p.Pixels, (sy * w + sx) * c, pixels, (y * ow + x) * c, c);
+            }
+        return new Picture(ow, oh, c, pixels);
+    }
+
+    /// <summary>Writes a picture atomically as PNG (all channels kept), WebP (kept) or JPEG (alpha dropped); quality 1-100.</summary>
     public static void Write(string path, Picture picture, string format = "png", int quality = 90)
     {
-        if (format == "jpg")
+        if (format == "webp")
+        {
+            var rgba = ToRgba(picture);
+            using var image = SKImage.FromPixelCopy(new SKImageInfo(picture.Width, picture.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba);
+            using var encoded = image.Encode(SKEncodedImageFormat.Webp, quality);
+            AtomicFile.Write(path, s => encoded.SaveTo(s));
+        }
+        else if (format == "jpg")
         {
             var opaque = picture.HasAlpha ? DropAlpha(picture) : picture;
             AtomicFile.Write(path, s => new ImageWriter().WriteJpg(opaque.Pixels, opaque.Width, opaque.Height, (WriteComponents)opaque.Channels, s, quality));
         }
         else
             AtomicFile.Write(path, s => new ImageWriter().WritePng(picture.Pixels, picture.Width, picture.Height, (WriteComponents)picture.Channels, s));
+    }
+
+    static byte[] ToRgba(Picture p)
+    {
+        var rgba = new byte[p.Width * p.Height * 4];
+        for (int i = 0; i < p.Width * p.Height; i++)
+        {
+            int o = i * p.Channels;
+            byte r = p.Pixels[o], g = p.IsColor ? p.Pixels[o + 1] : r, b = p.IsColor ? p.Pixels[o + 2] : r;
+            byte a = p.HasAlpha ? p.Pixels[o + p.Channels - 1] : (byte)255;
+            (rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2], rgba[4 * i + 3]) = (r, g, b, a);
+        }
+        return rgba;
     }
 
     static Picture DropAlpha(Picture p)

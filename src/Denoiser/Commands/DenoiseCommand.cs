@@ -11,11 +11,11 @@ public static class DenoiseCommand
 {
     public static Command Create(AppConfig config)
     {
-        var inputs = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, BMP, GIF, TGA), folders or glob patterns", Arity = ArgumentArity.OneOrMore };
+        var inputs = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, BMP, GIF, TGA, WebP), folders or glob patterns", Arity = ArgumentArity.OneOrMore };
         var recursive = new Option<bool>("--recursive", "-r") { Description = "Look for images in subfolders of folder arguments too" };
-        var format = new Option<string>("--format") { Description = "Output format: png (keeps alpha) or jpg", DefaultValueFactory = _ => "png" };
-        format.AcceptOnlyFromAmong("png", "jpg");
-        var quality = new Option<int>("--quality") { Description = "JPEG quality, 1-100", DefaultValueFactory = _ => 90 };
+        var format = new Option<string>("--format") { Description = "Output format: png or webp (keep alpha) or jpg", DefaultValueFactory = _ => "png" };
+        format.AcceptOnlyFromAmong("png", "jpg", "webp");
+        var quality = new Option<int>("--quality") { Description = "JPEG and WebP quality, 1-100", DefaultValueFactory = _ => 90 };
         var color = new Option<string>("--color") { Description = "Colour images: luma (denoise Y of YCbCr) or channels (each of R, G, B)", DefaultValueFactory = _ => "luma" };
         color.AcceptOnlyFromAmong("luma", "channels");
         var invert = new Option<string>("--invert") { Description = "Invert dark-on-light images around the model (MNIST is light on dark): auto, yes or no", DefaultValueFactory = _ => "auto" };
