@@ -24,11 +24,12 @@ public static class EvaluateCommand
         var testSize = new Option<int>("--test-size") { Description = "Use the first N test images; 0 = all", DefaultValueFactory = _ => config.Train.TestSize };
         var seed = new Option<long>("--seed") { Description = "Seed for the noise", DefaultValueFactory = _ => config.Train.Seed };
         var outputDir = new Option<string?>("--output-dir") { Description = "Where evaluation.csv and evaluation.json go [default: an evaluation folder beside the checkpoint or weights]" };
+        var images = new Option<string?>("--images") { Description = "Score on this folder of clean images (any size, searched recursively) instead of MNIST" };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core", DefaultValueFactory = _ => config.Train.Threads };
 
         var command = new Command("evaluate", "Score a model against the noisy input and classic filters (median, Gaussian blur) on the MNIST test set.")
         {
-            noise, dataDir, testSize, seed, outputDir, threads,
+            noise, dataDir, testSize, images, seed, outputDir, threads,
         };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
@@ -48,28 +49,47 @@ public static class EvaluateCommand
             string outDir = p.GetValue(outputDir)
                             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? p.GetValue(source.Weights)!))!, "evaluation");
 
-            string dir = p.GetValue(dataDir)!;
-            DataCommand.EnsureMnist(dir, config.Data);
-            using var test = MnistDataset.Load(dir, train: false, size > 0 ? size : null);
-            Console.WriteLine($"data: {test.Count:N0} test images from {dir}");
-
             List<Score> scores = null!;
-            ConsoleTrainingObserver.WithStatus("evaluating", report =>
+            MnistDataset? test = null;
+            try
             {
-                report($"{test.Count:N0} images x {noises.Count} noise(s) x 4 methods");
-                scores = Evaluator.Run(model, test.Images, test.Labels, noises, p.GetValue(seed));
-            });
-            Print(scores);
-            Write(outDir, scores);
-            Console.WriteLine($"written: {Path.Combine(outDir, "evaluation.csv")}, {Path.Combine(outDir, "evaluation.json")}");
-            string sweep = Path.Combine(outDir, "psnr-vs-sigma.png");
-            if (Reporting.Plots.PsnrAgainstSigma(scores, sweep)) Console.WriteLine($"plot: {sweep}");
-            foreach (var n in noises)
-            {
-                string picture = Path.Combine(outDir, $"samples-{n.Spec.Replace(':', '-')}.png");
-                ImageFile.WritePng(picture, Evaluator.Samples(model, test.Images, test.Labels, n, p.GetValue(seed)));
-                Console.WriteLine($"picture: {picture} (rows: clean, noisy, model, median 3x3, Gaussian blur)");
+                if (p.GetValue(images) is { } folder)
+                {
+                    var clean = InputFiles.Expand(new[] { folder }, recursive: true).Select(f => (f.Path, ImageFile.ReadGray(f.Path))).ToList();
+                    Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
+                    var imageModel = new Inference.TorchImageModel(model, torch.CPU); // not disposed: it would dispose the model
+                    ConsoleTrainingObserver.WithStatus("evaluating", report =>
+                    {
+                        report($"{clean.Count:N0} images x {noises.Count} noise(s) x 4 methods");
+                        scores = Evaluator.RunImages(imageModel, clean, noises, p.GetValue(seed));
+                    });
+                }
+                else
+                {
+                    string dir = p.GetValue(dataDir)!;
+                    DataCommand.EnsureMnist(dir, config.Data);
+                    test = MnistDataset.Load(dir, train: false, size > 0 ? size : null);
+                    Console.WriteLine($"data: {test.Count:N0} test images from {dir}");
+                    ConsoleTrainingObserver.WithStatus("evaluating", report =>
+                    {
+                        report($"{test.Count:N0} images x {noises.Count} noise(s) x 4 methods");
+                        scores = Evaluator.Run(model, test.Images, test.Labels, noises, p.GetValue(seed));
+                    });
+                }
+
+                Print(scores);
+                Write(outDir, scores);
+                Console.WriteLine($"written: {Path.Combine(outDir, "evaluation.csv")}, {Path.Combine(outDir, "evaluation.json")}");
+                string sweep = Path.Combine(outDir, "psnr-vs-sigma.png");
+                if (Reporting.Plots.PsnrAgainstSigma(scores, sweep)) Console.WriteLine($"plot: {sweep}");
+                foreach (var n in test == null ? new List<Noise>() : noises)
+                {
+                    string picture = Path.Combine(outDir, $"samples-{n.Spec.Replace(':', '-')}.png");
+                    ImageFile.WritePng(picture, Evaluator.Samples(model, test!.Images, test.Labels, n, p.GetValue(seed)));
+                    Console.WriteLine($"picture: {picture} (rows: clean, noisy, model, median 3x3, Gaussian blur)");
+                }
             }
+            finally { test?.Dispose(); }
             return ExitCodes.Ok;
         });
         return command;

@@ -57,6 +57,44 @@ public static class Evaluator
         return scores;
     }
 
+    /// <summary>
+    /// The same scores for a folder of clean images of any size (at least 11 x 11 for SSIM), one at a time: the model
+    /// runs through <see cref="Inference.ImageDenoiser"/> (padding, tiles), the filters on the whole image.
+    /// </summary>
+    public static List<Score> RunImages(Inference.IImageModel model, IReadOnlyList<(string Name, GrayImage Image)> images,
+                                        IReadOnlyList<Noise> noises, long seed)
+    {
+        var scores = new List<Score>();
+        for (int n = 0; n < noises.Count; n++)
+        {
+            using var gen = new Generator(Seeds.ForTestNoise(seed + n));
+            var sums = new Dictionary<string, (double Psnr, double Ssim)>();
+            foreach (var (name, image) in images)
+            {
+                if (image.Width < Ssim.Window || image.Height < Ssim.Window)
+                    throw new UserException($"{name}: is {image.Width}x{image.Height}; SSIM needs at least {Ssim.Window}x{Ssim.Window} pixels.");
+                using var scope = NewDisposeScope();
+                var clean = torch.tensor(image.ToUnit(), new long[] { 1, 1, image.Height, image.Width });
+                var noisy = noises[n].Apply(clean, gen);
+                var outputs = new (string, Tensor)[]
+                {
+                    (Noisy, noisy),
+                    (Model, torch.tensor(Inference.ImageDenoiser.Denoise(model, noisy.data<float>().ToArray(), image.Height, image.Width),
+                                         new long[] { 1, 1, image.Height, image.Width })),
+                    (Median, Filters.Median3x3(noisy)), (Blur, Filters.GaussianBlur(noisy, 1.0).clamp(0, 1)),
+                };
+                foreach (var (method, output) in outputs)
+                {
+                    var (p, s) = sums.GetValueOrDefault(method);
+                    sums[method] = (p + Metrics.Psnr(output, clean).item<float>(), s + Ssim.PerImage(output, clean).item<double>());
+                }
+            }
+            foreach (var method in new[] { Noisy, Model, Median, Blur })
+                scores.Add(new Score(noises[n].Spec, method, null, images.Count, sums[method].Psnr / images.Count, sums[method].Ssim / images.Count));
+        }
+        return scores;
+    }
+
     /// <summary>A picture per noise: rows of clean, noisy, model, median and blur for one test image of each digit.</summary>
     public static GrayImage Samples(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, Noise noise, long seed)
     {

@@ -24,16 +24,19 @@ public static class ImageDenoiser
     public const int TileOverlap = 48;
 
     /// <summary>Denoises one plane of any size: whole when it fits in a tile, else in overlapping, blended tiles.</summary>
-    public static GrayImage Denoise(IImageModel model, GrayImage image, int tileSize = TileSize, int overlap = TileOverlap, Action? tileDone = null)
+    public static GrayImage Denoise(IImageModel model, GrayImage image, int tileSize = TileSize, int overlap = TileOverlap, Action? tileDone = null) =>
+        GrayImage.FromUnit(image.Width, image.Height, Denoise(model, image.ToUnit(), image.Height, image.Width, tileSize, overlap, tileDone));
+
+    /// <summary>The same on a plane of floats in [0, 1], row-major, h x w.</summary>
+    public static float[] Denoise(IImageModel model, float[] source, int h, int w, int tileSize = TileSize, int overlap = TileOverlap, Action? tileDone = null)
     {
-        if (image.Width <= tileSize && image.Height <= tileSize)
+        if (w <= tileSize && h <= tileSize)
         {
-            var whole = DenoiseWhole(model, image.ToUnit(), image.Height, image.Width);
+            var whole = DenoiseWhole(model, source, h, w);
             tileDone?.Invoke();
-            return GrayImage.FromUnit(image.Width, image.Height, whole);
+            return whole;
         }
-        int h = image.Height, w = image.Width;
-        float[] source = image.ToUnit(), sum = new float[h * w], weight = new float[h * w];
+        float[] sum = new float[h * w], weight = new float[h * w];
         foreach (int y0 in Starts(h, tileSize, overlap))
             foreach (int x0 in Starts(w, tileSize, overlap))
             {
@@ -52,7 +55,7 @@ public static class ImageDenoiser
                 tileDone?.Invoke();
             }
         for (int i = 0; i < sum.Length; i++) sum[i] /= weight[i];
-        return GrayImage.FromUnit(w, h, sum);
+        return sum;
     }
 
     /// <summary>How many tiles <see cref="Denoise"/> will run for an image of this size.</summary>

@@ -220,6 +220,16 @@ public class CliTests
         var picture = ImageFile.ReadGray(dir["eval/samples-poisson-20.png"]);
         Assert.Equal(5 * 56 + 6 * 2, picture.Height); // clean, noisy, model, median, blur
 
+        // A folder of clean images of any size instead of MNIST.
+        Directory.CreateDirectory(dir["clean"]);
+        TestFiles.WritePng(dir["clean/small.png"], 40, 30);
+        TestFiles.WritePng(dir["clean/large.png"], 300, 270);
+        var folder = Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "speckle:0.3", "--output-dir", "eval-images");
+        Assert.True(folder.ExitCode == 0, folder.Err);
+        Assert.Equal(1 + 4, File.ReadAllLines(dir["eval-images/evaluation.csv"]).Length); // no per-digit rows
+        TestFiles.WritePng(dir["clean/tiny.png"], 8, 8);
+        AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean"), 1, "SSIM needs at least 11x11");
+
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--noise", "blur:2"), 2, "unknown kind 'blur'");
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", "missing.safetensors", "--data-dir", "data"), 1, "missing.safetensors");
     }
