@@ -83,4 +83,32 @@ public class ImageFileTests
         Assert.Equal((16, 12, 4), (back.Width, back.Height, back.Channels));
         Assert.True(back.Pixels.Zip(pillow.Pixels).All(p => Math.Abs(p.First - p.Second) <= 16));
     }
+
+    [Fact]
+    public void An_image_declaring_absurd_dimensions_is_refused_before_decoding()
+    {
+        // A real PNG of 1x1, with its header then rewritten to claim 50,000 x 50,000 pixels (CRC fixed up).
+        using var dir = new TempDir();
+        TestFiles.WritePng(dir["one.png"], 1, 1);
+        byte[] png = File.ReadAllBytes(dir["one.png"]);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(16), 50_000);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(20), 50_000);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), Crc32(png.AsSpan(12, 17)));
+        File.WriteAllBytes(dir["bomb.png"], png);
+
+        var e = Assert.Throws<InvalidDataException>(() => ImageFile.ReadPicture(dir["bomb.png"]));
+        Assert.Contains("declares 50000x50000 pixels", e.Message);
+    }
+
+    /// <summary>PNG's CRC-32 (ISO-HDLC, the one zlib uses), to keep a rewritten header valid.</summary>
+    static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in data)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+        }
+        return ~crc;
+    }
 }
