@@ -14,6 +14,9 @@ public sealed class TempDir : IDisposable
 
 public static class TestFiles
 {
+    /// <summary>A committed fixture (tests/Denoiser.Tests/Fixtures, made by tools/parity), as copied beside the tests.</summary>
+    public static string Fixture(string name) => System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
+
     /// <summary>The bytes of an idx3 (images) file: magic 0x00000803, N, rows, cols, pixels.</summary>
     public static byte[] Idx3(byte[][] images, int rows = 28, int cols = 28)
     {

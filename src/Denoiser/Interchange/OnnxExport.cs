@@ -30,22 +30,14 @@ public static class OnnxExport
                 default:
                     switch (children.GetValueOrDefault(step) ?? throw new ArgumentException($"the plan names '{step}', which the model lacks"))
                     {
-                        case Conv2d c:
-                            node.OpType = "Conv";
+                        case Convolution c: // Conv2d and ConvTranspose2d: the same attributes, and output_padding for the latter
+                            node.OpType = c.transposed ? "ConvTranspose" : "Conv";
                             AddWeights(graph, node, step, c.weight, c.bias);
                             node.Attribute.Add(Ints("kernel_shape", c.kernel_size));
                             node.Attribute.Add(Ints("strides", c.stride));
                             node.Attribute.Add(Ints("dilations", c.dilation));
                             node.Attribute.Add(Ints("pads", c.padding!.Concat(c.padding!).ToArray())); // [top, left, bottom, right]
-                            break;
-                        case ConvTranspose2d t:
-                            node.OpType = "ConvTranspose";
-                            AddWeights(graph, node, step, t.weight, t.bias);
-                            node.Attribute.Add(Ints("kernel_shape", t.kernel_size));
-                            node.Attribute.Add(Ints("strides", t.stride));
-                            node.Attribute.Add(Ints("dilations", t.dilation));
-                            node.Attribute.Add(Ints("pads", t.padding!.Concat(t.padding!).ToArray()));
-                            node.Attribute.Add(Ints("output_padding", t.output_padding));
+                            if (c.transposed) node.Attribute.Add(Ints("output_padding", c.output_padding));
                             break;
                         case MaxPool2d p:
                             node.OpType = "MaxPool";

@@ -58,14 +58,12 @@ public class ImageFileTests
         Assert.Equal((3, 2, 3), (jpeg.Width, jpeg.Height, jpeg.Channels));
     }
 
-    static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
-
     [Fact]
     public void Exif_orientation_is_applied_as_viewers_show_it()
     {
         // Stored 30 wide and 20 high with orientation 6: a viewer (Pillow's exif_transpose) shows it 20 x 30.
-        var oriented = ImageFile.ReadGray(Fixture("exif-orientation-6.jpg"));
-        var expected = ImageFile.ReadGray(Fixture("exif-orientation-6.expected.png"));
+        var oriented = ImageFile.ReadGray(TestFiles.Fixture("exif-orientation-6.jpg"));
+        var expected = ImageFile.ReadGray(TestFiles.Fixture("exif-orientation-6.expected.png"));
         Assert.Equal((20, 30), (oriented.Width, oriented.Height));
         Assert.True(oriented.Pixels.Zip(expected.Pixels).All(p => Math.Abs(p.First - p.Second) <= 12), "orientation differs from Pillow's");
     }
@@ -73,7 +71,7 @@ public class ImageFileTests
     [Fact]
     public void WebP_is_read_and_written()
     {
-        var pillow = ImageFile.ReadPicture(Fixture("pillow-lossless.webp"));
+        var pillow = ImageFile.ReadPicture(TestFiles.Fixture("pillow-lossless.webp"));
         Assert.Equal((16, 12, 4), (pillow.Width, pillow.Height, pillow.Channels));
         Assert.Equal(new byte[] { 45, 40, 90, 200 }, pillow.Pixels.Skip((2 * 16 + 3) * 4).Take(4).ToArray());
 

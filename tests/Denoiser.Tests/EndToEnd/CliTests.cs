@@ -135,7 +135,7 @@ public class CliTests
     public void Weights_travel_from_pytorch_through_import_export_and_denoise()
     {
         using var dir = new TempDir();
-        string pytorch = Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors");
+        string pytorch = TestFiles.Fixture("parity-init.safetensors");
         TestFiles.WritePng(dir["digit.png"], 28, 28);
 
         var import = Run(dir.Path, "import", pytorch, "--run-dir", "models/imported");
@@ -165,7 +165,7 @@ public class CliTests
     public void An_onnx_export_denoises_through_onnx_runtime_without_libtorch()
     {
         using var dir = new TempDir();
-        string pytorch = Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors");
+        string pytorch = TestFiles.Fixture("parity-init.safetensors");
         TestFiles.WritePng(dir["digit.png"], 45, 30);
         Assert.Equal(0, Run(dir.Path, "export", "--weights", pytorch, "--format", "onnx", "-o", "m.onnx").ExitCode);
         Assert.Equal(0, Run(dir.Path, "denoise", "digit.png", "--weights", pytorch, "-o", "torch.png").ExitCode);
@@ -205,7 +205,7 @@ public class CliTests
     {
         using var dir = new TempDir();
         TestFiles.WriteMnist(dir["data"], train: 10, test: 40);
-        string weights = Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors");
+        string weights = TestFiles.Fixture("parity-init.safetensors");
 
         var r = Run(dir.Path, "evaluate", "--weights", weights, "--data-dir", "data", "--noise", "gaussian:0.3", "gaussian:0.6", "poisson:20",
                     "--output-dir", "eval");
@@ -238,7 +238,7 @@ public class CliTests
     public void Denoises_folders_and_patterns_mirroring_the_tree_and_reports_bad_files()
     {
         using var dir = new TempDir();
-        string weights = Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors");
+        string weights = TestFiles.Fixture("parity-init.safetensors");
         Directory.CreateDirectory(dir["scans/sub"]);
         TestFiles.WritePng(dir["scans/a.png"], 40, 30);
         TestFiles.WritePng(dir["scans/sub/b.png"], 300, 280); // more than one tile

@@ -9,7 +9,7 @@ namespace Denoiser.Tests.Evaluation;
 public class FiltersTests
 {
     static readonly IReadOnlyDictionary<string, SafeTensor> Fixture =
-        SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Fixtures", "ssim.safetensors")).Tensors;
+        SafeTensorsFile.Read(TestFiles.Fixture("ssim.safetensors")).Tensors;
 
     static torch.Tensor Image(string name) =>
         torch.tensor(Fixture[name].Data, new long[] { 1, 1, Fixture[name].Shape[0], Fixture[name].Shape[1] });

@@ -9,7 +9,7 @@ namespace Denoiser.Tests.Evaluation;
 public class SsimTests
 {
     static readonly IReadOnlyDictionary<string, SafeTensor> Fixture =
-        SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Fixtures", "ssim.safetensors")).Tensors;
+        SafeTensorsFile.Read(TestFiles.Fixture("ssim.safetensors")).Tensors;
 
     static torch.Tensor Image(string name)
     {

@@ -12,7 +12,7 @@ public class PictureDenoiserTests
     static TorchImageModel Model()
     {
         var model = new ConvDenoiser();
-        Denoiser.Interchange.WeightsFile.LoadInto(model, ConvDenoiser.Kind, Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors"));
+        Denoiser.Interchange.WeightsFile.LoadInto(model, ConvDenoiser.Kind, TestFiles.Fixture("parity-init.safetensors"));
         return new TorchImageModel(model, torch.CPU);
     }
 

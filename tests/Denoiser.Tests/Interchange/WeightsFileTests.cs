@@ -34,8 +34,8 @@ public class WeightsFileTests
     public void Loads_the_state_dict_pytorch_saved()
     {
         using var model = new ConvDenoiser();
-        WeightsFile.LoadInto(model, ConvDenoiser.Kind, Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity-init.safetensors"));
-        var init = SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity.safetensors")).Tensors["init.conv1.weight"];
+        WeightsFile.LoadInto(model, ConvDenoiser.Kind, TestFiles.Fixture("parity-init.safetensors"));
+        var init = SafeTensorsFile.Read(TestFiles.Fixture("parity.safetensors")).Tensors["init.conv1.weight"];
         Assert.Equal(init.Data, model.state_dict()["conv1.weight"].data<float>().ToArray());
     }
 

@@ -14,7 +14,7 @@ namespace Denoiser.Tests.Models;
 public class PyTorchParityTests
 {
     static readonly IReadOnlyDictionary<string, SafeTensor> Fixture =
-        SafeTensorsFile.Read(Path.Combine(AppContext.BaseDirectory, "Fixtures", "parity.safetensors")).Tensors;
+        SafeTensorsFile.Read(TestFiles.Fixture("parity.safetensors")).Tensors;
 
     static Tensor T(string name) => torch.tensor(Fixture[name].Data, Fixture[name].Shape);
 
