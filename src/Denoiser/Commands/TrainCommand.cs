@@ -25,12 +25,13 @@ public static class TrainCommand
         var runDir = new Option<string?>("--run-dir") { Description = "Run folder to write (or, with --resume, to continue) [default: a new folder under --models-dir]" };
         var trainSize = new Option<int>("--train-size") { Description = "Use the first N training images; 0 = all", DefaultValueFactory = _ => d.TrainSize };
         var testSize = new Option<int>("--test-size") { Description = "Use the first N test images; 0 = all", DefaultValueFactory = _ => d.TestSize };
+        var clipGrad = new Option<double>("--clip-grad") { Description = "Clip the gradient norm to this per step; 0 = off", DefaultValueFactory = _ => d.ClipGrad };
         var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard event files (scalars, sample pictures) to RUN/tensorboard", DefaultValueFactory = _ => d.TensorBoard };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir (default: the latest run) from its last checkpoint" };
 
         var command = new Command("train", "Train the ConvDenoiser on noisy MNIST; writes checkpoints, metrics and sample pictures.")
         {
-            epochs, batch, lr, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, tensorboard, resume,
+            epochs, batch, lr, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, clipGrad, tensorboard, resume,
         };
         command.SetAction(p =>
         {
@@ -40,10 +41,10 @@ public static class TrainCommand
                 Noise = p.GetValue(noise)!, Seed = p.GetValue(seed), Device = p.GetValue(device)!,
                 Threads = p.GetValue(threads), DataDir = p.GetValue(dataDir)!, ModelsDir = p.GetValue(modelsDir)!,
                 RunDir = p.GetValue(runDir) ?? d.RunDir, TrainSize = p.GetValue(trainSize), TestSize = p.GetValue(testSize),
-                TensorBoard = p.GetValue(tensorboard),
+                TensorBoard = p.GetValue(tensorboard), ClipGrad = p.GetValue(clipGrad),
             };
             // Options typed on the command line; on --resume they may change how the run continues, not its recipe.
-            var given = new Option[] { epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, tensorboard }
+            var given = new Option[] { epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, clipGrad, tensorboard }
                 .Where(o => p.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();
             return Run(settings, config.Data, p.GetValue(resume), given);
         });
@@ -68,6 +69,7 @@ public static class TrainCommand
                 ("--batch-size", settings.BatchSize != saved.BatchSize), ("--lr", settings.LearningRate != saved.LearningRate),
                 ("--noise", settings.Noise != saved.Noise), ("--seed", settings.Seed != saved.Seed),
                 ("--train-size", settings.TrainSize != saved.TrainSize), ("--test-size", settings.TestSize != saved.TestSize),
+                ("--clip-grad", settings.ClipGrad != saved.ClipGrad),
             };
             if (recipe.FirstOrDefault(r => r.Differs && given.Contains(r.Option)).Option is { } changed)
                 throw new UserException($"--resume continues {run.Root} with its own recipe, so {changed} cannot change; start a new run instead.", ExitCodes.Usage);
@@ -102,7 +104,7 @@ public static class TrainCommand
         using var testSet = MnistDataset.Load(settings.DataDir, train: false, Limit(settings.TestSize));
         Console.WriteLine($"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images from {settings.DataDir}");
         Console.WriteLine(checkpoint == null ? $"run: {run.Root}" : $"run: {run.Root} (resuming at epoch {checkpoint.Header.NextEpoch})");
-        Directory.CreateDirectory(run.Root);
+        using var runLock = RunLock.Acquire(run.Root);
 
         var observer = new ConsoleTrainingObserver();
         observer.Run(o => new Trainer(settings, run, device, o).Run(trainSet, testSet, checkpoint));

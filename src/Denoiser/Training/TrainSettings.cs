@@ -23,6 +23,7 @@ public sealed record TrainSettings
     public string? RunDir { get; init; }
     public int TrainSize { get; init; } = 0;            // first N training images; 0 = all 60,000
     public int TestSize { get; init; } = 0;             // first N test images; 0 = all 10,000
+    public double ClipGrad { get; init; } = 0;          // max gradient norm per step; 0 = no clipping (the seed clips none)
     public bool TensorBoard { get; init; } = false;     // also write TensorBoard event files to RUN/tensorboard
 
     /// <summary>The first broken range, as an option name and what it must be; null when all are valid.</summary>
@@ -32,6 +33,7 @@ public sealed record TrainSettings
         !(LearningRate > 0) || double.IsInfinity(LearningRate) ? "--lr must be a positive number" :
         NoiseProblem() is { } noise ? "--noise: " + noise :
         Threads < 0 ? "--threads must be 0 (one per core) or more" :
+        !(ClipGrad >= 0) || double.IsInfinity(ClipGrad) ? "--clip-grad must be 0 (off) or a positive number" :
         TrainSize < 0 ? "--train-size must be 0 (all) or more" :
         TestSize < 0 ? "--test-size must be 0 (all) or more" :
         Device is not ("auto" or "cpu" or "cuda") ? "--device must be auto, cpu or cuda" :

@@ -90,6 +90,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         using var gen = new Generator(Seeds.ForEpoch(settings.Seed, epoch), device);
         using var order = torch.randperm(n, generator: gen, device: device);
         using var lossSum = torch.zeros(1, dtype: ScalarType.Float64, device: device);
+        using var firstBad = torch.tensor(-1L, device: device);
 
         long batches = (n + batch - 1) / batch;
         for (long b = 0; b < batches; b++)
@@ -97,24 +98,35 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             using var scope = NewDisposeScope();
             long start = b * batch, len = Math.Min(batch, n - start);
             var clean = images.index_select(0, order.narrow(0, start, len));
-            var loss = Step(model, optimizer, clean, noise, gen);
+            var loss = Step(model, optimizer, clean, noise, gen, settings.ClipGrad);
+            // Remember the first batch whose loss is not finite, on the device: no host sync per batch.
+            firstBad.copy_(torch.where(firstBad.lt(0) & loss.detach().isfinite().logical_not(), torch.tensor(b, device: device), firstBad));
             lossSum.add_(loss.detach().to_type(ScalarType.Float64) * len);
             if ((b + 1) % ReportEvery == 0 || b == batches - 1)
-                observer.Progress(start + len, lossSum.item<double>() / (start + len)); // host sync, 1 in 100 batches
+            {
+                if (firstBad.item<long>() is >= 0 and var bad) throw Diverged(epoch, bad); // host sync, 1 in 100 batches
+                observer.Progress(start + len, lossSum.item<double>() / (start + len));
+            }
         }
         return lossSum.item<double>() / n;
     }
 
     /// <summary>One optimisation step on a clean batch: corrupt it, denoise it, MSE against the clean batch.</summary>
-    public static Tensor Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor clean, Noise noise, Generator gen)
+    public static Tensor Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor clean, Noise noise, Generator gen, double clipGrad = 0)
     {
         var noisy = noise.Apply(clean, gen);
         optimizer.zero_grad();
         var loss = nn.functional.mse_loss(model.forward(noisy), clean);
         loss.backward();
+        if (clipGrad > 0) nn.utils.clip_grad_norm_(model.parameters(), clipGrad);
         optimizer.step();
         return loss;
     }
+
+    UserException Diverged(int epoch, long batch) => new(
+        $"training diverged: the loss is not finite at epoch {epoch}, batch {batch + 1:N0} (--lr {settings.LearningRate}). " +
+        (File.Exists(run.Last) ? $"{run.Last} still holds the last good epoch. " : "No epoch had finished, so nothing was saved. ") +
+        "Lower --lr (the seed uses 0.001) or pass --clip-grad 1.");
 
     static void WriteSample(ConvDenoiser model, Tensor clean, Tensor noisy, string path)
     {

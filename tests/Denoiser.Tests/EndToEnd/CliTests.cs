@@ -282,6 +282,33 @@ public class CliTests
     }
 
     [Fact]
+    public void A_diverging_run_stops_with_one_line_and_a_run_folder_has_one_trainer()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteMnist(dir["data"], train: 200, test: 20);
+
+        var nan = Run(dir.Path, "train", "--lr", "1e6", "--epochs", "2", "--data-dir", "data", "--run-dir", "models/nan");
+        AssertOneLineFailure(nan, 1, "training diverged: the loss is not finite at epoch 1");
+        Assert.Contains("--clip-grad", nan.Err);
+        Assert.False(File.Exists(dir["models/nan/last.ckpt"]));
+
+        // A live process holds the lock: refused, naming it. A dead one's lock is stale and taken over.
+        Directory.CreateDirectory(dir["models/locked"]);
+        File.WriteAllText(dir["models/locked/.lock"], Environment.ProcessId.ToString());
+        AssertOneLineFailure(Run(dir.Path, "train", "--epochs", "1", "--data-dir", "data", "--run-dir", "models/locked"), 2,
+                             $"in use by another trainer (process {Environment.ProcessId})");
+        using (var gone = System.Diagnostics.Process.Start("true")!)
+        {
+            gone.WaitForExit();
+            File.WriteAllText(dir["models/locked/.lock"], gone.Id.ToString());
+        }
+        var taken = Run(dir.Path, "train", "--epochs", "1", "--data-dir", "data", "--run-dir", "models/locked", "--clip-grad", "1");
+        Assert.True(taken.ExitCode == 0, taken.Err);
+        Assert.True(File.Exists(dir["models/locked/last.ckpt"]));
+        Assert.False(File.Exists(dir["models/locked/.lock"])); // released at the end
+    }
+
+    [Fact]
     public void Help_lists_every_train_option_with_its_default()
     {
         using var dir = new TempDir();
