@@ -103,11 +103,40 @@ public static class TrainCommand
         using var trainSet = MnistDataset.Load(settings.DataDir, train: true, Limit(settings.TrainSize));
         using var testSet = MnistDataset.Load(settings.DataDir, train: false, Limit(settings.TestSize));
         Console.WriteLine($"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images from {settings.DataDir}");
-        Console.WriteLine(checkpoint == null ? $"run: {run.Root}" : $"run: {run.Root} (resuming at epoch {checkpoint.Header.NextEpoch})");
+        string at = checkpoint?.Header.Interrupted is { } i ? $", batch {i.Batch + 1:N0}" : "";
+        Console.WriteLine(checkpoint == null ? $"run: {run.Root}" : $"run: {run.Root} (resuming at epoch {checkpoint.Header.NextEpoch}{at})");
         using var runLock = RunLock.Acquire(run.Root);
 
-        var observer = new ConsoleTrainingObserver();
-        observer.Run(o => new Trainer(settings, run, device, o).Run(trainSet, testSet, checkpoint));
+        // Ctrl-C or SIGTERM: finish the batch, save a checkpoint that resumes exactly there, exit 130 or 143.
+        // A second Ctrl-C ends the process at once; every file is written by rename, so none is left half-written.
+        using var stop = new CancellationTokenSource();
+        int exitCode = ExitCodes.Ok;
+        ConsoleCancelEventHandler onCtrlC = (_, e) =>
+        {
+            if (stop.IsCancellationRequested) return;
+            e.Cancel = true;
+            exitCode = 130;
+            stop.Cancel();
+            Console.Error.WriteLine("stopping after this batch to save a checkpoint; press Ctrl-C again to quit at once");
+        };
+        Console.CancelKeyPress += onCtrlC;
+        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            exitCode = 143;
+            stop.Cancel();
+        });
+        try
+        {
+            var observer = new ConsoleTrainingObserver();
+            observer.Run(o => new Trainer(settings, run, device, o, stop.Token).Run(trainSet, testSet, checkpoint));
+        }
+        catch (TrainingInterruptedException e)
+        {
+            Console.WriteLine($"{e.Message}. Resume with: denoiser train --resume --run-dir {run.Root}");
+            return exitCode;
+        }
+        finally { Console.CancelKeyPress -= onCtrlC; }
 
         Console.WriteLine($"checkpoints: {run.Best} (best test loss), {run.Last} (resume point)");
         Console.WriteLine($"samples: {Path.Combine(run.Root, "samples")}; metrics: {run.MetricsFile}");

@@ -13,9 +13,16 @@ namespace Denoiser.Training;
 
 /// <summary>Everything about a run that is not a tensor.</summary>
 /// <param name="NextEpoch">Epochs are seeded from (Seed, epoch), so (Seed, NextEpoch) is the whole RNG state needed to resume.</param>
+/// <param name="Interrupted">Set when training was stopped inside NextEpoch: where and with what state to go on.</param>
 public sealed record CheckpointHeader(
     string Model, int Epoch, int NextEpoch, TrainSettings Settings, IReadOnlyList<EpochMetrics> History,
-    double BestTestLoss, DateTimeOffset Saved);
+    double BestTestLoss, DateTimeOffset Saved, Interruption? Interrupted = null);
+
+/// <param name="Batch">Batches of the epoch already done.</param>
+/// <param name="Generator">The epoch generator's state after them (libtorch's CPU generator state bytes).</param>
+/// <param name="LossSum">Sum of batch loss x batch size so far, for the epoch's mean training loss.</param>
+/// <param name="Seconds">Training seconds the epoch had taken so far.</param>
+public sealed record Interruption(long Batch, byte[] Generator, double LossSum, double Seconds);
 
 /// <summary>
 /// Layout: "DNSRCKPT", u32 format version, u32 header length, header (UTF-8 JSON), u64 weights length, weights

@@ -17,7 +17,15 @@ public interface ITrainingObserver
     void EpochFinished(EpochMetrics metrics, bool best);
 }
 
-public sealed class Trainer(TrainSettings settings, RunFolder run, Device device, ITrainingObserver observer)
+/// <summary>Training was asked to stop (Ctrl-C, SIGTERM); a resumable checkpoint was saved first.</summary>
+public sealed class TrainingInterruptedException(string checkpoint, int epoch, long batch)
+    : Exception($"interrupted in epoch {epoch} after batch {batch:N0}; saved {checkpoint}")
+{
+    public string Checkpoint { get; } = checkpoint;
+}
+
+/// <param name="stop">Cancelled to stop after the current batch, saving a checkpoint that resumes exactly there.</param>
+public sealed class Trainer(TrainSettings settings, RunFolder run, Device device, ITrainingObserver observer, CancellationToken stop = default)
 {
     const int ReportEvery = 100; // batches between progress updates (each one is a host sync)
 
@@ -48,16 +56,23 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         var board = settings.TensorBoard ? torch.utils.tensorboard.SummaryWriter(Path.Combine(run.Root, "tensorboard")) : null;
         AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, JsonOptions)); // as resolved for this (part of the) run
 
-        for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++)
+        var partial = resume?.Header.Interrupted;
+        for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++, partial = null)
         {
             var clock = Stopwatch.StartNew();
-            double trainLoss = TrainEpoch(model, optimizer, train, noise, epoch);
-            double trainSeconds = clock.Elapsed.TotalSeconds;
+            var (trainLoss, stopped) = TrainEpoch(model, optimizer, train, noise, epoch, partial);
+            if (stopped != null)
+            {
+                var saved = new CheckpointHeader(ConvDenoiser.Kind, epoch - 1, epoch, settings, history, bestLoss, DateTimeOffset.Now, stopped);
+                Checkpoint.Save(run.Last, Checkpoint.Serialize(saved, model, optimizer));
+                throw new TrainingInterruptedException(run.Last, epoch, stopped.Batch);
+            }
+            double trainSeconds = clock.Elapsed.TotalSeconds + (partial?.Seconds ?? 0);
             var eval = Evaluation.Run(model, testClean, testNoisy);
             clock.Stop();
 
             var metrics = new EpochMetrics(epoch, trainLoss, eval.Mse, eval.Psnr, eval.NoisyPsnr,
-                clock.Elapsed.TotalSeconds, train.shape[0] / trainSeconds);
+                clock.Elapsed.TotalSeconds + (partial?.Seconds ?? 0), train.shape[0] / trainSeconds);
             history.Add(metrics);
             bool best = eval.Mse < bestLoss;
             if (best) bestLoss = eval.Mse;
@@ -81,19 +96,23 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         return history;
     }
 
-    double TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor images, Noise noise, int epoch)
+    /// <summary>One epoch, from its start or from where <paramref name="from"/> stopped; returns the mean loss, or where it stopped.</summary>
+    (double Loss, Interruption? Stopped) TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor images, Noise noise, int epoch, Interruption? from)
     {
         model.train();
         long n = images.shape[0];
         int batch = settings.BatchSize;
         observer.EpochStarted(epoch, settings.Epochs, n);
+        var clock = Stopwatch.StartNew();
         using var gen = new Generator(Seeds.ForEpoch(settings.Seed, epoch), device);
         using var order = torch.randperm(n, generator: gen, device: device);
-        using var lossSum = torch.zeros(1, dtype: ScalarType.Float64, device: device);
+        using var lossSum = torch.tensor(new[] { from?.LossSum ?? 0 }, device: device);
         using var firstBad = torch.tensor(-1L, device: device);
+        if (from != null)
+            using (var state = torch.tensor(from.Generator)) gen.set_state(state); // the same noise draws as if never stopped
 
         long batches = (n + batch - 1) / batch;
-        for (long b = 0; b < batches; b++)
+        for (long b = from?.Batch ?? 0; b < batches; b++)
         {
             using var scope = NewDisposeScope();
             long start = b * batch, len = Math.Min(batch, n - start);
@@ -107,8 +126,15 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
                 if (firstBad.item<long>() is >= 0 and var bad) throw Diverged(epoch, bad); // host sync, 1 in 100 batches
                 observer.Progress(start + len, lossSum.item<double>() / (start + len));
             }
+            if (stop.IsCancellationRequested && b < batches - 1)
+            {
+                if (firstBad.item<long>() is >= 0 and var bad) throw Diverged(epoch, bad);
+                using var state = gen.get_state();
+                return (double.NaN, new Interruption(b + 1, state.data<byte>().ToArray(), lossSum.item<double>(),
+                                                     clock.Elapsed.TotalSeconds + (from?.Seconds ?? 0)));
+            }
         }
-        return lossSum.item<double>() / n;
+        return (lossSum.item<double>() / n, null);
     }
 
     /// <summary>One optimisation step on a clean batch: corrupt it, denoise it, MSE against the clean batch.</summary>

@@ -1,6 +1,7 @@
 // The real `denoiser` program run as a process: train, find its files, denoise, and refuse bad input cleanly.
 using System.Diagnostics;
 using Denoiser.Data;
+using Denoiser.Training;
 using Xunit;
 
 namespace Denoiser.Tests.EndToEnd;
@@ -306,6 +307,41 @@ public class CliTests
         Assert.True(taken.ExitCode == 0, taken.Err);
         Assert.True(File.Exists(dir["models/locked/last.ckpt"]));
         Assert.False(File.Exists(dir["models/locked/.lock"])); // released at the end
+    }
+
+    [Fact]
+    public async Task Sigterm_saves_a_checkpoint_that_resumes_to_the_same_weights()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteMnist(dir["data"], train: 3000, test: 20);
+        string[] common = { "--epochs", "2", "--data-dir", "data", "--threads", "2" };
+        var straight = Run(dir.Path, new[] { "train", "--run-dir", "models/straight" }.Concat(common).ToArray());
+        Assert.True(straight.ExitCode == 0, straight.Err);
+
+        // Start the same run and stop it with SIGTERM once it has trained for a moment.
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "denoiser.dll"), "train", "--run-dir", "models/stopped" }.Concat(common))
+            psi.ArgumentList.Add(arg);
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        string? line;
+        while ((line = p.StandardOutput.ReadLine()) != null && !line.StartsWith("run: ")) { }
+        Thread.Sleep(1500);
+        using (var kill = Process.Start("kill", new[] { "-TERM", p.Id.ToString() })!) kill.WaitForExit();
+        string rest = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}: {rest} {await err}");
+        Assert.Contains("Resume with: denoiser train --resume", rest);
+        Assert.Equal(1, Checkpoint.Read(dir["models/stopped/last.ckpt"]).Header.NextEpoch);
+
+        var resumed = Run(dir.Path, new[] { "train", "--resume", "--run-dir", "models/stopped" }.Concat(common).ToArray());
+        Assert.True(resumed.ExitCode == 0, resumed.Err);
+        Assert.Contains("resuming at epoch 1, batch", resumed.Out);
+        using var a = new Denoiser.Models.ConvDenoiser();
+        using var b = new Denoiser.Models.ConvDenoiser();
+        Checkpoint.Read(dir["models/straight/last.ckpt"]).LoadWeights(a);
+        Checkpoint.Read(dir["models/stopped/last.ckpt"]).LoadWeights(b);
+        foreach (var (x, y) in a.parameters().Zip(b.parameters())) Assert.True(x.allclose(y, rtol: 0, atol: 0), "weights differ");
     }
 
     [Fact]
