@@ -26,6 +26,7 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
+            SyncDirectory(dir);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -48,6 +49,26 @@ public static class AtomicFile
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.Move(completeFile, path, overwrite: true);
     }
+
+    /// <summary>
+    /// fsync(2) on the folder, so the rename itself survives a power cut (POSIX leaves directory entries to the
+    /// folder's own sync). Best effort: where it cannot be done, the file is still complete under one of its names.
+    /// </summary>
+    static void SyncDirectory(string dir)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        int fd = Open(dir, 0 /* O_RDONLY */);
+        if (fd < 0) return;
+        Fsync(fd);
+        Close(fd);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    static extern int Open(string path, int flags);
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    static extern int Fsync(int fd);
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close")]
+    static extern int Close(int fd);
 
     static void TryDelete(string path)
     {

@@ -344,6 +344,63 @@ public class CliTests
         foreach (var (x, y) in a.parameters().Zip(b.parameters())) Assert.True(x.allclose(y, rtol: 0, atol: 0), "weights differ");
     }
 
+    /// <summary>
+    /// SIGKILL at random moments (during batches, evaluation, checkpoint and picture writes), DENOISER_KILLS times
+    /// (3 in CI; the README gives the full campaign's command). After every kill each checkpoint on disk loads and
+    /// metrics.csv parses; at the end the resumed run has exactly the weights of an uninterrupted one.
+    /// </summary>
+    [Fact]
+    public void Killed_at_random_moments_a_run_still_ends_with_the_uninterrupted_weights()
+    {
+        int kills = int.TryParse(Environment.GetEnvironmentVariable("DENOISER_KILLS"), out int k) ? k : 3;
+        using var dir = new TempDir();
+        TestFiles.WriteMnist(dir["data"], train: 1500, test: 20);
+        // About one epoch per second here: enough epochs that the run outlasts the kills.
+        string epochs = Math.Max(3, kills).ToString();
+        string[] common = { "--epochs", epochs, "--data-dir", "data", "--threads", "2" };
+        string[] Args(string run) =>
+            new[] { "train", "--run-dir", run }.Concat(File.Exists(dir[$"{run}/last.ckpt"]) ? new[] { "--resume" } : Array.Empty<string>()).Concat(common).ToArray();
+        Assert.Equal(0, Run(dir.Path, Args("models/straight")).ExitCode);
+
+        var random = new Random(kills);
+        int killed = 0, tried = 0;
+        while (killed < kills && tried < kills * 3)
+        {
+            tried++;
+            var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "denoiser.dll"));
+            foreach (var arg in Args("models/killed")) psi.ArgumentList.Add(arg);
+            using var p = Process.Start(psi)!;
+            p.OutputDataReceived += (_, _) => { };
+            p.ErrorDataReceived += (_, _) => { };
+            p.BeginOutputReadLine();
+            p.BeginErrorReadLine();
+            if (!p.WaitForExit(TimeSpan.FromMilliseconds(random.Next(1200, 4000))))
+            {
+                p.Kill(); // SIGKILL: no handler runs
+                p.WaitForExit();
+                killed++;
+            }
+            else if (p.ExitCode == 0) break; // finished before the kill came
+
+            foreach (var f in new[] { "last.ckpt", "best.ckpt" }.Select(f => dir[$"models/killed/{f}"]).Where(File.Exists))
+                Checkpoint.Read(f); // throws if damaged
+            if (File.Exists(dir["models/killed/metrics.csv"]))
+                foreach (var line in File.ReadAllLines(dir["models/killed/metrics.csv"]).Skip(1))
+                    Assert.All(line.Split(','), v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture));
+        }
+        Assert.True(killed >= Math.Min(kills, 1), $"only {killed} of {tried} runs were killed mid-way");
+
+        var finish = Run(dir.Path, Args("models/killed"));
+        Assert.True(finish.ExitCode == 0 || finish.Err.Contains($"already has {epochs} of {epochs} epochs"), finish.Err);
+        using var a = new Denoiser.Models.ConvDenoiser();
+        using var b = new Denoiser.Models.ConvDenoiser();
+        Checkpoint.Read(dir["models/straight/last.ckpt"]).LoadWeights(a);
+        Checkpoint.Read(dir["models/killed/last.ckpt"]).LoadWeights(b);
+        foreach (var (x, y) in a.parameters().Zip(b.parameters())) Assert.True(x.allclose(y, rtol: 0, atol: 0), $"weights differ after {killed} kills");
+        Console.WriteLine($"kill campaign: {killed} kills survived of {tried} runs started, {epochs} epochs");
+    }
+
     [Fact]
     public void Help_lists_every_train_option_with_its_default()
     {
