@@ -61,13 +61,32 @@ public static class IdxFile
         long keepBytes = keep * itemBytes;
         if (keepBytes > Array.MaxLength)
             throw Invalid(path, 4, $"{keep} items of {itemBytes} bytes do not fit in memory; use a smaller limit");
-        var data = new byte[keepBytes];
-        ReadExactly(stream, data, path, $"{keep} items of {itemBytes} bytes", offset: headerBytes);
+        // A raw file's length was checked above, so its buffer can be allocated at once. A gzip stream's length is
+        // unknown until read: grow the buffer as data arrives, so a lying header cannot make us allocate gigabytes.
+        byte[] data = gzip ? ReadGrowing(stream, keepBytes, path, headerBytes) : new byte[keepBytes];
+        if (!gzip) ReadExactly(stream, data, path, $"{keep} items of {itemBytes} bytes", offset: headerBytes);
         if (gzip && keep == dims[0] && stream.ReadByte() != -1)
             throw Invalid(path, headerBytes + declared, "the decompressed data is longer than its header declares");
 
         dims[0] = keep;
         return new IdxArray(dims, data);
+    }
+
+    static byte[] ReadGrowing(Stream stream, long length, string path, long offset)
+    {
+        using var buffer = new MemoryStream((int)Math.Min(length, 1 << 20));
+        var chunk = new byte[1 << 16];
+        while (buffer.Length < length)
+        {
+            int want = (int)Math.Min(chunk.Length, length - buffer.Length);
+            int read;
+            try { read = stream.Read(chunk, 0, want); }
+            catch (InvalidDataException e) { throw Invalid(path, offset + buffer.Length, $"corrupt gzip data ({e.Message})"); }
+            if (read == 0)
+                throw Invalid(path, offset + buffer.Length, $"file ends after {buffer.Length} of the {length} data bytes its header declares; the file is truncated");
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
     }
 
     static bool IsGzip(FileStream file)

@@ -83,4 +83,17 @@ public class IdxFileTests
         var e = Assert.Throws<FileNotFoundException>(() => IdxFile.ReadImages("/nonexistent/train-images-idx3-ubyte"));
         Assert.Contains("/nonexistent/train-images-idx3-ubyte", e.Message);
     }
+
+    [Fact]
+    public void A_gzip_whose_header_claims_gigabytes_fails_without_allocating_them()
+    {
+        using var dir = new TempDir();
+        var lying = TestFiles.Idx3(new[] { TestFiles.Digit(1, 1) });
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(lying.AsSpan(4), 2_000_000); // 1.6 GB of images
+        File.WriteAllBytes(dir["lying.gz"], TestFiles.Gzip(lying));
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidDataException>(() => IdxFile.ReadImages(dir["lying.gz"]));
+        Assert.Contains("truncated", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 16 << 20, "allocated as if the header were true");
+    }
 }
