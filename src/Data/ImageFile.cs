@@ -91,6 +91,9 @@ public static class ImageFile
             if (info is { } stb)
             {
                 var components = grayOnly ? ReadComponents.Grey : stb.ColorComponents;
+                // stb decodes a cut-off JPEG without complaint, filling the rest; its end-of-image marker tells.
+                if (bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes.AsSpan(Math.Max(0, bytes.Length - 1024)).IndexOf(new byte[] { 0xFF, 0xD9 }) < 0)
+                    throw new InvalidDataException($"{path}: the JPEG data is truncated (no end-of-image marker).");
                 var image = ImageResult.FromMemory(bytes, components);
                 picture = new Picture(image.Width, image.Height, (int)components, image.Data);
             }

@@ -35,6 +35,7 @@ public sealed record AppConfig(TrainSettings Train, DataSettings Data, string? S
         var builder = new ConfigurationBuilder();
         if (file != null)
         {
+            file = Path.GetFullPath(file); // the JSON provider would resolve a relative path against the program's folder
             CheckJson(file);
             builder.AddJsonFile(file, optional: false, reloadOnChange: false);
         }

@@ -22,7 +22,9 @@ try
     if (parse.Errors.Count > 0)
     {
         string command = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
-        string message = System.Text.RegularExpressions.Regex.Replace(parse.Errors[0].Message, @"\s+", " ").Trim();
+        // All of them: "unknown command" comes second, after "required command was not provided".
+        string message = System.Text.RegularExpressions.Regex.Replace(
+            string.Join(" ", parse.Errors.Select(e => e.Message).Distinct()), @"\s+", " ").Trim();
         Console.Error.WriteLine($"error: {message} Run `denoiser{command} --help`.");
         return ExitCodes.Usage;
     }
