@@ -309,8 +309,10 @@ public class CliTests
         Assert.False(File.Exists(dir["models/locked/.lock"])); // released at the end
     }
 
-    [Fact]
-    public async Task Sigterm_saves_a_checkpoint_that_resumes_to_the_same_weights()
+    [Theory]
+    [InlineData("TERM", 143)]
+    [InlineData("INT", 130)]
+    public async Task Sigterm_saves_a_checkpoint_that_resumes_to_the_same_weights(string signal, int exitCode)
     {
         using var dir = new TempDir();
         TestFiles.WriteMnist(dir["data"], train: 3000, test: 20);
@@ -327,10 +329,10 @@ public class CliTests
         string? line;
         while ((line = p.StandardOutput.ReadLine()) != null && !line.StartsWith("run: ")) { }
         Thread.Sleep(1500);
-        using (var kill = Process.Start("kill", new[] { "-TERM", p.Id.ToString() })!) kill.WaitForExit();
+        using (var kill = Process.Start("kill", new[] { "-" + signal, p.Id.ToString() })!) kill.WaitForExit();
         string rest = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        Assert.True(p.ExitCode == 143, $"exit {p.ExitCode}: {rest} {await err}");
+        Assert.True(p.ExitCode == exitCode, $"exit {p.ExitCode}: {rest} {await err}");
         Assert.Contains("Resume with: denoiser train --resume", rest);
         Assert.Equal(1, Checkpoint.Read(dir["models/stopped/last.ckpt"]).Header.NextEpoch);
 
@@ -399,6 +401,35 @@ public class CliTests
         Checkpoint.Read(dir["models/killed/last.ckpt"]).LoadWeights(b);
         foreach (var (x, y) in a.parameters().Zip(b.parameters())) Assert.True(x.allclose(y, rtol: 0, atol: 0), $"weights differ after {killed} kills");
         Console.WriteLine($"kill campaign: {killed} kills survived of {tried} runs started, {epochs} epochs");
+    }
+
+    /// <summary>A full disk while saving: one line, exit 1, and the checkpoint already saved still loads.</summary>
+    [SkippableFact]
+    public void A_full_disk_while_saving_keeps_the_last_checkpoint()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && Environment.UserName == "root", "needs root to mount a small tmpfs");
+        using var dir = new TempDir();
+        TestFiles.WriteMnist(dir["data"], train: 100, test: 20);
+        Directory.CreateDirectory(dir["small"]);
+        // 420 KB: room for one epoch's files (two 116 KB checkpoints, plots, samples), not for the next epoch's.
+        using (var mount = Process.Start("mount", new[] { "-t", "tmpfs", "-o", "size=420k", "tmpfs", dir["small"] })!)
+        {
+            mount.WaitForExit();
+            Skip.If(mount.ExitCode != 0, "mount is not permitted here");
+        }
+        try
+        {
+            var r = Run(dir.Path, "train", "--epochs", "5", "--data-dir", "data", "--run-dir", "small/run");
+            AssertOneLineFailure(r, 1, "choose a writable location with free space");
+            Assert.Contains("No space left on device", r.Err);
+            var saved = Checkpoint.Read(dir["small/run/last.ckpt"]); // throws if damaged
+            Assert.InRange(saved.Header.Epoch, 1, 4);
+        }
+        finally
+        {
+            using var umount = Process.Start("umount", new[] { dir["small"] })!;
+            umount.WaitForExit();
+        }
     }
 
     [Fact]
