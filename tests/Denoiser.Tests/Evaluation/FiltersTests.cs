@@ -8,11 +8,8 @@ namespace Denoiser.Tests.Evaluation;
 
 public class FiltersTests
 {
-    static readonly IReadOnlyDictionary<string, SafeTensor> Fixture =
-        SafeTensorsFile.Read(TestFiles.Fixture("ssim.safetensors")).Tensors;
-
-    static torch.Tensor Image(string name) =>
-        torch.tensor(Fixture[name].Data, new long[] { 1, 1, Fixture[name].Shape[0], Fixture[name].Shape[1] });
+    static readonly IReadOnlyDictionary<string, SafeTensor> Fixture = SsimFixture.Tensors;
+    static torch.Tensor Image(string name) => SsimFixture.Image(name);
 
     [Fact]
     public void Median_3x3_matches_scipy()

@@ -6,16 +6,21 @@ using Xunit;
 
 namespace Denoiser.Tests.Evaluation;
 
-public class SsimTests
+/// <summary>ssim.safetensors: image pairs with scikit-image's SSIM, and scipy's filter outputs (shared with FiltersTests).</summary>
+public static class SsimFixture
 {
-    static readonly IReadOnlyDictionary<string, SafeTensor> Fixture =
+    public static readonly IReadOnlyDictionary<string, SafeTensor> Tensors =
         SafeTensorsFile.Read(TestFiles.Fixture("ssim.safetensors")).Tensors;
 
-    static torch.Tensor Image(string name)
-    {
-        var t = Fixture[name];
-        return torch.tensor(t.Data, new long[] { 1, 1, t.Shape[0], t.Shape[1] });
-    }
+    /// <summary>An (H, W) fixture image as a (1, 1, H, W) tensor.</summary>
+    public static torch.Tensor Image(string name) =>
+        torch.tensor(Tensors[name].Data, new long[] { 1, 1, Tensors[name].Shape[0], Tensors[name].Shape[1] });
+}
+
+public class SsimTests
+{
+    static readonly IReadOnlyDictionary<string, SafeTensor> Fixture = SsimFixture.Tensors;
+    static torch.Tensor Image(string name) => SsimFixture.Image(name);
 
     public static TheoryData<string> Pairs() => new(Fixture.Keys.Where(k => k.EndsWith(".ssim")).Select(k => k[..^5]));
 
