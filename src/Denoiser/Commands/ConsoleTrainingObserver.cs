@@ -8,8 +8,6 @@ namespace Denoiser.Commands;
 
 public sealed class ConsoleTrainingObserver : ITrainingObserver
 {
-    static bool Interactive => AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
-
     ProgressContext? live;
     ProgressTask? task;
     readonly Stopwatch epochClock = new();
@@ -22,7 +20,7 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
     public void Run(Action<ITrainingObserver> body)
     {
         runClock.Start();
-        if (!Interactive) { body(this); return; }
+        if (!ConsoleProgress.Interactive) { body(this); return; }
         AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
@@ -76,42 +74,5 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
         if (done <= 0) return "?";
         double left = runClock.Elapsed.TotalSeconds / done * (epochs - firstEpoch + 1 - done);
         return TimeSpan.FromSeconds(Math.Round(left)).ToString(left >= 3600 ? @"h\:mm\:ss" : @"m\:ss");
-    }
-
-    /// <summary>
-    /// Runs <paramref name="work"/> with a progress bar over <paramref name="total"/> items when interactive. Work
-    /// reports a passing status (shown on the bar only) and each finished item with its line (printed; may be null).
-    /// </summary>
-    public static void WithProgress(string title, int total, Action<Action<string>, Action<string?>> work)
-    {
-        if (!Interactive)
-        {
-            work(_ => { }, line => { if (line != null) Console.WriteLine(line); });
-            return;
-        }
-        AnsiConsole.Progress().AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                     new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask(title, maxValue: total);
-                work(status => task.Description = Markup.Escape(status), line =>
-                {
-                    if (line != null) AnsiConsole.WriteLine(line);
-                    task.Increment(1);
-                });
-                task.Description = title;
-            });
-    }
-
-    /// <summary>Runs <paramref name="work"/> with a spinner (or plain lines) showing its latest report.</summary>
-    public static void WithStatus(string title, Action<Action<string>> work)
-    {
-        if (!Interactive)
-        {
-            work(message => Console.WriteLine("  " + message));
-            return;
-        }
-        AnsiConsole.Status().Start(title, ctx => work(message => ctx.Status(Markup.Escape(message))));
     }
 }

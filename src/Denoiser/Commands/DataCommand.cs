@@ -28,7 +28,7 @@ public static class DataCommand
     {
         if (MnistFiles.Official.All(f => MnistFiles.TryLocate(dataDir, f.Name) != null)) return;
         Console.WriteLine($"MNIST is not in {dataDir}; fetching it (verified by SHA-256).");
-        ConsoleTrainingObserver.WithStatus("fetching MNIST", report =>
+        ConsoleProgress.WithStatus("fetching MNIST", report =>
             MnistFiles.Acquire(dataDir, MnistFiles.Official, data.ToSources(), report));
     }
 }

@@ -100,7 +100,7 @@ public static class DenoiseCommand
     static int Run(List<(string Input, string Output)> jobs, IImageModel model, Settings settings)
     {
         int failed = 0;
-        ConsoleTrainingObserver.WithProgress($"denoising {jobs.Count} image{(jobs.Count == 1 ? "" : "s")}", jobs.Count, (status, finished) =>
+        ConsoleProgress.WithProgress($"denoising {jobs.Count} image{(jobs.Count == 1 ? "" : "s")}", jobs.Count, (status, finished) =>
         {
             foreach (var (input, target) in jobs)
             {

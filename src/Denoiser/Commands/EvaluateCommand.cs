@@ -58,7 +58,7 @@ public static class EvaluateCommand
                     var clean = InputFiles.Expand(new[] { folder }, recursive: true).Select(f => (f.Path, ImageFile.ReadGray(f.Path))).ToList();
                     Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
                     var imageModel = new Inference.TorchImageModel(model, torch.CPU); // not disposed: it would dispose the model
-                    ConsoleTrainingObserver.WithStatus("evaluating", report =>
+                    ConsoleProgress.WithStatus("evaluating", report =>
                     {
                         report($"{clean.Count:N0} images x {noises.Count} noise(s) x 4 methods");
                         scores = Evaluator.RunImages(imageModel, clean, noises, p.GetValue(seed));
@@ -70,7 +70,7 @@ public static class EvaluateCommand
                     DataCommand.EnsureMnist(dir, config.Data);
                     test = MnistDataset.Load(dir, train: false, size > 0 ? size : null);
                     Console.WriteLine($"data: {test.Count:N0} test images from {dir}");
-                    ConsoleTrainingObserver.WithStatus("evaluating", report =>
+                    ConsoleProgress.WithStatus("evaluating", report =>
                     {
                         report($"{test.Count:N0} images x {noises.Count} noise(s) x 4 methods");
                         scores = Evaluator.Run(model, test.Images, test.Labels, noises, p.GetValue(seed));
