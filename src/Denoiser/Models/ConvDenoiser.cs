@@ -50,7 +50,7 @@ public sealed class ConvDenoiser : Module<Tensor, Tensor>
     public Tensor forward(Tensor x, Action<string, Tensor>? trace)
     {
         using var scope = NewDisposeScope();
-        x = pool.forward(functional.relu(conv1.forward(x)));   // (B, 32, 14, 14)
+        x = pool.forward(functional.relu(ChannelsLast(conv1.forward(x)))); // (B, 32, 14, 14)
         trace?.Invoke("conv1+pool", x);
         x = pool.forward(functional.relu(conv2.forward(x)));   // (B, 16, 7, 7)
         trace?.Invoke("conv2+pool", x);
@@ -66,6 +66,16 @@ public sealed class ConvDenoiser : Module<Tensor, Tensor>
         trace?.Invoke("conv_out", x);
         return x.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// On CPU, the same (B, C, H, W) tensor stored channels-last (NHWC), so that every later layer stays in that layout:
+    /// libtorch's max-pool has a vectorised kernel only for it (the NCHW one is scalar and took 22% of training time),
+    /// and oneDNN's convolutions skip their layout reorders. Measured in one `denoiser bench` run: training 1.25x,
+    /// inference 1.8x. conv1's output is the first with more than one channel, where the layout means anything.
+    /// CUDA keeps NCHW: cuDNN gains from NHWC mainly with half precision.
+    /// </summary>
+    static Tensor ChannelsLast(Tensor x) =>
+        x.device_type == DeviceType.CPU ? x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : x;
 
     /// <summary>The output side for an input side <paramref name="n"/>: 8*floor(n/8) + 4.</summary>
     public static long OutputSize(long n) => 8 * (n / 8) + 4;

@@ -45,6 +45,20 @@ public class ConvDenoiserTests
         Assert.InRange(y.min().item<float>(), 0f, 1f); // sigmoid output
     }
 
+    [Fact]
+    public void Runs_channels_last_on_cpu_and_returns_a_contiguous_image()
+    {
+        // The layout is a speed decision (see ConvDenoiser.ChannelsLast); this pins it, and that callers still get
+        // an ordinary contiguous (B, 1, H, W) tensor back.
+        using var model = new ConvDenoiser();
+        using var x = torch.rand(2, 1, 28, 28);
+        var strides = new Dictionary<string, long[]>();
+        using var y = model.forward(x, (name, t) => strides[name] = t.stride());
+        Assert.Equal(new long[] { 32 * 14 * 14, 1, 32 * 14, 32 }, strides["conv1+pool"]);
+        Assert.Equal(new long[] { 32 * 28 * 28, 1, 32 * 28, 32 }, strides["t_conv3"]);
+        Assert.True(y.is_contiguous());
+    }
+
     [Theory]
     [InlineData(8, 8)]
     [InlineData(12, 12)]
