@@ -44,7 +44,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         double bestLoss = resume?.Header.BestTestLoss ?? double.PositiveInfinity;
         int firstEpoch = resume?.Header.NextEpoch ?? 1;
 
-        using var train = trainSet.Images.to(device);
+        using var train = trainSet.Pixels.to(device); // bytes; each batch becomes float on its own
         using var testClean = testSet.Images.to(device);
         using var testGen = new Generator(Seeds.ForTestNoise(settings.Seed), device);
         using var testNoisy = noise.Apply(testClean, testGen); // fixed: epochs compare
@@ -97,10 +97,10 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
     }
 
     /// <summary>One epoch, from its start or from where <paramref name="from"/> stopped; returns the mean loss, or where it stopped.</summary>
-    (double Loss, Interruption? Stopped) TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor images, Noise noise, int epoch, Interruption? from)
+    (double Loss, Interruption? Stopped) TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor pixels, Noise noise, int epoch, Interruption? from)
     {
         model.train();
-        long n = images.shape[0];
+        long n = pixels.shape[0];
         int batch = settings.BatchSize;
         observer.EpochStarted(epoch, settings.Epochs, n);
         var clock = Stopwatch.StartNew();
@@ -116,7 +116,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         {
             using var scope = NewDisposeScope();
             long start = b * batch, len = Math.Min(batch, n - start);
-            var clean = images.index_select(0, order.narrow(0, start, len));
+            var clean = MnistDataset.ToImages(pixels.index_select(0, order.narrow(0, start, len)));
             var loss = Step(model, optimizer, clean, noise, gen, settings.ClipGrad);
             // Remember the first batch whose loss is not finite, on the device: no host sync per batch.
             firstBad.copy_(torch.where(firstBad.lt(0) & loss.detach().isfinite().logical_not(), torch.tensor(b, device: device), firstBad));
