@@ -47,35 +47,30 @@ public sealed class ConvDenoiser : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x) => forward(x, trace: null);
 
     /// <summary>The forward pass; <paramref name="trace"/> sees each stage's output (for shape tables and tests).</summary>
+    /// <remarks>
+    /// Each stage pools before its ReLU: max-pool and ReLU commute exactly (ReLU is monotonic; the same element wins,
+    /// the same gradient flows), and the ReLU then touches a quarter of the values. CpuLayers holds the layers' faster
+    /// CPU forms; on other devices they are the plain layers.
+    /// </remarks>
     public Tensor forward(Tensor x, Action<string, Tensor>? trace)
     {
         using var scope = NewDisposeScope();
-        x = pool.forward(functional.relu(ChannelsLast(conv1.forward(x)))); // (B, 32, 14, 14)
+        x = functional.relu(pool.forward(conv1.forward(CpuLayers.ChannelsLast(x))));   // (B, 32, 14, 14)
         trace?.Invoke("conv1+pool", x);
-        x = pool.forward(functional.relu(conv2.forward(x)));   // (B, 16, 7, 7)
+        x = functional.relu(pool.forward(conv2.forward(x)));                            // (B, 16, 7, 7)
         trace?.Invoke("conv2+pool", x);
-        x = pool.forward(functional.relu(CpuSafeConv.Forward(conv3, x))); // (B, 8, 3, 3)
+        x = functional.relu(pool.forward(conv3.forward(x)));                            // (B, 8, 3, 3)
         trace?.Invoke("conv3+pool", x);
-        x = functional.relu(t_conv1.forward(x));               // (B, 8, 7, 7)
+        x = functional.relu(CpuLayers.ConvTranspose(t_conv1, x));                       // (B, 8, 7, 7)
         trace?.Invoke("t_conv1", x);
-        x = functional.relu(t_conv2.forward(x));               // (B, 16, 14, 14)
+        x = functional.relu(CpuLayers.ConvTranspose(t_conv2, x));                       // (B, 16, 14, 14)
         trace?.Invoke("t_conv2", x);
-        x = functional.relu(t_conv3.forward(x));               // (B, 32, 28, 28)
+        x = functional.relu(CpuLayers.ConvTranspose(t_conv3, x));                       // (B, 32, 28, 28)
         trace?.Invoke("t_conv3", x);
-        x = torch.sigmoid(CpuSafeConv.Forward(conv_out, x));   // (B, 1, 28, 28)
+        x = torch.sigmoid(CpuLayers.SingleChannelConv(conv_out, x));                    // (B, 1, 28, 28)
         trace?.Invoke("conv_out", x);
         return x.MoveToOuterDisposeScope();
     }
-
-    /// <summary>
-    /// On CPU, the same (B, C, H, W) tensor stored channels-last (NHWC), so that every later layer stays in that layout:
-    /// libtorch's max-pool has a vectorised kernel only for it (the NCHW one is scalar and took 22% of training time),
-    /// and oneDNN's convolutions skip their layout reorders. Measured in one `denoiser bench` run: training 1.25x,
-    /// inference 1.8x. conv1's output is the first with more than one channel, where the layout means anything.
-    /// CUDA keeps NCHW: cuDNN gains from NHWC mainly with half precision.
-    /// </summary>
-    static Tensor ChannelsLast(Tensor x) =>
-        x.device_type == DeviceType.CPU ? x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2) : x;
 
     /// <summary>The output side for an input side <paramref name="n"/>: 8*floor(n/8) + 4.</summary>
     public static long OutputSize(long n) => 8 * (n / 8) + 4;

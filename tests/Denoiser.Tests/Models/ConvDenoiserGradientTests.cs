@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Tests.Models;
 
-public class CpuSafeConvTests
+public class ConvDenoiserGradientTests
 {
     // at::globalContext().setUserEnabledMkldnn(bool): test-only switch to libtorch's own (slow, sound) kernels.
     [DllImport("torch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
@@ -30,12 +30,15 @@ public class CpuSafeConvTests
         for (int i = 0; i < 8; i++) { using var t = torch.full(new long[] { 1 << 20 }, float.NaN); }
     }
 
-    [Fact]
-    public void Training_gradients_match_the_reference_kernels_even_on_dirty_memory()
+    [Theory]
+    [InlineData(20, 28)]
+    [InlineData(1, 28)]
+    [InlineData(3, 36)]
+    public void Training_gradients_match_the_reference_kernels_even_on_dirty_memory(int batch, int size)
     {
         torch.manual_seed(3);
         using var model = new ConvDenoiser();
-        using var x = torch.rand(20, 1, 28, 28);
+        using var x = torch.rand(batch, 1, size, size);
         var context = GlobalContext();
         SetUserEnabledMkldnn(context, false);
         List<Tensor> reference;
