@@ -37,7 +37,9 @@ public static class CpuLayers
         if (!OnCpu(x) || x.dim() != 4) return x;
         if (x.shape[1] != 1) return x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
         x = x.contiguous();
-        return x.as_strided(x.shape, new[] { x.shape[2] * x.shape[3], 1, x.shape[3], 1 });
+        // TorchSharp's as_strided defaults the offset to 0, not to the view's own: a batch narrowed from a larger
+        // tensor would silently read the first batch.
+        return x.as_strided(x.shape, new[] { x.shape[2] * x.shape[3], 1, x.shape[3], 1 }, x.storage_offset());
     }
 
     /// <summary>

@@ -59,6 +59,18 @@ public class ConvDenoiserTests
         Assert.True(y.is_contiguous());
     }
 
+    [Fact]
+    public void A_batch_that_is_a_view_into_a_larger_tensor_is_denoised_from_its_own_images()
+    {
+        // Evaluation and tiling pass narrowed views; the channels-last input must keep the view's storage offset.
+        using var model = new ConvDenoiser();
+        using var _ = torch.no_grad();
+        using var all = torch.rand(6, 1, 28, 28);
+        using var fromView = model.forward(all.narrow(0, 3, 3));
+        using var fromCopy = model.forward(all.narrow(0, 3, 3).clone());
+        Assert.Equal(0f, (fromView - fromCopy).abs().max().item<float>());
+    }
+
     [Theory]
     [InlineData(8, 8)]
     [InlineData(12, 12)]
