@@ -55,11 +55,11 @@ public sealed class ConvDenoiser : Module<Tensor, Tensor>
     public Tensor forward(Tensor x, Action<string, Tensor>? trace)
     {
         using var scope = NewDisposeScope();
-        x = functional.relu(pool.forward(conv1.forward(CpuLayers.ChannelsLast(x))));   // (B, 32, 14, 14)
+        x = functional.relu(CpuLayers.ConvPool(conv1, pool, CpuLayers.ChannelsLast(x))); // (B, 32, 14, 14)
         trace?.Invoke("conv1+pool", x);
-        x = functional.relu(pool.forward(conv2.forward(x)));                            // (B, 16, 7, 7)
+        x = functional.relu(CpuLayers.ConvPool(conv2, pool, x));                        // (B, 16, 7, 7)
         trace?.Invoke("conv2+pool", x);
-        x = functional.relu(pool.forward(conv3.forward(x)));                            // (B, 8, 3, 3)
+        x = functional.relu(CpuLayers.ConvPool(conv3, pool, x));                        // (B, 8, 3, 3)
         trace?.Invoke("conv3+pool", x);
         x = functional.relu(CpuLayers.ConvTranspose(t_conv1, x));                       // (B, 8, 7, 7)
         trace?.Invoke("t_conv1", x);
