@@ -97,7 +97,8 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
     }
 
     /// <summary>One epoch, from its start or from where <paramref name="from"/> stopped; returns the mean loss, or where it stopped.</summary>
-    (double Loss, Interruption? Stopped) TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor pixels, Noise noise, int epoch, Interruption? from)
+    /// <remarks>Internal for `denoiser bench`, which times this very loop.</remarks>
+    internal (double Loss, Interruption? Stopped) TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor pixels, Noise noise, int epoch, Interruption? from)
     {
         model.train();
         long n = pixels.shape[0];
