@@ -82,10 +82,11 @@ public static class BenchCommand
         using var model = new ConvDenoiser();
         using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);
         using var plain = new PlainLoop(images);
+        using var parts = new BatchParts(torch.get_num_threads());
         var noise = Noise.Parse(settings.Noise);
         int epoch = 0;
         return Rounds.Compare(
-            () => { trainer.TrainEpoch(model, optimizer, pixels, noise, ++epoch, from: null); return Images; },
+            () => { trainer.TrainEpoch(model, optimizer, pixels, noise, ++epoch, from: null, parts); return Images; },
             () => { plain.Epoch(batch); return Images; },
             seconds);
     }

@@ -39,6 +39,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         model.to(device);
         using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);
         resume?.LoadOptimizer(optimizer);
+        using var parts = new BatchParts(device.type == DeviceType.CPU ? torch.get_num_threads() : 1);
 
         var history = resume?.Header.History.ToList() ?? new List<EpochMetrics>();
         double bestLoss = resume?.Header.BestTestLoss ?? double.PositiveInfinity;
@@ -60,7 +61,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++, partial = null)
         {
             var clock = Stopwatch.StartNew();
-            var (trainLoss, stopped) = TrainEpoch(model, optimizer, train, noise, epoch, partial);
+            var (trainLoss, stopped) = TrainEpoch(model, optimizer, train, noise, epoch, partial, parts);
             if (stopped != null)
             {
                 var saved = new CheckpointHeader(ConvDenoiser.Kind, epoch - 1, epoch, settings, history, bestLoss, DateTimeOffset.Now, stopped);
@@ -98,7 +99,8 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
 
     /// <summary>One epoch, from its start or from where <paramref name="from"/> stopped; returns the mean loss, or where it stopped.</summary>
     /// <remarks>Internal for `denoiser bench`, which times this very loop.</remarks>
-    internal (double Loss, Interruption? Stopped) TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor pixels, Noise noise, int epoch, Interruption? from)
+    internal (double Loss, Interruption? Stopped) TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor pixels, Noise noise,
+                                                             int epoch, Interruption? from, BatchParts parts)
     {
         model.train();
         long n = pixels.shape[0];
@@ -118,10 +120,10 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             using var scope = NewDisposeScope();
             long start = b * batch, len = Math.Min(batch, n - start);
             var clean = MnistDataset.ToImages(pixels.index_select(0, order.narrow(0, start, len)));
-            var loss = Step(model, optimizer, clean, noise, gen, settings.ClipGrad);
+            var loss = Step(model, optimizer, clean, noise, gen, parts, settings.ClipGrad);
             // Remember the first batch whose loss is not finite, on the device: no host sync per batch.
-            firstBad.copy_(torch.where(firstBad.lt(0) & loss.detach().isfinite().logical_not(), torch.tensor(b, device: device), firstBad));
-            lossSum.add_(loss.detach().to_type(ScalarType.Float64) * len);
+            firstBad.copy_(torch.where(firstBad.lt(0) & loss.isfinite().logical_not(), torch.tensor(b, device: device), firstBad));
+            lossSum.add_(loss.to_type(ScalarType.Float64) * len);
             if ((b + 1) % ReportEvery == 0 || b == batches - 1)
             {
                 if (firstBad.item<long>() is >= 0 and var bad) throw Diverged(epoch, bad); // host sync, 1 in 100 batches
@@ -139,12 +141,13 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
     }
 
     /// <summary>One optimisation step on a clean batch: corrupt it, denoise it, MSE against the clean batch.</summary>
-    public static Tensor Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor clean, Noise noise, Generator gen, double clipGrad = 0)
+    /// <returns>The batch's loss, detached.</returns>
+    public static Tensor Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor clean, Noise noise, Generator gen,
+                              BatchParts parts, double clipGrad = 0)
     {
-        var noisy = noise.Apply(clean, gen);
+        var noisy = noise.Apply(clean, gen); // the whole batch at once: the same draws however it is split
         optimizer.zero_grad();
-        var loss = nn.functional.mse_loss(model.forward(noisy), clean);
-        loss.backward();
+        var loss = parts.LossAndGradients(model, noisy, clean);
         if (clipGrad > 0) nn.utils.clip_grad_norm_(model.parameters(), clipGrad);
         optimizer.step();
         return loss;
