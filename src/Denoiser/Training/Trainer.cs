@@ -115,6 +115,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             using (var state = torch.tensor(from.Generator)) gen.set_state(state); // the same noise draws as if never stopped
 
         long batches = (n + batch - 1) / batch;
+        using var oneThread = parts.OneThreadHere();
         for (long b = from?.Batch ?? 0; b < batches; b++)
         {
             using var scope = NewDisposeScope();
