@@ -15,6 +15,7 @@ namespace Denoiser.Training;
 public sealed class BatchParts : IDisposable
 {
     readonly Worker[] workers; // parts 1..n-1; part 0 runs on the calling thread
+    readonly HashSet<long> seenSizes = new();
 
     public int Count => workers.Length + 1;
 
@@ -69,14 +70,19 @@ public sealed class BatchParts : IDisposable
             results[i] = (loss.detach().DetachFromDisposeScope(), grads.Select(g => g.DetachFromDisposeScope()).ToList());
         }
 
-        for (int i = 1; i < parts; i++) workers[i - 1].Start(Part);
+        // The first batch of a shape runs its parts one after another: libtorch sets up its kernels for a new shape
+        // (oneDNN primitives and more) on first use, and doing that from two threads at once crashed here.
+        bool together = seenSizes.Contains(n);
         Exception? failure = null;
+        if (together) for (int i = 1; i < parts; i++) workers[i - 1].Start(Part);
         try { Part(0); } catch (Exception e) { failure = e; }
         for (int i = 1; i < parts; i++)
         {
+            if (!together) workers[i - 1].Start(Part);
             var workerFailure = workers[i - 1].Wait(); // every worker, even after a failure: none may still be running
             failure ??= workerFailure;
         }
+        seenSizes.Add(n);
         if (failure != null) throw new AggregateException(failure).InnerException!;
 
         // Fixed order: part 0 + part 1 + ..., whichever finished first.
@@ -116,11 +122,13 @@ public sealed class BatchParts : IDisposable
             this.index = index;
             thread = new Thread(Loop) { IsBackground = true, Name = $"batch part {index}" };
             thread.Start();
+            done.Wait(); // set up before anything else runs: set_num_threads also clears oneDNN's computation cache
         }
 
         void Loop()
         {
             torch.set_num_threads(1); // per thread: libtorch's (OpenMP's) thread count is this thread's own setting
+            done.Release();
             while (true)
             {
                 go.Wait();
