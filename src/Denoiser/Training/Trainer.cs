@@ -110,7 +110,9 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         using var gen = new Generator(Seeds.ForEpoch(settings.Seed, epoch), device);
         using var order = torch.randperm(n, generator: gen, device: device);
         using var lossSum = torch.tensor(new[] { from?.LossSum ?? 0 }, device: device);
-        using var firstBad = torch.tensor(-1L, device: device);
+        // The last ReportEvery batches' losses, so that a non-finite sum can name the batch it came from.
+        using var window = torch.zeros(ReportEvery, device: device);
+        long checkedUpTo = (from?.Batch ?? 0) - 1;
         if (from != null)
             using (var state = torch.tensor(from.Generator)) gen.set_state(state); // the same noise draws as if never stopped
 
@@ -122,17 +124,18 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             long start = b * batch, len = Math.Min(batch, n - start);
             var clean = MnistDataset.ToImages(pixels.index_select(0, order.narrow(0, start, len)));
             var loss = Step(model, optimizer, clean, noise, gen, parts, settings.ClipGrad);
-            // Remember the first batch whose loss is not finite, on the device: no host sync per batch.
-            firstBad.copy_(torch.where(firstBad.lt(0) & loss.isfinite().logical_not(), torch.tensor(b, device: device), firstBad));
+            // On the device, no host sync per batch: a non-finite loss makes the sum non-finite, and is found later.
+            window.narrow(0, b % ReportEvery, 1).copy_(loss);
             lossSum.add_(loss.to_type(ScalarType.Float64) * len);
             if ((b + 1) % ReportEvery == 0 || b == batches - 1)
             {
-                if (firstBad.item<long>() is >= 0 and var bad) throw Diverged(epoch, bad); // host sync, 1 in 100 batches
+                CheckFinite(lossSum, window, checkedUpTo, b, epoch); // host sync, 1 in 100 batches
+                checkedUpTo = b;
                 observer.Progress(start + len, lossSum.item<double>() / (start + len));
             }
             if (stop.IsCancellationRequested && b < batches - 1)
             {
-                if (firstBad.item<long>() is >= 0 and var bad) throw Diverged(epoch, bad);
+                CheckFinite(lossSum, window, checkedUpTo, b, epoch);
                 using var state = gen.get_state();
                 return (double.NaN, new Interruption(b + 1, state.data<byte>().ToArray(), lossSum.item<double>(),
                                                      clock.Elapsed.TotalSeconds + (from?.Seconds ?? 0)));
@@ -152,6 +155,16 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         if (clipGrad > 0) nn.utils.clip_grad_norm_(model.parameters(), clipGrad);
         optimizer.step();
         return loss;
+    }
+
+    /// <summary>Throws naming the first batch after <paramref name="checkedUpTo"/> whose loss is not finite, if any.</summary>
+    void CheckFinite(Tensor lossSum, Tensor window, long checkedUpTo, long last, int epoch)
+    {
+        if (double.IsFinite(lossSum.item<double>())) return;
+        float[] losses = window.cpu().data<float>().ToArray();
+        for (long b = checkedUpTo + 1; b <= last; b++)
+            if (!float.IsFinite(losses[b % ReportEvery])) throw Diverged(epoch, b);
+        throw Diverged(epoch, checkedUpTo + 1); // an infinite loss can leave finite ones only in a float64 sum overflow
     }
 
     UserException Diverged(int epoch, long batch) => new(
