@@ -93,6 +93,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             }
             if (best) Checkpoint.Save(run.Best, checkpoint);
             Checkpoint.Save(run.Last, checkpoint); // last: the resume point, written after everything it vouches for
+            NativeRuntime.ReleaseFreeMemory();
         }
         return history;
     }
