@@ -28,7 +28,7 @@ public sealed class BatchParts : IDisposable
     /// <summary>
     /// Gives the calling thread one libtorch thread until disposed (when there are parts): its part runs like the
     /// workers', and between parts no OpenMP team of the caller's is left spin-waiting on a core a worker needs
-    /// (switching per batch instead measured 2.5x slower than not splitting at all).
+    /// (switching per batch instead measured about 2x slower than not splitting at all).
     /// </summary>
     public IDisposable OneThreadHere()
     {
@@ -43,8 +43,8 @@ public sealed class BatchParts : IDisposable
     }
 
     /// <summary>
-    /// MSE of <paramref name="model"/> on the batch (in parts, within <see cref="OneThreadHere"/>); sets every parameter's .grad to the gradient of the batch's mean
-    /// loss and returns that loss (detached).
+    /// MSE of <paramref name="model"/> on the batch (in parts, within <see cref="OneThreadHere"/>); sets every
+    /// parameter's .grad to the gradient of the batch's mean loss and returns that loss (detached).
     /// </summary>
     public Tensor LossAndGradients(nn.Module<Tensor, Tensor> model, Tensor noisy, Tensor clean)
     {
