@@ -91,18 +91,26 @@ public static class BenchCommand
             seconds);
     }
 
-    /// <summary>Forward passes under eval() and no_grad(), as `denoise` and evaluation run them.</summary>
+    /// <summary>Forward passes under eval() and no_grad(), split across the cores as training's evaluation runs them.</summary>
     static (Rate A, Rate B) Inference(int batch, double seconds)
     {
         torch.manual_seed(0);
         using var model = new ConvDenoiser();
         using var plain = new PlainLoop(torch.empty(0));
         using var x = torch.rand(batch, 1, 28, 28);
+        int threads = torch.get_num_threads();
+        using var parts = new BatchParts(threads);
         model.eval();
-        return Rounds.Compare(
-            () => { using (torch.no_grad()) using (var scope = NewDisposeScope()) model.forward(x); return batch; },
-            () => { using (var scope = NewDisposeScope()) plain.Infer(x); return batch; },
-            seconds);
+        // Thread counts change only when the contenders change turns (see BatchParts.OneThreadHere).
+        void Threads(int n) { if (torch.get_num_threads() != n) torch.set_num_threads(n); }
+        try
+        {
+            return Rounds.Compare(
+                () => { Threads(parts.Count > 1 ? 1 : threads); using (var scope = NewDisposeScope()) parts.Forward(model, x); return batch; },
+                () => { Threads(threads); using (var scope = NewDisposeScope()) plain.Infer(x); return batch; },
+                seconds);
+        }
+        finally { Threads(threads); }
     }
 
     static Rate PlainAlone(int batch, double seconds)

@@ -69,7 +69,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
                 throw new TrainingInterruptedException(run.Last, epoch, stopped.Batch);
             }
             double trainSeconds = clock.Elapsed.TotalSeconds + (partial?.Seconds ?? 0);
-            var eval = Evaluation.Run(model, testClean, testNoisy);
+            var eval = Evaluation.Run(model, testClean, testNoisy, parts);
             clock.Stop();
 
             var metrics = new EpochMetrics(epoch, trainLoss, eval.Mse, eval.Psnr, eval.NoisyPsnr,
