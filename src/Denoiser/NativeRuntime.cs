@@ -54,7 +54,7 @@ public static class NativeRuntime
     /// Gives the free memory inside glibc's heaps back to the kernel (malloc_trim also releases free pages in the middle
     /// of a heap, not only at its top). With trimming off for speed (TuneMalloc), the heaps otherwise only grow: training
     /// and evaluation allocate in different patterns on different threads, and a run's resident memory crept up by
-    /// ~2 MB an epoch. Called once an epoch, where the page faults it costs are a few milliseconds.
+    /// ~2 MB an epoch (10-18% over 20-45 epochs). Called once an epoch, between epochs.
     /// </summary>
     public static void ReleaseFreeMemory()
     {

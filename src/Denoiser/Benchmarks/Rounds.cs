@@ -27,6 +27,15 @@ public static class Rounds
         return (Summarise(ra), Summarise(rb));
     }
 
+    /// <summary>One contender alone, in the same turns; its median images/s.</summary>
+    public static Rate Alone(Func<long> step, double seconds, double roundSeconds = 0.5)
+    {
+        step();
+        var rates = new List<double>();
+        for (double spent = 0; spent < seconds; spent += roundSeconds) rates.Add(Turn(step, roundSeconds));
+        return Summarise(rates);
+    }
+
     static double Turn(Func<long> step, double seconds)
     {
         var clock = Stopwatch.StartNew();

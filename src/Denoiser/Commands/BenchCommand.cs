@@ -28,6 +28,7 @@ public static class BenchCommand
         {
             double s = p.GetValue(seconds);
             if (!(s > 0) || s > 3600) throw new UserException("--seconds must be between 0 and 3600.", ExitCodes.Usage);
+            if (p.GetValue(threads) < 0) throw new UserException("--threads must be 0 (one per core) or more.", ExitCodes.Usage);
             int n = Devices.SetThreads(p.GetValue(threads));
             if (p.GetValue(plainOnly) is > 0 and var plainBatch)
             {
@@ -118,7 +119,7 @@ public static class BenchCommand
         torch.manual_seed(0);
         using var images = torch.rand(Images, 1, 28, 28);
         using var plain = new PlainLoop(images);
-        return Rounds.Compare(() => { plain.Epoch(batch); return Images; }, () => 0, seconds).A;
+        return Rounds.Alone(() => { plain.Epoch(batch); return Images; }, seconds);
     }
 
     /// <summary>

@@ -323,6 +323,9 @@ public class CliTests
         Assert.Matches(@"cold start \(a child process\): \d+\.\d\d s wall", r.Out);
         Assert.Contains("libtorch intra-op", r.Out);
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path)); // writes nothing where it runs
+
+        AssertOneLineFailure(Run(dir.Path, "bench", "--threads", "-1"), 2, "--threads must be 0 (one per core) or more");
+        AssertOneLineFailure(Run(dir.Path, "bench", "--seconds", "0"), 2, "--seconds must be between 0 and 3600");
     }
 
     [Theory]
