@@ -16,6 +16,7 @@ try
         ExportCommand.Create(config),
         ImportCommand.Create(config),
         RunsCommand.Create(config),
+        ShapesCommand.Create(),
         BenchCommand.Create(),
     };
     var parse = root.Parse(args);

@@ -127,7 +127,8 @@ def checkpoint(model="conv-denoiser", version=1, damage=False):
 
 
 for name, data, expect in [
-    ("checkpoint of another model", checkpoint(model="conv-autoencoder"), "is a checkpoint of model 'conv-autoencoder'"),
+    ("checkpoint of another model", checkpoint(model="resnet-denoiser"), "is a checkpoint of model 'resnet-denoiser', which this Denoiser does not know"),
+    ("checkpoint with weights of another model", checkpoint(model="unet"), "its weights do not fit unet"),
     ("checkpoint from a newer version", checkpoint(version=9), "written by a newer Denoiser"),
     ("checkpoint with a wrong checksum", checkpoint(damage=True), "checksum does not match"),
 ]:

@@ -77,7 +77,7 @@ public static class BenchCommand
     {
         torch.manual_seed(0);
         using var pixels = torch.randint(0, 256, new long[] { Images, 1, 28, 28 }, ScalarType.Byte);
-        using var images = MnistDataset.ToImages(pixels);
+        using var images = ImageSet.ToImages(pixels);
         var settings = new TrainSettings { BatchSize = batch };
         var trainer = new Trainer(settings, new RunFolder(Path.GetTempPath()), torch.CPU, new Silent());
         using var model = new ConvDenoiser();

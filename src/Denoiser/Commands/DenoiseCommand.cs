@@ -16,7 +16,7 @@ public static class DenoiseCommand
         var format = new Option<string>("--format") { Description = "Output format: png or webp (keep alpha) or jpg", DefaultValueFactory = _ => "png" };
         format.AcceptOnlyFromAmong("png", "jpg", "webp");
         var quality = new Option<int>("--quality") { Description = "JPEG and WebP quality, 1-100", DefaultValueFactory = _ => 90 };
-        var color = new Option<string>("--color") { Description = "Colour images: luma (denoise Y of YCbCr) or channels (each of R, G, B)", DefaultValueFactory = _ => "luma" };
+        var color = new Option<string>("--color") { Description = "Colour images through a grayscale model: luma (denoise Y of YCbCr) or channels (each of R, G, B); an RGB model takes them whole", DefaultValueFactory = _ => "luma" };
         color.AcceptOnlyFromAmong("luma", "channels");
         var invert = new Option<string>("--invert") { Description = "Invert dark-on-light images around the model (MNIST is light on dark): auto, yes or no", DefaultValueFactory = _ => "auto" };
         invert.AcceptOnlyFromAmong("auto", "yes", "no");
@@ -29,7 +29,7 @@ public static class DenoiseCommand
         var runtime = new Option<string>("--runtime") { Description = "torch (TorchSharp/libtorch) or onnx (ONNX Runtime, needs --weights MODEL.onnx)", DefaultValueFactory = _ => "torch" };
         runtime.AcceptOnlyFromAmong("torch", "onnx");
 
-        var command = new Command("denoise", "Denoise grayscale images with a checkpoint, a safetensors weights file or an ONNX model.")
+        var command = new Command("denoise", "Denoise images with a checkpoint, a safetensors weights file or an ONNX model.")
         {
             inputs, recursive, output, overwrite, format, quality, color, invert, compare, device, runtime,
         };
@@ -81,10 +81,10 @@ public static class DenoiseCommand
         if (p.GetValue(source.Weights) is { } w && w.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new UserException($"{w}: is an ONNX model; add --runtime onnx to run it.", ExitCodes.Usage);
         var device = Devices.Resolve(deviceName);
-        var (model, from, _) = source.Load(p);
+        var (model, info, from, _) = source.Load(p);
         Console.WriteLine(from);
         model.to(device);
-        return new TorchImageModel(model, device);
+        return new TorchImageModel(model, info, device);
     }
 
     // Touches nothing of TorchSharp, so libtorch is never loaded on this path.
@@ -92,8 +92,8 @@ public static class DenoiseCommand
     {
         if (p.GetValue(source.Checkpoint) != null || p.GetValue(source.Weights) is not { } path)
             throw new UserException("--runtime onnx runs an exported model: pass --weights MODEL.onnx (made by `denoiser export --format onnx`).", ExitCodes.Usage);
-        var model = new OnnxImageModel(path, ConvDenoiser.Kind);
-        Console.WriteLine($"onnx: {path} (ONNX Runtime)");
+        var model = new OnnxImageModel(path, p.GetValue(source.Model));
+        Console.WriteLine($"onnx: {path} ({model.Info.Name}, ONNX Runtime)");
         return model;
     }
 
@@ -107,7 +107,7 @@ public static class DenoiseCommand
                 try
                 {
                     var picture = ImageFile.ReadPicture(input);
-                    int tiles = PictureDenoiser.TileCount(picture, settings.Color), tile = 0;
+                    int tiles = PictureDenoiser.TileCount(model, picture, settings.Color), tile = 0;
                     var (result, note) = PictureDenoiser.Denoise(model, picture, settings.Color, settings.Invert,
                         () => status($"{input}: tile {++tile}/{tiles}"));
                     ImageFile.Write(target, result, settings.Format, settings.Quality);

@@ -20,16 +20,17 @@ public static class EvaluateCommand
             Description = $"One or more noises to evaluate under: {Noise.Kinds}",
             DefaultValueFactory = _ => new[] { config.Train.Noise }, AllowMultipleArgumentsPerToken = true,
         };
-        var dataDir = new Option<string>("--data-dir") { Description = "Folder with the MNIST IDX files (fetched when missing)", DefaultValueFactory = _ => config.Train.DataDir };
+        var dataDir = new Option<string>("--data-dir") { Description = "Test data: MNIST (fetched when missing), CIFAR-10 or a folder of images [default: the checkpoint's own]" };
+        var dataset = new Option<string?>("--dataset") { Description = $"What --data-dir holds: {Datasets.Names} [default: the checkpoint's own, else auto]" };
         var testSize = new Option<int>("--test-size") { Description = "Use the first N test images; 0 = all", DefaultValueFactory = _ => config.Train.TestSize };
         var seed = new Option<long>("--seed") { Description = "Seed for the noise", DefaultValueFactory = _ => config.Train.Seed };
         var outputDir = new Option<string?>("--output-dir") { Description = "Where evaluation.csv and evaluation.json go [default: an evaluation folder beside the checkpoint or weights]" };
-        var images = new Option<string?>("--images") { Description = "Score on this folder of clean images (any size, searched recursively) instead of MNIST" };
+        var images = new Option<string?>("--images") { Description = "Score on this folder of clean images, each whole (any size, searched recursively), instead of test crops" };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core", DefaultValueFactory = _ => config.Train.Threads };
 
-        var command = new Command("evaluate", "Score a model against the noisy input and classic filters (median, Gaussian blur) on the MNIST test set.")
+        var command = new Command("evaluate", "Score a model against the noisy input and classic filters (median, Gaussian blur) on the test set it was trained for.")
         {
-            noise, dataDir, testSize, images, seed, outputDir, threads,
+            noise, dataDir, dataset, testSize, images, seed, outputDir, threads,
         };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
@@ -43,21 +44,28 @@ public static class EvaluateCommand
             if (size < 0) throw new UserException("--test-size must be 0 (all) or more.", ExitCodes.Usage);
 
             Devices.SetThreads(p.GetValue(threads));
-            var (model, from, checkpoint) = source.Load(p);
+            var (model, info, from, checkpoint) = source.Load(p);
             using var _ = model;
             Console.WriteLine(from);
             string outDir = p.GetValue(outputDir)
                             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? p.GetValue(source.Weights)!))!, "evaluation");
 
             List<Score> scores = null!;
-            MnistDataset? test = null;
+            ImageSet? test = null;
+            var cleanImages = new List<(string, torch.Tensor)>();
             try
             {
                 if (p.GetValue(images) is { } folder)
                 {
-                    var clean = InputFiles.Expand(new[] { folder }, recursive: true).Select(f => (f.Path, ImageFile.ReadGray(f.Path))).ToList();
+                    foreach (var f in InputFiles.Expand(new[] { folder }, recursive: true))
+                    {
+                        var picture = ImageFile.ReadPicture(f.Path);
+                        var planes = ImageFolder.Planes(picture, info.Channels);
+                        cleanImages.Add((f.Path, ImageSet.ToImages(torch.tensor(planes, new long[] { 1, info.Channels, picture.Height, picture.Width }))));
+                    }
+                    var clean = cleanImages;
                     Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
-                    var imageModel = new Inference.TorchImageModel(model, torch.CPU); // not disposed: it would dispose the model
+                    var imageModel = new Inference.TorchImageModel(model, info, torch.CPU); // not disposed: it would dispose the model
                     ConsoleProgress.WithStatus("evaluating", report =>
                     {
                         report($"{clean.Count:N0} images x {noises.Count} noise(s) x 4 methods");
@@ -66,10 +74,18 @@ public static class EvaluateCommand
                 }
                 else
                 {
-                    string dir = p.GetValue(dataDir)!;
-                    DataCommand.EnsureMnist(dir, config.Data);
-                    test = MnistDataset.Load(dir, train: false, size > 0 ? size : null);
-                    Console.WriteLine($"data: {test.Count:N0} test images from {dir}");
+                    // The data the model was trained on, unless told otherwise.
+                    var trained = checkpoint?.Header.Settings;
+                    string dir = p.GetValue(dataDir) ?? trained?.DataDir ?? config.Train.DataDir;
+                    string kindName = p.GetValue(dataset) ?? (p.GetValue(dataDir) == null ? trained?.Dataset : null) ?? "auto";
+                    DatasetKind kind;
+                    try { kind = Datasets.Parse(kindName); }
+                    catch (FormatException e) { throw new UserException("--dataset: " + e.Message + ".", ExitCodes.Usage); }
+                    var request = new DatasetRequest(dir, kind, trained is { Crop: > 0 } ? trained.Crop : info.Side, info.Channels, trained?.Seed ?? config.Train.Seed);
+                    kind = Datasets.Resolve(request);
+                    if (kind == DatasetKind.Mnist) DataCommand.EnsureMnist(dir, config.Data);
+                    test = Datasets.Load(request with { Kind = kind }, train: false, size > 0 ? size : null);
+                    Console.WriteLine($"data: {test.Count:N0} test images of {test.Width}x{test.Height}x{test.Channels} from {dir} ({Datasets.Describe(kind)})");
                     ConsoleProgress.WithStatus("evaluating", report =>
                     {
                         report($"{test.Count:N0} images x {noises.Count} noise(s) x 4 methods");
@@ -85,11 +101,15 @@ public static class EvaluateCommand
                 foreach (var n in test == null ? new List<Noise>() : noises)
                 {
                     string picture = Path.Combine(outDir, $"samples-{n.Spec.Replace(':', '-')}.png");
-                    ImageFile.WritePng(picture, Evaluator.Samples(model, test!.Images, test.Labels, n, p.GetValue(seed)));
+                    ImageFile.Write(picture, Evaluator.Samples(model, test!.Images, test.Labels, n, p.GetValue(seed)));
                     Console.WriteLine($"picture: {picture} (rows: clean, noisy, model, median 3x3, Gaussian blur)");
                 }
             }
-            finally { test?.Dispose(); }
+            finally
+            {
+                test?.Dispose();
+                foreach (var (_, t) in cleanImages) t.Dispose();
+            }
             return ExitCodes.Ok;
         });
         return command;
@@ -105,7 +125,7 @@ public static class EvaluateCommand
         foreach (var byNoise in scores.Where(s => s.Class != null).GroupBy(s => s.Noise))
         {
             var methods = byNoise.Select(s => s.Method).Distinct().ToList();
-            var table = new Table { Title = new TableTitle($"mean PSNR (dB) per digit, {byNoise.Key}") }.AddColumn("digit");
+            var table = new Table { Title = new TableTitle($"mean PSNR (dB) per class, {byNoise.Key}") }.AddColumn("class");
             foreach (var m in methods) table.AddColumn(m);
             foreach (var row in byNoise.GroupBy(s => s.Class!.Value).OrderBy(g => g.Key))
                 table.AddRow(new[] { $"{row.Key} ({row.First().Count})" }

@@ -22,16 +22,16 @@ public static class ExportCommand
             string path = p.GetValue(output)!;
             if (File.Exists(path) && !p.GetValue(overwrite))
                 throw new UserException($"{path}: already exists; pass --overwrite to replace it.", ExitCodes.Usage);
-            var (model, from, checkpoint) = source.Load(p);
+            var (model, info, from, checkpoint) = source.Load(p);
             using var _ = model;
-            var metadata = new Dictionary<string, string> { [WeightsFile.ModelKey] = ConvDenoiser.Kind };
+            var metadata = new Dictionary<string, string> { [WeightsFile.ModelKey] = info.Name };
             if (checkpoint != null)
             {
                 metadata[WeightsFile.EpochKey] = checkpoint.Header.Epoch.ToString();
                 metadata[WeightsFile.SettingsKey] = JsonSerializer.Serialize(checkpoint.Header.Settings);
             }
             if (p.GetValue(format) == "onnx")
-                OnnxExport.Write(OnnxExport.Build(model, ConvDenoiser.Plan, metadata), path);
+                OnnxExport.Write(OnnxExport.Build(model, info, metadata), path);
             else
                 WeightsFile.Export(model, path, metadata);
             Console.WriteLine($"{from} -> {path} ({p.GetValue(format)}, {model.parameters().Sum(t => t.numel()):N0} parameters, float32)");

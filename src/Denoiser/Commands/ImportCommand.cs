@@ -12,10 +12,11 @@ public static class ImportCommand
 {
     public static Command Create(AppConfig config)
     {
-        var file = new Argument<string>("weights") { Description = "A .safetensors file with ConvDenoiser's state_dict (float32)" };
+        var file = new Argument<string>("weights") { Description = "A .safetensors file with a model's state_dict (float32)" };
+        var modelName = new Option<string?>("--model") { Description = $"The model the file holds, when it does not say ({Registry.Names}) [default: {Registry.Default.Name}]" };
         var modelsDir = new Option<string>("--models-dir") { Description = "Where the new run folder is made", DefaultValueFactory = _ => config.Train.ModelsDir };
         var runDir = new Option<string?>("--run-dir") { Description = "Run folder to create [default: a new folder under --models-dir]" };
-        var command = new Command("import", "Turn a safetensors weights file into a checkpoint usable by denoise and export.") { file, modelsDir, runDir };
+        var command = new Command("import", "Turn a safetensors weights file into a checkpoint usable by denoise and export.") { file, modelName, modelsDir, runDir };
         command.SetAction(p =>
         {
             string path = p.GetValue(file)!;
@@ -23,21 +24,22 @@ public static class ImportCommand
             if (File.Exists(run.Best) || File.Exists(run.Last))
                 throw new UserException($"{run.Root} already holds a run; choose another --run-dir.", ExitCodes.Usage);
 
-            using var model = new ConvDenoiser();
-            var metadata = WeightsFile.LoadInto(model, ConvDenoiser.Kind, path);
-            var settings = config.Train with { RunDir = run.Root };
+            var info = Registry.ForWeights(WeightsFile.ModelOf(path), p.GetValue(modelName));
+            using var model = info.Create();
+            var metadata = WeightsFile.LoadInto(model, info.Name, path);
+            var settings = config.Train with { RunDir = run.Root, Model = info.Name };
             if (metadata.TryGetValue(WeightsFile.SettingsKey, out var json))
             {
-                try { settings = (JsonSerializer.Deserialize<TrainSettings>(json) ?? settings) with { RunDir = run.Root }; }
+                try { settings = (JsonSerializer.Deserialize<TrainSettings>(json) ?? settings) with { RunDir = run.Root, Model = info.Name }; }
                 catch (JsonException) { Console.WriteLine($"note: {path}'s settings metadata is unreadable; the run records the defaults instead."); }
             }
             int epoch = metadata.TryGetValue(WeightsFile.EpochKey, out var e) && int.TryParse(e, out int n) ? n : 0;
 
             // No optimizer state travels in safetensors, so the checkpoint is for use (denoise, export), not --resume.
-            var header = new CheckpointHeader(ConvDenoiser.Kind, epoch, epoch + 1, settings, Array.Empty<EpochMetrics>(), double.NaN, DateTimeOffset.Now);
+            var header = new CheckpointHeader(info.Name, epoch, epoch + 1, settings, Array.Empty<EpochMetrics>(), double.NaN, DateTimeOffset.Now);
             Checkpoint.Save(run.Best, Checkpoint.Serialize(header, model, null));
             AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
-            Console.WriteLine($"{path} -> {run.Best}");
+            Console.WriteLine($"{path} ({info.Name}) -> {run.Best}");
             Console.WriteLine($"use it with: denoiser denoise IMAGE.png --checkpoint {run.Best}");
             return ExitCodes.Ok;
         });

@@ -3,48 +3,48 @@ using System.CommandLine;
 using Denoiser.Interchange;
 using Denoiser.Models;
 using Denoiser.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Denoiser.Commands;
 
 public sealed class ModelSource
 {
     public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Checkpoint to use [default: best.ckpt of the latest run under --models-dir]" };
-    public Option<string?> Weights { get; } = new("--weights") { Description = "A .safetensors file of ConvDenoiser weights (PyTorch state_dict keys), instead of a checkpoint" };
+    public Option<string?> Weights { get; } = new("--weights") { Description = "A .safetensors file of weights (PyTorch state_dict keys), instead of a checkpoint" };
+    public Option<string?> Model { get; } = new("--model") { Description = $"The model --weights holds, when the file does not say ({Registry.Names}) [default: {Registry.Default.Name}]" };
     public Option<string> ModelsDir { get; }
 
     public ModelSource(AppConfig config) =>
         ModelsDir = new Option<string>("--models-dir") { Description = "Where runs are looked for", DefaultValueFactory = _ => config.Train.ModelsDir };
 
-    public IEnumerable<Option> Options => new Option[] { Checkpoint, Weights, ModelsDir };
+    public IEnumerable<Option> Options => new Option[] { Checkpoint, Weights, Model, ModelsDir };
 
-    /// <summary>A ConvDenoiser on the CPU with the chosen weights, and a line saying where they came from.</summary>
-    public (ConvDenoiser Model, string From, Checkpoint.Loaded? Checkpoint) Load(ParseResult p)
+    /// <summary>The model its checkpoint or weights file names, on the CPU with those weights, and a line saying where they came from.</summary>
+    public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint) Load(ParseResult p)
     {
-        string? checkpoint = p.GetValue(Checkpoint), weights = p.GetValue(Weights);
+        string? checkpoint = p.GetValue(Checkpoint), weights = p.GetValue(Weights), named = p.GetValue(Model);
         if (checkpoint != null && weights != null)
             throw new UserException("--checkpoint and --weights both name weights; give one of them.", ExitCodes.Usage);
-        var model = new ConvDenoiser();
-        try
+        if (weights != null)
         {
-            if (weights != null)
-            {
-                WeightsFile.LoadInto(model, ConvDenoiser.Kind, weights);
-                return (model, $"weights: {weights}", null);
-            }
-            if (checkpoint == null)
-            {
-                string dir = p.GetValue(ModelsDir)!;
-                checkpoint = (RunFolder.Latest(dir, r => r.Best)
-                              ?? throw new UserException($"no trained run under {dir}; train one with `denoiser train`, or pass --checkpoint or --weights.")).Best;
-            }
-            var loaded = Training.Checkpoint.Read(checkpoint);
-            loaded.LoadWeights(model);
-            return (model, $"checkpoint: {checkpoint} (epoch {loaded.Header.Epoch})", loaded);
+            var info = Registry.ForWeights(WeightsFile.ModelOf(weights), named);
+            var model = info.Create();
+            try { WeightsFile.LoadInto(model, info.Name, weights); }
+            catch { model.Dispose(); throw; }
+            return (model, info, $"weights: {weights} ({info.Name})", null);
         }
-        catch
+        if (checkpoint == null)
         {
-            model.Dispose();
-            throw;
+            string dir = p.GetValue(ModelsDir)!;
+            checkpoint = (RunFolder.Latest(dir, r => r.Best)
+                          ?? throw new UserException($"no trained run under {dir}; train one with `denoiser train`, or pass --checkpoint or --weights.")).Best;
         }
+        var loaded = Training.Checkpoint.Read(checkpoint, named);
+        var kind = Registry.Get(loaded.Header.Model);
+        var trained = kind.Create();
+        try { loaded.LoadWeights(trained); }
+        catch { trained.Dispose(); throw; }
+        return (trained, kind, $"checkpoint: {checkpoint} ({kind.Name}, epoch {loaded.Header.Epoch})", loaded);
     }
 }

@@ -20,23 +20,27 @@ public static class TrainCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => d.Device };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core", DefaultValueFactory = _ => d.Threads };
-        var dataDir = new Option<string>("--data-dir") { Description = "Folder with the MNIST IDX files (fetched when missing)", DefaultValueFactory = _ => d.DataDir };
+        var dataDir = new Option<string>("--data-dir") { Description = "MNIST's IDX files (fetched when missing), CIFAR-10's binary files or .tar.gz, or a folder of images", DefaultValueFactory = _ => d.DataDir };
         var modelsDir = new Option<string>("--models-dir") { Description = "Folder where new run folders are made", DefaultValueFactory = _ => d.ModelsDir };
         var runDir = new Option<string?>("--run-dir") { Description = "Run folder to write (or, with --resume, to continue) [default: a new folder under --models-dir]" };
         var trainSize = new Option<int>("--train-size") { Description = "Use the first N training images; 0 = all", DefaultValueFactory = _ => d.TrainSize };
         var testSize = new Option<int>("--test-size") { Description = "Use the first N test images; 0 = all", DefaultValueFactory = _ => d.TestSize };
         var clipGrad = new Option<double>("--clip-grad") { Description = "Clip the gradient norm to this per step; 0 = off", DefaultValueFactory = _ => d.ClipGrad };
         var tensorboard = new Option<bool>("--tensorboard") { Description = "Also write TensorBoard event files (scalars, sample pictures) to RUN/tensorboard", DefaultValueFactory = _ => d.TensorBoard };
+        var model = new Option<string>("--model") { Description = $"Model to train: {Models.Registry.Names}", DefaultValueFactory = _ => d.Model };
+        var dataset = new Option<string>("--dataset") { Description = $"What --data-dir holds: {Datasets.Names}", DefaultValueFactory = _ => d.Dataset };
+        var crop = new Option<int>("--crop") { Description = "Side of the random crops taken from a folder of images; 0 = the model's own (28 or 32)", DefaultValueFactory = _ => d.Crop };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir (default: the latest run) from its last checkpoint" };
 
-        var command = new Command("train", "Train the ConvDenoiser on noisy MNIST; writes checkpoints, metrics and sample pictures.")
+        var command = new Command("train", "Train a denoiser (the seed ConvDenoiser on noisy MNIST by default); writes checkpoints, metrics and sample pictures.")
         {
-            epochs, batch, lr, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, clipGrad, tensorboard, resume,
+            model, dataset, crop, epochs, batch, lr, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, clipGrad, tensorboard, resume,
         };
         command.SetAction(p =>
         {
             var settings = d with
             {
+                Model = p.GetValue(model)!, Dataset = p.GetValue(dataset)!, Crop = p.GetValue(crop),
                 Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), LearningRate = p.GetValue(lr),
                 Noise = p.GetValue(noise)!, Seed = p.GetValue(seed), Device = p.GetValue(device)!,
                 Threads = p.GetValue(threads), DataDir = p.GetValue(dataDir)!, ModelsDir = p.GetValue(modelsDir)!,
@@ -44,7 +48,7 @@ public static class TrainCommand
                 TensorBoard = p.GetValue(tensorboard), ClipGrad = p.GetValue(clipGrad),
             };
             // Options typed on the command line; on --resume they may change how the run continues, not its recipe.
-            var given = new Option[] { epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, clipGrad, tensorboard }
+            var given = new Option[] { model, dataset, crop, epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, clipGrad, tensorboard }
                 .Where(o => p.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();
             return Run(settings, config.Data, p.GetValue(resume), given);
         });
@@ -66,6 +70,7 @@ public static class TrainCommand
             var saved = checkpoint.Header.Settings;
             var recipe = new (string Option, bool Differs)[]
             {
+                ("--model", settings.Model != saved.Model), ("--dataset", settings.Dataset != saved.Dataset), ("--crop", settings.Crop != saved.Crop),
                 ("--batch-size", settings.BatchSize != saved.BatchSize), ("--lr", settings.LearningRate != saved.LearningRate),
                 ("--noise", settings.Noise != saved.Noise), ("--seed", settings.Seed != saved.Seed),
                 ("--train-size", settings.TrainSize != saved.TrainSize), ("--test-size", settings.TestSize != saved.TestSize),
@@ -99,13 +104,13 @@ public static class TrainCommand
         Console.WriteLine($"device: {device.type.ToString().ToLowerInvariant()}, {threads} threads");
         Console.WriteLine("settings: " + JsonSerializer.Serialize(settings));
 
-        DataCommand.EnsureMnist(settings.DataDir, data);
-        using var trainSet = MnistDataset.Load(settings.DataDir, train: true, Limit(settings.TrainSize));
-        using var testSet = MnistDataset.Load(settings.DataDir, train: false, Limit(settings.TestSize));
-        // The IDX files' bytes (55 MB for MNIST) are garbage once they are tensors, and a training run allocates too
-        // little managed memory for the GC to come by on its own: measured, 80 MB less peak resident memory.
-        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        Console.WriteLine($"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images from {settings.DataDir}");
+        var info = Models.Registry.Get(settings.Model);
+        var (trainSet, testSet, kind) = LoadData(settings, info, data);
+        using var _ = trainSet;
+        using var __ = testSet;
+        Console.WriteLine($"model: {info.Name} ({info.Description})");
+        Console.WriteLine($"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images of {trainSet.Width}x{trainSet.Height}" +
+                          $"x{trainSet.Channels} from {settings.DataDir} ({Datasets.Describe(kind)})");
         string at = checkpoint?.Header.Interrupted is { } i ? $", batch {i.Batch + 1:N0}" : "";
         Console.WriteLine(checkpoint == null ? $"run: {run.Root}" : $"run: {run.Root} (resuming at epoch {checkpoint.Header.NextEpoch}{at})");
         using var runLock = RunLock.Acquire(run.Root);
@@ -148,4 +153,35 @@ public static class TrainCommand
     }
 
     static int? Limit(int size) => size > 0 ? size : null;
+
+    /// <summary>Both splits, converted to the model's channels, after checking the model maps their size to itself.</summary>
+    internal static (ImageSet Train, ImageSet Test, DatasetKind Kind) LoadData(TrainSettings settings, Models.ModelInfo info, DataSettings data)
+    {
+        var request = new DatasetRequest(settings.DataDir, Datasets.Parse(settings.Dataset), settings.Crop > 0 ? settings.Crop : info.Side,
+                                         info.Channels, settings.Seed);
+        var kind = Datasets.Resolve(request);
+        if (kind == DatasetKind.Mnist) DataCommand.EnsureMnist(settings.DataDir, data);
+        if (kind == DatasetKind.Images && info.PaddedSide(request.Crop) != request.Crop)
+            throw new UserException($"--crop {request.Crop}: {info.Name} maps only sides of {info.SideMultiple}k+{info.SideRemainder} (at least {info.MinSide}) to themselves; try --crop {info.PaddedSide(request.Crop)}.", ExitCodes.Usage);
+        var train = Datasets.Load(request with { Kind = kind }, train: true, Limit(settings.TrainSize));
+        ImageSet? test = null;
+        try
+        {
+            test = Datasets.Load(request with { Kind = kind }, train: false, Limit(settings.TestSize));
+            foreach (int side in new[] { train.Height, train.Width })
+                if (info.PaddedSide(side) != side)
+                    throw new UserException($"{settings.DataDir}: its {train.Width}x{train.Height} images do not come out of {info.Name} at the same size " +
+                                            $"(it keeps sides of {info.SideMultiple}k+{info.SideRemainder}); choose another --model (see `denoiser shapes --model {info.Name} --input {train.Channels}x{train.Height}x{train.Width}`).", ExitCodes.Usage);
+        }
+        catch
+        {
+            train.Dispose();
+            test?.Dispose();
+            throw;
+        }
+        // The files' bytes (55 MB for MNIST) are garbage once they are tensors, and a training run allocates too
+        // little managed memory for the GC to come by on its own: measured, 80 MB less peak resident memory.
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return (train, test, kind);
+    }
 }

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Evaluation;
 
-/// <param name="Class">A label 0-9 for MNIST's per-digit rows; null for all images.</param>
+/// <param name="Class">A label 0-9 (MNIST's digits, CIFAR-10's classes) for the per-class rows; null for all images.</param>
 public sealed record Score(string Noise, string Method, int? Class, int Count, double PsnrDb, double Ssim);
 
 public static class Evaluator
@@ -14,7 +14,7 @@ public static class Evaluator
     public const string Noisy = "noisy input", Model = "model", Median = "median 3x3", Blur = "gaussian blur s=1";
 
     /// <summary>
-    /// For each noise: corrupts <paramref name="clean"/> (N, 1, H, W) once from the seed, then scores the noisy
+    /// For each noise: corrupts <paramref name="clean"/> (N, C, H, W) once from the seed, then scores the noisy
     /// input, the model and the baselines against the clean images. Rows for all images, then per label.
     /// </summary>
     public static List<Score> Run(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, IReadOnlyList<Noise> noises, long seed,
@@ -49,7 +49,7 @@ public static class Evaluator
             for (int m = 0; m < methods.Length; m++)
             {
                 scores.Add(new Score(noises[n].Spec, methods[m].Name, null, psnr[m].Length, psnr[m].Average(), ssim[m].Average()));
-                foreach (var group in Enumerable.Range(0, label.Length).GroupBy(i => (int)label[i]).OrderBy(g => g.Key))
+                foreach (var group in Enumerable.Range(0, label.Length).Where(i => label[i] >= 0).GroupBy(i => (int)label[i]).OrderBy(g => g.Key))
                     scores.Add(new Score(noises[n].Spec, methods[m].Name, group.Key, group.Count(),
                                          group.Average(i => psnr[m][i]), group.Average(i => ssim[m][i])));
             }
@@ -61,7 +61,8 @@ public static class Evaluator
     /// The same scores for a folder of clean images of any size (at least 11 x 11 for SSIM), one at a time: the model
     /// runs through <see cref="Inference.ImageDenoiser"/> (padding, tiles), the filters on the whole image.
     /// </summary>
-    public static List<Score> RunImages(Inference.IImageModel model, IReadOnlyList<(string Name, GrayImage Image)> images,
+    /// <param name="images">Each (1, C, H, W) in [0, 1], C the model's channels.</param>
+    public static List<Score> RunImages(Inference.IImageModel model, IReadOnlyList<(string Name, Tensor Image)> images,
                                         IReadOnlyList<Noise> noises, long seed)
     {
         var scores = new List<Score>();
@@ -69,18 +70,17 @@ public static class Evaluator
         {
             using var gen = new Generator(Seeds.ForTestNoise(seed + n));
             var sums = new Dictionary<string, (double Psnr, double Ssim)>();
-            foreach (var (name, image) in images)
+            foreach (var (name, clean) in images)
             {
-                if (image.Width < Ssim.Window || image.Height < Ssim.Window)
-                    throw new UserException($"{name}: is {image.Width}x{image.Height}; SSIM needs at least {Ssim.Window}x{Ssim.Window} pixels.");
+                int h = (int)clean.shape[2], w = (int)clean.shape[3];
+                if (w < Ssim.Window || h < Ssim.Window)
+                    throw new UserException($"{name}: is {w}x{h}; SSIM needs at least {Ssim.Window}x{Ssim.Window} pixels.");
                 using var scope = NewDisposeScope();
-                var clean = torch.tensor(image.ToUnit(), new long[] { 1, 1, image.Height, image.Width });
                 var noisy = noises[n].Apply(clean, gen);
                 var outputs = new (string, Tensor)[]
                 {
                     (Noisy, noisy),
-                    (Model, torch.tensor(Inference.ImageDenoiser.Denoise(model, noisy.data<float>().ToArray(), image.Height, image.Width),
-                                         new long[] { 1, 1, image.Height, image.Width })),
+                    (Model, torch.tensor(Inference.ImageDenoiser.Denoise(model, noisy.data<float>().ToArray(), h, w), clean.shape)),
                     (Median, Filters.Median3x3(noisy)), (Blur, Filters.GaussianBlur(noisy, 1.0).clamp(0, 1)),
                 };
                 foreach (var (method, output) in outputs)
@@ -96,7 +96,7 @@ public static class Evaluator
     }
 
     /// <summary>A picture per noise: rows of clean, noisy, model, median and blur for one test image of each digit.</summary>
-    public static GrayImage Samples(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, Noise noise, long seed)
+    public static Picture Samples(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, Noise noise, long seed)
     {
         model.eval();
         using var _ = torch.no_grad();

@@ -1,4 +1,4 @@
-// Classic image filters on (B, 1, H, W) tensors, with scipy.ndimage's 'reflect' edges: the baselines and SSIM's window.
+// Classic image filters on (B, C, H, W) tensors, each channel apart, with scipy.ndimage's 'reflect' edges: the baselines and SSIM's window.
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,9 +14,10 @@ public static class Filters
         double sum = taps.Sum();
         var kernel = torch.tensor(taps.Select(v => v / sum).ToArray(), device: t.device).to_type(t.dtype);
         int k = 2 * radius + 1;
-        var rows = nn.functional.conv2d(t.index_select(2, Mirror(t.shape[2], radius, t.device)), kernel.view(1, 1, k, 1));
+        var planes = t.reshape(-1, 1, t.shape[2], t.shape[3]); // each channel on its own
+        var rows = nn.functional.conv2d(planes.index_select(2, Mirror(t.shape[2], radius, t.device)), kernel.view(1, 1, k, 1));
         return nn.functional.conv2d(rows.index_select(3, Mirror(t.shape[3], radius, t.device)), kernel.view(1, 1, 1, k))
-            .MoveToOuterDisposeScope();
+            .view(t.shape).MoveToOuterDisposeScope();
     }
 
     /// <summary>Gaussian blur with scipy's default truncation (4 sigma): the "Gaussian blur" baseline.</summary>

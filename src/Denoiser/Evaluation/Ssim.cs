@@ -12,7 +12,8 @@ public static class Ssim
     public static readonly int Radius = (int)(3.5 * Sigma + 0.5);
     public static int Window => 2 * Radius + 1;
 
-    /// <summary>Mean SSIM of each image pair; (B, 1, H, W) in [0, 1], H and W at least 11. Returns (B), float64.</summary>
+    /// <summary>Mean SSIM of each image pair; (B, C, H, W) in [0, 1], H and W at least 11. Returns (B), float64.</summary>
+    /// <remarks>Colour: the mean over channels of each channel's SSIM, as scikit-image's channel_axis.</remarks>
     public static Tensor PerImage(Tensor x, Tensor y)
     {
         long h = x.shape[2], w = x.shape[3];

@@ -3,58 +3,58 @@ using Denoiser.Data;
 
 namespace Denoiser.Inference;
 
-/// <summary>A model that maps one (1, 1, H, W) image in [0, 1] to another of the same size, whatever runs it.</summary>
+/// <summary>A model that maps one (1, C, H, W) image in [0, 1] to another of the same size, whatever runs it.</summary>
 public interface IImageModel : IDisposable
 {
+    /// <summary>Which model it is: its channels C and the sizes it maps to themselves.</summary>
+    Models.ModelInfo Info { get; }
+    /// <param name="image">C planes of height x width, row-major.</param>
     float[] Run(float[] image, int height, int width);
 }
 
 public static class ImageDenoiser
 {
-    /// <summary>The smallest size >= n that ConvDenoiser maps to itself: 4 (mod 8) and at least 12.</summary>
-    public static int PaddedSize(int n)
-    {
-        int p = Math.Max(n, 12);
-        return p + ((4 - p % 8) + 8) % 8;
-    }
-
     /// <summary>Side of the tiles large images are cut into; each tile's activations are ~32 x 260 x 260 floats.</summary>
     public const int TileSize = 256;
     /// <summary>Overlap of neighbouring tiles, blended linearly: wider than the network's receptive field (~40 px).</summary>
     public const int TileOverlap = 48;
 
-    /// <summary>Denoises one plane of any size: whole when it fits in a tile, else in overlapping, blended tiles.</summary>
+    /// <summary>Denoises a grayscale image with a 1-channel model: whole when it fits in a tile, else in overlapping, blended tiles.</summary>
     public static GrayImage Denoise(IImageModel model, GrayImage image, int tileSize = TileSize, int overlap = TileOverlap, Action? tileDone = null) =>
         GrayImage.FromUnit(image.Width, image.Height, Denoise(model, image.ToUnit(), image.Height, image.Width, tileSize, overlap, tileDone));
 
-    /// <summary>The same on a plane of floats in [0, 1], row-major, h x w.</summary>
+    /// <summary>The same on the model's C planes of floats in [0, 1], each h x w, row-major.</summary>
     public static float[] Denoise(IImageModel model, float[] source, int h, int w, int tileSize = TileSize, int overlap = TileOverlap, Action? tileDone = null)
     {
+        int c = model.Info.Channels;
+        if (source.Length != c * h * w)
+            throw new ArgumentException($"{model.Info.Name} takes {c} plane(s) of {h}x{w}; got {source.Length} values");
         if (w <= tileSize && h <= tileSize)
         {
-            var whole = DenoiseWhole(model, source, h, w);
+            var whole = DenoiseWhole(model, source, c, h, w);
             tileDone?.Invoke();
             return whole;
         }
-        float[] sum = new float[h * w], weight = new float[h * w];
+        float[] sum = new float[c * h * w], weight = new float[h * w];
         foreach (int y0 in Starts(h, tileSize, overlap))
             foreach (int x0 in Starts(w, tileSize, overlap))
             {
                 int th = Math.Min(tileSize, h), tw = Math.Min(tileSize, w);
-                var tile = new float[th * tw];
-                for (int y = 0; y < th; y++) Array.Copy(source, (y0 + y) * w + x0, tile, y * tw, tw);
-                float[] output = DenoiseWhole(model, tile, th, tw);
+                var tile = new float[c * th * tw];
+                for (int k = 0; k < c; k++)
+                    for (int y = 0; y < th; y++) Array.Copy(source, (k * h + y0 + y) * w + x0, tile, (k * th + y) * tw, tw);
+                float[] output = DenoiseWhole(model, tile, c, th, tw);
                 for (int y = 0; y < th; y++)
                     for (int x = 0; x < tw; x++)
                     {
                         // A ramp over the overlap on every side, so seams fade from one tile into the next.
                         float wgt = Ramp(y, th, overlap) * Ramp(x, tw, overlap);
-                        sum[(y0 + y) * w + x0 + x] += wgt * output[y * tw + x];
+                        for (int k = 0; k < c; k++) sum[(k * h + y0 + y) * w + x0 + x] += wgt * output[(k * th + y) * tw + x];
                         weight[(y0 + y) * w + x0 + x] += wgt;
                     }
                 tileDone?.Invoke();
             }
-        for (int i = 0; i < sum.Length; i++) sum[i] /= weight[i];
+        for (int i = 0; i < sum.Length; i++) sum[i] /= weight[i % (h * w)];
         return sum;
     }
 
@@ -74,21 +74,23 @@ public static class ImageDenoiser
 
     static float Ramp(int i, int n, int overlap) => Math.Min(1f, Math.Min(i + 1, n - i) / (float)(overlap + 1));
 
-    static float[] DenoiseWhole(IImageModel model, float[] source, int h, int w)
+    static float[] DenoiseWhole(IImageModel model, float[] source, int c, int h, int w)
     {
-        int ph = PaddedSize(h), pw = PaddedSize(w);
+        int ph = model.Info.PaddedSide(h), pw = model.Info.PaddedSide(w);
         int top = (ph - h) / 2, left = (pw - w) / 2;
         // Reflection (as torch's ReflectionPad: the edge row is not repeated) needs the pad to be smaller than the
         // side; tiny images fall back to repeating the edge.
         bool reflect = ph - h < h && pw - w < w;
-        var padded = new float[ph * pw];
-        for (int y = 0; y < ph; y++)
-            for (int x = 0; x < pw; x++)
-                padded[y * pw + x] = source[Source(y - top, h, reflect) * w + Source(x - left, w, reflect)];
+        var padded = new float[c * ph * pw];
+        for (int k = 0; k < c; k++)
+            for (int y = 0; y < ph; y++)
+                for (int x = 0; x < pw; x++)
+                    padded[(k * ph + y) * pw + x] = source[(k * h + Source(y - top, h, reflect)) * w + Source(x - left, w, reflect)];
 
         float[] output = model.Run(padded, ph, pw);
-        var cropped = new float[h * w];
-        for (int y = 0; y < h; y++) Array.Copy(output, (y + top) * pw + left, cropped, y * w, w);
+        var cropped = new float[c * h * w];
+        for (int k = 0; k < c; k++)
+            for (int y = 0; y < h; y++) Array.Copy(output, (k * ph + y + top) * pw + left, cropped, (k * h + y) * w, w);
         return cropped;
     }
 

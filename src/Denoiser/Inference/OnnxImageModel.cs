@@ -10,7 +10,10 @@ public sealed class OnnxImageModel : IImageModel
     readonly InferenceSession session;
     readonly string input;
 
-    public OnnxImageModel(string path, string expectedModel)
+    public Models.ModelInfo Info { get; }
+
+    /// <param name="named">--model, for a file that does not record its model.</param>
+    public OnnxImageModel(string path, string? named)
     {
         if (!File.Exists(path)) throw new UserException($"{path}: file not found.");
         try { session = new InferenceSession(path); }
@@ -18,23 +21,31 @@ public sealed class OnnxImageModel : IImageModel
         {
             throw new UserException($"{path}: not a loadable ONNX model ({e.Message.ReplaceLineEndings(" ")}). Export one with `denoiser export --format onnx`.");
         }
-        if (session.ModelMetadata.CustomMetadataMap.TryGetValue(WeightsFile.ModelKey, out var kind) && kind != expectedModel)
+        string? kind = session.ModelMetadata.CustomMetadataMap.GetValueOrDefault(WeightsFile.ModelKey);
+        try
+        {
+            if (kind != null && named != null && kind != named)
+                throw new UserException($"{path}: is an ONNX export of model '{kind}', not '{named}'.");
+            Info = kind == null ? (named != null ? Models.Registry.Get(named) : Models.Registry.Default)
+                : Models.Registry.Find(kind) ?? throw new UserException($"{path}: is an ONNX export of model '{kind}', which this Denoiser does not know ({Models.Registry.Names}).");
+        }
+        catch
         {
             session.Dispose();
-            throw new UserException($"{path}: is an ONNX export of model '{kind}', not '{expectedModel}'.");
+            throw;
         }
         var (name, meta) = session.InputMetadata.First();
-        if (session.InputMetadata.Count != 1 || meta.Dimensions.Length != 4 || meta.ElementType != typeof(float))
+        if (session.InputMetadata.Count != 1 || meta.Dimensions.Length != 4 || meta.ElementType != typeof(float) || meta.Dimensions[1] != Info.Channels)
         {
             session.Dispose();
-            throw new UserException($"{path}: its input is not one (batch, channels, height, width) float tensor, so it is not a Denoiser model.");
+            throw new UserException($"{path}: its input is not one (batch, {Info.Channels}, height, width) float tensor, so it is not a Denoiser {Info.Name} model.");
         }
         input = name;
     }
 
     public float[] Run(float[] image, int height, int width)
     {
-        var tensor = new DenseTensor<float>(image, new[] { 1, 1, height, width });
+        var tensor = new DenseTensor<float>(image, new[] { 1, Info.Channels, height, width });
         using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(input, tensor) });
         var output = results.First().AsTensor<float>();
         if (output.Dimensions.Length != 4 || output.Dimensions[2] != height || output.Dimensions[3] != width)

@@ -25,7 +25,12 @@ public static class PictureDenoiser
         }
 
         Picture result;
-        if (!picture.IsColor)
+        if (model.Info.Channels == 3)
+        {
+            result = DenoiseRgb(model, picture, flip, tileDone);
+            notes.Add(picture.IsColor ? "colour: R, G, B denoised together (RGB model)" : "gray: run as three equal planes (RGB model)");
+        }
+        else if (!picture.IsColor)
             result = picture.WithPlane(0, Run(picture.Plane(0)));
         else if (color == ColorMode.Channels)
         {
@@ -43,8 +48,36 @@ public static class PictureDenoiser
     }
 
     /// <summary>Tiles the model will run for this picture (for progress).</summary>
-    public static int TileCount(Picture picture, ColorMode color) =>
-        ImageDenoiser.TileCount(picture.Width, picture.Height) * (picture.IsColor && color == ColorMode.Channels ? 3 : 1);
+    public static int TileCount(IImageModel model, Picture picture, ColorMode color) =>
+        ImageDenoiser.TileCount(picture.Width, picture.Height) * (model.Info.Channels == 1 && picture.IsColor && color == ColorMode.Channels ? 3 : 1);
+
+    /// <summary>A 3-channel model on the picture's R, G, B (or its gray plane three times, averaged back); alpha kept.</summary>
+    static Picture DenoiseRgb(IImageModel model, Picture p, bool flip, Action? tileDone)
+    {
+        int n = p.Width * p.Height;
+        var planes = new float[3 * n];
+        for (int i = 0; i < n; i++)
+            for (int c = 0; c < 3; c++)
+            {
+                byte v = p.Pixels[i * p.Channels + (p.IsColor ? c : 0)];
+                planes[c * n + i] = (flip ? 255 - v : v) / 255f;
+            }
+        float[] output = ImageDenoiser.Denoise(model, planes, p.Height, p.Width, tileDone: tileDone);
+        var pixels = (byte[])p.Pixels.Clone();
+        for (int i = 0; i < n; i++)
+        {
+            if (p.IsColor)
+                for (int c = 0; c < 3; c++) pixels[i * p.Channels + c] = Unit(output[c * n + i], flip);
+            else pixels[i * p.Channels] = Unit((output[i] + output[n + i] + output[2 * n + i]) / 3, flip);
+        }
+        return p with { Pixels = pixels };
+    }
+
+    static byte Unit(float v, bool flip)
+    {
+        byte b = Byte(v * 255.0);
+        return flip ? (byte)(255 - b) : b;
+    }
 
     // JPEG's full-range BT.601 YCbCr (ITU-T T.871).
     static Picture DenoiseLuma(Picture p, Func<GrayImage, GrayImage> run)

@@ -4,18 +4,20 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Inference;
 
-public sealed class TorchImageModel(nn.Module<Tensor, Tensor> model, Device device) : IImageModel
+public sealed class TorchImageModel(nn.Module<Tensor, Tensor> model, Models.ModelInfo info, Device device) : IImageModel
 {
+    public Models.ModelInfo Info => info;
+
     public float[] Run(float[] image, int height, int width)
     {
         model.eval();
         using var _ = torch.no_grad();
         using var scope = NewDisposeScope();
-        var x = torch.tensor(image, new long[] { 1, 1, height, width }).to(device);
+        var x = torch.tensor(image, new long[] { 1, info.Channels, height, width }).to(device);
         var y = model.forward(x);
         if (y.shape[2] != height || y.shape[3] != width)
-            throw new InvalidOperationException($"the model maps {height}x{width} to {y.shape[2]}x{y.shape[3]}");
-        return y.cpu().data<float>().ToArray();
+            throw new InvalidOperationException($"{info.Name} maps {height}x{width} to {y.shape[2]}x{y.shape[3]}");
+        return y.cpu().contiguous().data<float>().ToArray();
     }
 
     public void Dispose() => model.Dispose();

@@ -8,25 +8,49 @@ namespace Denoiser.Interchange;
 
 public static class OnnxExport
 {
-    public const int Opset = 13;        // Conv, ConvTranspose, MaxPool, Relu, Sigmoid as of opset 13
+    public const int Opset = 13;        // Conv, ConvTranspose, MaxPool, Relu, Selu, Sigmoid, Concat, Add, Clip as of opset 13
     const long IrVersion = 7;           // the IR version that goes with opset 13
     public const string Input = "input", Output = "output";
 
-    /// <summary>Builds the graph from <paramref name="plan"/> (submodule names, "relu", "sigmoid"), weights as initializers.</summary>
-    public static ModelProto Build(nn.Module model, IReadOnlyList<string> plan, IReadOnlyDictionary<string, string> metadata)
+    /// <summary>
+    /// Builds the graph from the model's OnnxPlan, weights as initializers. Steps: submodule names, "relu",
+    /// "selu", "sigmoid", "push" (keep the current tensor), "cat" (the current tensor, then the last one kept,
+    /// along the channels: a U-Net's skip connection), "residual" (add the graph's input) and "clip" (to [0, 1]).
+    /// </summary>
+    public static ModelProto Build(nn.Module model, Models.ModelInfo info, IReadOnlyDictionary<string, string> metadata)
     {
+        var plan = info.OnnxPlan ?? throw new UserException($"{info.Name} has no ONNX export; export it as safetensors.", ExitCodes.Usage);
+        int channels = info.Channels;
         var children = model.named_children().ToDictionary(c => c.name, c => c.module);
         var graph = new GraphProto { Name = model.GetName() };
         string current = Input;
+        var kept = new Stack<string>();
         for (int i = 0; i < plan.Count; i++)
         {
             string step = plan[i], output = i == plan.Count - 1 ? Output : $"{step}_{i}";
+            if (step == "push") { kept.Push(current); continue; }
             var node = new NodeProto { Name = $"{step}_{i}", Output = { output } };
             node.Input.Add(current);
             switch (step)
             {
                 case "relu": node.OpType = "Relu"; break;
+                case "selu": node.OpType = "Selu"; break; // ONNX's default alpha and gamma are torch's constants
                 case "sigmoid": node.OpType = "Sigmoid"; break;
+                case "residual": node.OpType = "Add"; node.Input.Add(Input); break;
+                case "clip":
+                    node.OpType = "Clip";
+                    foreach (var (bound, value) in new[] { ("clip_min", 0f), ("clip_max", 1f) })
+                    {
+                        if (graph.Initializer.All(t => t.Name != bound))
+                            graph.Initializer.Add(new TensorProto { Name = bound, DataType = (int)TensorProto.Types.DataType.Float, FloatData = { value } });
+                        node.Input.Add(bound);
+                    }
+                    break;
+                case "cat":
+                    node.OpType = "Concat";
+                    node.Input.Add(kept.Pop());
+                    node.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+                    break;
                 default:
                     switch (children.GetValueOrDefault(step) ?? throw new ArgumentException($"the plan names '{step}', which the model lacks"))
                     {
@@ -52,8 +76,8 @@ public static class OnnxExport
             graph.Node.Add(node);
             current = output;
         }
-        graph.Input.Add(ImageValue(Input, "height", "width"));
-        graph.Output.Add(ImageValue(Output, "out_height", "out_width"));
+        graph.Input.Add(ImageValue(Input, channels, "height", "width"));
+        graph.Output.Add(ImageValue(Output, channels, "out_height", "out_width"));
 
         var onnx = new ModelProto
         {
@@ -87,12 +111,12 @@ public static class OnnxExport
         return a;
     }
 
-    /// <summary>(batch, 1, height, width) float, every size but the channel symbolic.</summary>
-    static ValueInfoProto ImageValue(string name, string height, string width)
+    /// <summary>(batch, channels, height, width) float, every size but the channels symbolic.</summary>
+    static ValueInfoProto ImageValue(string name, int channels, string height, string width)
     {
         var shape = new TensorShapeProto();
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
-        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = 1 });
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = channels });
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = height });
         shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = width });
         return new ValueInfoProto

@@ -21,6 +21,13 @@ public static class WeightsFile
         SafeTensorsFile.Write(path, tensors, meta);
     }
 
+    /// <summary>The model the file says it holds (Denoiser's metadata), or null when it does not say.</summary>
+    public static string? ModelOf(string path)
+    {
+        try { return SafeTensorsFile.Read(path).Metadata.GetValueOrDefault(ModelKey); }
+        catch (InvalidDataException e) { throw new UserException(e.Message); }
+    }
+
     /// <summary>
     /// Copies the file's tensors into <paramref name="model"/>'s parameters after checking that names and shapes
     /// match exactly (like PyTorch's strict load_state_dict) and that the file is not marked as another model's.

@@ -39,6 +39,10 @@ public sealed class ConvDenoiser : Module<Tensor, Tensor>
         "t_conv1", "relu", "t_conv2", "relu", "t_conv3", "relu", "conv_out", "sigmoid",
     };
 
+    // After Plan: static fields are initialised in the order they are written.
+    public static readonly ModelInfo Info = new(Kind, "the seed: 3 conv+pool, 3 transposed convs; grayscale",
+        Channels: 1, Side: 28, () => new ConvDenoiser(), SideMultiple: 8, SideRemainder: 4, MinSide: 12, OnnxPlan: Plan);
+
     public ConvDenoiser() : base(nameof(ConvDenoiser))
     {
         RegisterComponents();
@@ -46,7 +50,7 @@ public sealed class ConvDenoiser : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => forward(x, trace: null);
 
-    /// <summary>The forward pass; <paramref name="trace"/> sees each stage's output (for shape tables and tests).</summary>
+    /// <summary>The forward pass; <paramref name="trace"/> sees each stage's output (for tests).</summary>
     /// <remarks>
     /// Each stage pools before its ReLU: max-pool and ReLU commute exactly (ReLU is monotonic; the same element wins,
     /// the same gradient flows), and the ReLU then touches a quarter of the values. CpuLayers holds the layers' faster

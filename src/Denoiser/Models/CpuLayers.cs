@@ -8,8 +8,8 @@ using static TorchSharp.torch.nn;
 namespace Denoiser.Models;
 
 /// <summary>
-/// Each method takes a layer and its input and returns what <c>layer.forward(input)</c> returns, computed in a way
-/// libtorch runs faster on CPU; on other devices each is the plain forward. Layers stay ordinary modules, so
+/// Each method takes a layer and its input and returns what <c>layer.call(input)</c> returns, computed in a way
+/// libtorch runs faster on CPU; on other devices (and within <see cref="Plain"/>) each is the plain call, hooks included. Layers stay ordinary modules, so
 /// parameters, initialisation, state-dict keys and exports are untouched. Every choice here was measured with
 /// `denoiser bench` against the plain layer (figures in the README).
 /// <para>
@@ -17,14 +17,33 @@ namespace Denoiser.Models;
 /// convolution whose out_channels is not a multiple of its 16-channel block (conv3: 8, conv_out: 1) reads padding
 /// channels of its blocked buffer that it never zeroed (on these AVX-512 machines: wrong input gradients in 182 of 200
 /// trials, NaN training within a few hundred batches). Channels-last tensors take oneDNN's NHWC kernels, which have no
-/// such padding. ConvDenoiserGradientTests fails (relative error 0.3) when ChannelsLast is bypassed.
+/// such padding. GradientTests fails (relative error 0.3) when ChannelsLast is bypassed.
 /// </para>
 /// </summary>
 public static class CpuLayers
 {
     const int OneDnnBlock = 16;
 
-    static bool OnCpu(Tensor x) => x.device_type == DeviceType.CPU;
+    [ThreadStatic] static bool plain;
+
+    static bool OnCpu(Tensor x) => x.device_type == DeviceType.CPU && !plain;
+
+    /// <summary>
+    /// Until disposed, this thread's calls take the plain layers, as on CUDA: `denoiser shapes` traces every layer
+    /// call with forward hooks, which the faster forms here bypass. (libtorch has no meta-device convolution to trace on.)
+    /// </summary>
+    public static IDisposable Plain()
+    {
+        bool before = plain;
+        plain = true;
+        return new Restore(() => plain = before);
+    }
+
+    sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
+
     /// <summary>
     /// A convolution followed by a max-pool. While training, the bias is added after the pool: a per-channel constant
     /// commutes with max, so the result is the same, and oneDNN's bias gradient (compute_diff_bias, 5% of training
@@ -32,7 +51,7 @@ public static class CpuLayers
     /// </summary>
     public static Tensor ConvPool(Conv2d conv, MaxPool2d pool, Tensor x)
     {
-        if (!OnCpu(x) || conv.bias is null || !torch.is_grad_enabled()) return pool.forward(conv.forward(x));
+        if (!OnCpu(x) || conv.bias is null || !torch.is_grad_enabled()) return pool.call(conv.call(x));
         var y = functional.conv2d(x, conv.weight!, null, conv.stride, conv.padding, conv.dilation, conv.groups);
         return pool.forward(y) + conv.bias!.view(1, -1, 1, 1);
     }
@@ -66,7 +85,7 @@ public static class CpuLayers
                      && conv.dilation.All(d => d == 1) && conv.groups == 1 && conv.padding_mode == PaddingModes.Zeros
                      && conv.padding is { Length: 2 } p && p[0] * 2 == k - 1 && p[1] * 2 == k - 1 // output size = input size
                      && conv.bias is not null && taps <= OneDnnBlock;
-        if (!OnCpu(x) || !plain) return conv.forward(x);
+        if (!OnCpu(x) || !plain) return conv.call(x);
         long b = x.shape[0], h = x.shape[2], w = x.shape[3], cin = conv.in_channels;
         // fold adds column t of tap (i, j) at offset (i - p, j - p) from its pixel, while the convolution reads its
         // input at offset (i - p, j - p): the same sum with the taps in reverse order.
@@ -83,7 +102,7 @@ public static class CpuLayers
     /// </summary>
     public static Tensor ConvTranspose(ConvTranspose2d conv, Tensor x)
     {
-        if (!OnCpu(x) || conv.bias is null || !torch.is_grad_enabled()) return conv.forward(x);
+        if (!OnCpu(x) || conv.bias is null || !torch.is_grad_enabled()) return conv.call(x);
         return functional.conv_transpose2d(x, conv.weight!, null, conv.stride, conv.padding, conv.output_padding,
                                            conv.dilation, conv.groups) + conv.bias!.view(1, -1, 1, 1);
     }

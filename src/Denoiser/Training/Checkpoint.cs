@@ -94,7 +94,8 @@ public static class Checkpoint
         }
     }
 
-    public static Loaded Read(string path, string expectedModel = ConvDenoiser.Kind)
+    /// <param name="expectedModel">The model it must hold; null accepts any model this Denoiser knows.</param>
+    public static Loaded Read(string path, string? expectedModel = null)
     {
         if (!File.Exists(path)) throw new UserException($"{path}: checkpoint not found. Train one with `denoiser train` or pass --checkpoint.");
         long length = new FileInfo(path).Length;
@@ -120,8 +121,10 @@ public static class Checkpoint
         catch (JsonException e) { throw new UserException(Bad($"its header is not valid JSON ({e.Message})")); }
         if (header?.Settings == null || header.Model == null) throw new UserException(Bad("its header lacks the model or settings"));
         at += headerLength;
-        if (header.Model != expectedModel)
+        if (expectedModel != null && header.Model != expectedModel)
             throw new UserException($"{path}: is a checkpoint of model '{header.Model}', not '{expectedModel}'; use a checkpoint of {expectedModel}.");
+        if (Registry.Find(header.Model) == null)
+            throw new UserException($"{path}: is a checkpoint of model '{header.Model}', which this Denoiser does not know (it knows {Registry.Names}); upgrade Denoiser.");
 
         byte[] weights = ReadBlock(bytes, payload.Length, ref at) ?? throw new UserException(Bad("the weights run past the end"));
         byte[] optimizer = ReadBlock(bytes, payload.Length, ref at) ?? throw new UserException(Bad("the optimizer state runs past the end"));

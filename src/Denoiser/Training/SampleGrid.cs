@@ -1,4 +1,4 @@
-// The per-epoch picture: a row of clean, a row of noisy and a row of denoised test digits, like the seed's figure.
+// The per-epoch picture: a row of clean, a row of noisy and a row of denoised test images, like the seed's figure.
 using Denoiser.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -20,25 +20,25 @@ public static class SampleGrid
         return picked.Select(i => (long)i).ToArray();
     }
 
-    /// <summary>Lays out rows of (N, 1, H, W) images in [0, 1] as one grayscale image.</summary>
-    public static GrayImage Compose(params Tensor[] rows)
+    /// <summary>Lays out rows of (N, C, H, W) images in [0, 1] as one picture of C channels (1 or 3).</summary>
+    public static Picture Compose(params Tensor[] rows)
     {
         using var scope = NewDisposeScope();
-        int n = (int)rows[0].shape[0], h = (int)rows[0].shape[2], w = (int)rows[0].shape[3];
+        int n = (int)rows[0].shape[0], c = (int)rows[0].shape[1], h = (int)rows[0].shape[2], w = (int)rows[0].shape[3];
         int tileH = h * Scale, tileW = w * Scale;
         int width = n * tileW + (n + 1) * Gap, height = rows.Length * tileH + (rows.Length + 1) * Gap;
-        var pixels = new byte[width * height];
+        var pixels = new byte[width * height * c];
         for (int r = 0; r < rows.Length; r++)
         {
-            var bytes = rows[r].detach().cpu().mul(255).round().clamp(0, 255).to_type(ScalarType.Byte).data<byte>().ToArray();
+            // (N, H, W, C): the picture's interleaved order
+            var bytes = rows[r].detach().cpu().permute(0, 2, 3, 1).mul(255).round().clamp(0, 255).to_type(ScalarType.Byte)
+                               .contiguous().data<byte>().ToArray();
             for (int i = 0; i < n; i++)
                 for (int y = 0; y < tileH; y++)
                     for (int x = 0; x < tileW; x++)
-                    {
-                        byte v = bytes[i * h * w + (y / Scale) * w + (x / Scale)];
-                        pixels[(Gap + r * (tileH + Gap) + y) * width + Gap + i * (tileW + Gap) + x] = v;
-                    }
+                        Array.Copy(bytes, ((i * h + y / Scale) * w + x / Scale) * c,
+                                   pixels, ((Gap + r * (tileH + Gap) + y) * width + Gap + i * (tileW + Gap) + x) * c, c);
         }
-        return new GrayImage(width, height, pixels);
+        return new Picture(width, height, c, pixels);
     }
 }

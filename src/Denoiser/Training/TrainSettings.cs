@@ -10,6 +10,9 @@ namespace Denoiser.Training;
 /// </summary>
 public sealed record TrainSettings
 {
+    public string Model { get; init; } = Models.ConvDenoiser.Kind; // the seed; `denoiser shapes` lists the others
+    public string Dataset { get; init; } = "auto";      // auto = what DataDir holds: MNIST, CIFAR-10 or pictures
+    public int Crop { get; init; } = 0;                 // side of the crops taken from a folder of pictures; 0 = the model's own
     public int Epochs { get; init; } = 20;              // the seed's recipe; PSNR is still rising slowly at 20
     public int BatchSize { get; init; } = 20;           // the seed's DataLoader batch size
     public double LearningRate { get; init; } = 1e-3;   // Adam's usual default, as in the seed
@@ -28,6 +31,9 @@ public sealed record TrainSettings
 
     /// <summary>The first broken range, as an option name and what it must be; null when all are valid.</summary>
     public string? Validate() =>
+        Models.Registry.Find(Model) == null ? $"--model must be one of {Models.Registry.Names}, not '{Model}'" :
+        DatasetProblem() is { } dataset ? "--dataset: " + dataset :
+        Crop < 0 ? "--crop must be 0 (the model's own size) or more" :
         Epochs < 1 ? "--epochs must be at least 1" :
         BatchSize < 1 ? "--batch-size must be at least 1" :
         !(LearningRate > 0) || double.IsInfinity(LearningRate) ? "--lr must be a positive number" :
@@ -38,6 +44,12 @@ public sealed record TrainSettings
         TestSize < 0 ? "--test-size must be 0 (all) or more" :
         Device is not ("auto" or "cpu" or "cuda") ? "--device must be auto, cpu or cuda" :
         null;
+
+    string? DatasetProblem()
+    {
+        try { Data.Datasets.Parse(Dataset); return null; }
+        catch (FormatException e) { return e.Message; }
+    }
 
     string? NoiseProblem()
     {

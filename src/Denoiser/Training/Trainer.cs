@@ -30,11 +30,12 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
     const int ReportEvery = 100; // batches between progress updates (each one is a host sync)
 
     /// <summary>Trains from <paramref name="resume"/> (or from scratch) up to settings.Epochs; returns the history.</summary>
-    public IReadOnlyList<EpochMetrics> Run(MnistDataset trainSet, MnistDataset testSet, Checkpoint.Loaded? resume)
+    public IReadOnlyList<EpochMetrics> Run(ImageSet trainSet, ImageSet testSet, Checkpoint.Loaded? resume)
     {
         var noise = Noise.Parse(settings.Noise);
+        var info = Registry.Get(settings.Model);
         torch.manual_seed(settings.Seed); // initialisation, before the model is built
-        using var model = new ConvDenoiser();
+        using var model = info.Create();
         resume?.LoadWeights(model);
         model.to(device);
         using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);
@@ -64,7 +65,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             var (trainLoss, stopped) = TrainEpoch(model, optimizer, train, noise, epoch, partial, parts);
             if (stopped != null)
             {
-                var saved = new CheckpointHeader(ConvDenoiser.Kind, epoch - 1, epoch, settings, history, bestLoss, DateTimeOffset.Now, stopped);
+                var saved = new CheckpointHeader(info.Name, epoch - 1, epoch, settings, history, bestLoss, DateTimeOffset.Now, stopped);
                 Checkpoint.Save(run.Last, Checkpoint.Serialize(saved, model, optimizer));
                 throw new TrainingInterruptedException(run.Last, epoch, stopped.Batch);
             }
@@ -79,7 +80,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             if (best) bestLoss = eval.Mse;
 
             observer.EpochFinished(metrics, best);
-            var header = new CheckpointHeader(ConvDenoiser.Kind, epoch, epoch + 1, settings, history, bestLoss, DateTimeOffset.Now);
+            var header = new CheckpointHeader(info.Name, epoch, epoch + 1, settings, history, bestLoss, DateTimeOffset.Now);
             byte[] checkpoint = Checkpoint.Serialize(header, model, optimizer);
             WriteSample(model, sampleClean, sampleNoisy, run.Sample(epoch));
             Metrics.WriteCsv(run.MetricsFile, history);
@@ -100,7 +101,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
 
     /// <summary>One epoch, from its start or from where <paramref name="from"/> stopped; returns the mean loss, or where it stopped.</summary>
     /// <remarks>Internal for `denoiser bench`, which times this very loop.</remarks>
-    internal (double Loss, Interruption? Stopped) TrainEpoch(ConvDenoiser model, optim.Optimizer optimizer, Tensor pixels, Noise noise,
+    internal (double Loss, Interruption? Stopped) TrainEpoch(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor pixels, Noise noise,
                                                              int epoch, Interruption? from, BatchParts parts)
     {
         model.train();
@@ -123,7 +124,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         {
             using var scope = NewDisposeScope();
             long start = b * batch, len = Math.Min(batch, n - start);
-            var clean = MnistDataset.ToImages(pixels.index_select(0, order.narrow(0, start, len)));
+            var clean = ImageSet.ToImages(pixels.index_select(0, order.narrow(0, start, len)));
             var loss = Step(model, optimizer, clean, noise, gen, parts, settings.ClipGrad);
             // On the device, no host sync per batch: a non-finite loss makes the sum non-finite, and is found later.
             window.narrow(0, b % ReportEvery, 1).copy_(loss);
@@ -173,12 +174,12 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         (File.Exists(run.Last) ? $"{run.Last} still holds the last good epoch. " : "No epoch had finished, so nothing was saved. ") +
         "Lower --lr (the seed uses 0.001) or pass --clip-grad 1.");
 
-    static void WriteSample(ConvDenoiser model, Tensor clean, Tensor noisy, string path)
+    static void WriteSample(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor noisy, string path)
     {
         model.eval();
         using (torch.no_grad())
         using (var scope = NewDisposeScope())
-            ImageFile.WritePng(path, SampleGrid.Compose(clean, noisy, model.forward(noisy)));
+            ImageFile.Write(path, SampleGrid.Compose(clean, noisy, model.forward(noisy)));
         model.train();
     }
 

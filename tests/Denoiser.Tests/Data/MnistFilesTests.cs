@@ -104,7 +104,7 @@ public class MnistFilesTests
     {
         using var dir = new TempDir();
         TestFiles.WriteMnist(dir.Path, train: 30, test: 10, gzip: true);
-        using var train = MnistDataset.Load(dir.Path, train: true, limit: 25);
+        using var train = ImageSet.LoadMnist(dir.Path, train: true, limit: 25);
         Assert.Equal(new long[] { 25, 1, 28, 28 }, train.Images.shape);
         Assert.Equal(25, train.Labels.shape[0]);
         Assert.InRange(train.Images.max().item<float>(), 0.78f, 1f);
@@ -117,7 +117,7 @@ public class MnistFilesTests
         using var dir = new TempDir();
         File.WriteAllBytes(dir["i"], TestFiles.Idx3(new[] { TestFiles.Digit(1, 1), TestFiles.Digit(2, 2) }));
         File.WriteAllBytes(dir["l"], TestFiles.Idx1(new byte[] { 1 }));
-        var e = Assert.Throws<InvalidDataException>(() => MnistDataset.FromFiles(dir["i"], dir["l"]));
+        var e = Assert.Throws<InvalidDataException>(() => ImageSet.FromIdx(dir["i"], dir["l"]));
         Assert.Contains("do not belong together", e.Message);
     }
 }

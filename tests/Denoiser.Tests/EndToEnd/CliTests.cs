@@ -212,7 +212,7 @@ public class CliTests
                     "--output-dir", "eval");
         Assert.True(r.ExitCode == 0, r.Err);
         Assert.Contains("median 3x3", r.Out);
-        Assert.Contains("per digit", r.Out);
+        Assert.Contains("per class", r.Out);
         var csv = File.ReadAllLines(dir["eval/evaluation.csv"]);
         Assert.Equal("noise,method,class,count,psnr_db,ssim", csv[0]);
         Assert.Equal(1 + 3 * 4 * 11, csv.Length); // 3 noises x 4 methods x (all + 10 digits)

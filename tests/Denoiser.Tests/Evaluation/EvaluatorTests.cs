@@ -15,7 +15,7 @@ public class EvaluatorTests
     {
         using var dir = new TempDir();
         TestFiles.WriteMnist(dir.Path, train: 10, test: 30);
-        using var test = MnistDataset.Load(dir.Path, train: false);
+        using var test = ImageSet.LoadMnist(dir.Path, train: false);
         using var model = new ConvDenoiser();
         var noises = new Noise[] { new GaussianNoise(0.5), new SaltPepperNoise(0.1) };
 

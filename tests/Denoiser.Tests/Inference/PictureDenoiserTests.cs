@@ -13,7 +13,7 @@ public class PictureDenoiserTests
     {
         var model = new ConvDenoiser();
         Denoiser.Interchange.WeightsFile.LoadInto(model, ConvDenoiser.Kind, TestFiles.Fixture("parity-init.safetensors"));
-        return new TorchImageModel(model, torch.CPU);
+        return new TorchImageModel(model, ConvDenoiser.Info, torch.CPU);
     }
 
     static GrayImage Strokes(int w, int h, bool darkOnLight = false)

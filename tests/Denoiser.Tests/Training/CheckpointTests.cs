@@ -66,8 +66,11 @@ public class CheckpointTests
     {
         using var dir = new TempDir();
         File.WriteAllBytes(dir["c.ckpt"], Bytes("conv-autoencoder"));
-        var e = Assert.Throws<UserException>(() => Checkpoint.Read(dir["c.ckpt"]));
+        var e = Assert.Throws<UserException>(() => Checkpoint.Read(dir["c.ckpt"], expectedModel: "conv-denoiser"));
         Assert.Contains("'conv-autoencoder', not 'conv-denoiser'", e.Message);
+        File.WriteAllBytes(dir["d.ckpt"], Bytes("resnet-denoiser"));
+        e = Assert.Throws<UserException>(() => Checkpoint.Read(dir["d.ckpt"]));
+        Assert.Contains("'resnet-denoiser', which this Denoiser does not know", e.Message);
     }
 
     [Fact]

@@ -32,8 +32,8 @@ public class TrainerTests
     {
         using var dir = new TempDir();
         TestFiles.WriteMnist(dir["data"], train: 200, test: 40);
-        using var train = MnistDataset.Load(dir["data"], train: true);
-        using var test = MnistDataset.Load(dir["data"], train: false);
+        using var train = ImageSet.LoadMnist(dir["data"], train: true);
+        using var test = ImageSet.LoadMnist(dir["data"], train: false);
         Devices.SetThreads(2);
 
         var straight = new RunFolder(dir["straight"]);
@@ -56,8 +56,8 @@ public class TrainerTests
     {
         using var dir = new TempDir();
         TestFiles.WriteMnist(dir["data"], train: 100, test: 20);
-        using var train = MnistDataset.Load(dir["data"], train: true);
-        using var test = MnistDataset.Load(dir["data"], train: false);
+        using var train = ImageSet.LoadMnist(dir["data"], train: true);
+        using var test = ImageSet.LoadMnist(dir["data"], train: false);
         var run = new RunFolder(dir["run"]);
 
         var history = new Trainer(Settings(run.Root, 2), run, torch.CPU, new Silent()).Run(train, test, null);

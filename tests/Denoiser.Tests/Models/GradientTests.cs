@@ -1,4 +1,4 @@
-// Gradients of the whole model against libtorch's reference kernels, with memory full of NaN beforehand.
+// Every model's gradients against libtorch's reference kernels, with memory full of NaN beforehand.
 using System.Runtime.InteropServices;
 using Denoiser.Models;
 using TorchSharp;
@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Tests.Models;
 
-public class ConvDenoiserGradientTests
+public class GradientTests
 {
     // at::globalContext().setUserEnabledMkldnn(bool): test-only switch to libtorch's own (slow, sound) kernels.
     [DllImport("torch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
@@ -16,7 +16,7 @@ public class ConvDenoiserGradientTests
     [DllImport("torch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
 
-    static List<Tensor> Gradients(ConvDenoiser model, Tensor x)
+    static List<Tensor> Gradients(nn.Module<Tensor, Tensor> model, Tensor x)
     {
         model.zero_grad();
         using (var scope = NewDisposeScope())
@@ -30,15 +30,23 @@ public class ConvDenoiserGradientTests
         for (int i = 0; i < 8; i++) { using var t = torch.full(new long[] { 1 << 20 }, float.NaN); }
     }
 
-    [Theory]
-    [InlineData(20, 28)]
-    [InlineData(1, 28)]
-    [InlineData(3, 36)]
-    public void Training_gradients_match_the_reference_kernels_even_on_dirty_memory(int batch, int size)
+    public static TheoryData<string, int, int> Cases()
     {
+        var cases = new TheoryData<string, int, int>();
+        foreach (var m in Registry.All)
+            foreach (var (batch, size) in new[] { (20, m.Side), (1, m.Side), (3, m.PaddedSide(m.Side + 1)) })
+                cases.Add(m.Name, batch, size);
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Training_gradients_match_the_reference_kernels_even_on_dirty_memory(string name, int batch, int size)
+    {
+        var info = Registry.Get(name);
         torch.manual_seed(3);
-        using var model = new ConvDenoiser();
-        using var x = torch.rand(batch, 1, size, size);
+        using var model = info.Create();
+        using var x = torch.rand(batch, info.Channels, size, size);
         var context = GlobalContext();
         SetUserEnabledMkldnn(context, false);
         List<Tensor> reference;
@@ -53,7 +61,7 @@ public class ConvDenoiserGradientTests
             {
                 double scale = r.abs().max().item<float>() + 1e-12;
                 double diff = (g - r).abs().max().item<float>(); // NaN fails the check below too
-                Assert.True(diff / scale < 1e-3, $"trial {trial}: relative gradient error {diff / scale:G3}");
+                Assert.True(diff / scale < 1e-3, $"{name}, trial {trial}: relative gradient error {diff / scale:G3}");
             }
         }
     }

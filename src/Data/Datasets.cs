@@ -1,0 +1,54 @@
+// Which kind of data a --data-dir holds, and loading either split of it as an ImageSet.
+namespace Denoiser.Data;
+
+public enum DatasetKind { Auto, Mnist, Cifar10, Images }
+
+/// <param name="Crop">Side of the crops taken from a folder of images.</param>
+/// <param name="Channels">Channels the model takes: 1 (colour becomes luma) or 3 (gray is repeated).</param>
+public sealed record DatasetRequest(string DataDir, DatasetKind Kind, int Crop, int Channels, long Seed);
+
+public static class Datasets
+{
+    public const string Names = "auto, mnist, cifar10 or images";
+
+    public static DatasetKind Parse(string name) => name.ToLowerInvariant() switch
+    {
+        "auto" => DatasetKind.Auto, "mnist" => DatasetKind.Mnist, "cifar10" or "cifar-10" => DatasetKind.Cifar10,
+        "images" => DatasetKind.Images,
+        _ => throw new FormatException($"'{name}' is not a dataset; use {Names}"),
+    };
+
+    /// <summary>
+    /// What <paramref name="dataDir"/> holds: MNIST's IDX files, CIFAR-10's binary files or archive, or pictures.
+    /// A folder that is missing or empty counts as MNIST, which is then fetched into it.
+    /// </summary>
+    public static DatasetKind Detect(string dataDir)
+    {
+        if (MnistFiles.TryLocate(dataDir, "t10k-images-idx3-ubyte") != null || MnistFiles.TryLocate(dataDir, "train-images-idx3-ubyte") != null)
+            return DatasetKind.Mnist;
+        if (Cifar10.IsThere(dataDir)) return DatasetKind.Cifar10;
+        if (File.Exists(dataDir))
+            throw new InvalidDataException($"{dataDir}: is a file, not a data folder or CIFAR-10's {Cifar10.Archive}; pass --dataset to say what it is.");
+        if (ImageFolder.Files(dataDir).Count > 0) return DatasetKind.Images;
+        return DatasetKind.Mnist;
+    }
+
+    public static DatasetKind Resolve(DatasetRequest r) => r.Kind == DatasetKind.Auto ? Detect(r.DataDir) : r.Kind;
+
+    /// <summary>One split, with the model's channel count.</summary>
+    public static ImageSet Load(DatasetRequest r, bool train, int? limit)
+    {
+        var set = Resolve(r) switch
+        {
+            DatasetKind.Mnist => ImageSet.LoadMnist(r.DataDir, train, limit),
+            DatasetKind.Cifar10 => Cifar10.Load(r.DataDir, train, limit),
+            _ => ImageFolder.Load(r.DataDir, train, r.Crop, r.Channels, r.Seed, limit),
+        };
+        return set.WithChannels(r.Channels);
+    }
+
+    public static string Describe(DatasetKind kind) => kind switch
+    {
+        DatasetKind.Mnist => "MNIST", DatasetKind.Cifar10 => "CIFAR-10", DatasetKind.Images => "image folder", _ => "auto",
+    };
+}

@@ -1,0 +1,85 @@
+// Any folder of pictures as a dataset: a seeded train/test split by file, and seeded random crops of one size.
+using TorchSharp;
+
+namespace Denoiser.Data;
+
+public static class ImageFolder
+{
+    /// <summary>One file in TestEvery goes to the test split.</summary>
+    public const int TestEvery = 10;
+    /// <summary>Crops per image: one per crop-sized area of the image, at most this many.</summary>
+    public const int MaxCropsPerImage = 64;
+
+    /// <summary>The image files under <paramref name="dir"/> (recursively), in ordinal order.</summary>
+    public static List<string> Files(string dir) =>
+        Directory.Exists(dir)
+            ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+                .Where(f => ImageFile.Extensions.Any(f.ToLowerInvariant().EndsWith)).OrderBy(f => f, StringComparer.Ordinal).ToList()
+            : new List<string>();
+
+    /// <summary>
+    /// Crops of <paramref name="side"/> x <paramref name="side"/> with <paramref name="channels"/> channels (1: luma,
+    /// 3: RGB; alpha dropped) from the files of one split. Which split a file is in depends only on its path below
+    /// <paramref name="dir"/> and the seed, so adding files never moves the others between splits; the crops are
+    /// drawn once, from the seed.
+    /// </summary>
+    public static ImageSet Load(string dir, bool train, int side, int channels, long seed, int? limit = null)
+    {
+        var files = Files(dir);
+        if (files.Count < 2)
+            throw new InvalidDataException($"{dir}: holds {files.Count} image(s) ({string.Join(", ", ImageFile.Extensions)}); a training set needs at least 2 (1 in {TestEvery} is kept for testing).");
+        var rank = files.ToDictionary(f => f, f => Hash(Path.GetRelativePath(dir, f), seed));
+        var test = files.Where(f => rank[f] % TestEvery == 0).ToList();
+        if (test.Count == 0) test.Add(files.MinBy(f => rank[f])!); // too few files for the rule to pick one
+        var chosen = train ? files.Except(test).ToList() : test;
+
+        // A seeded System.Random gives the same numbers on every run and platform (HashCode.Combine would not).
+        var random = new Random(unchecked((int)(seed * 2 + (train ? 1 : 0))));
+        var crops = new List<byte[]>();
+        int cropBytes = channels * side * side;
+        foreach (string file in chosen)
+        {
+            var picture = ImageFile.ReadPicture(file);
+            if (picture.Width < side || picture.Height < side)
+                throw new InvalidDataException($"{file}: is {picture.Width}x{picture.Height}, smaller than the {side}x{side} crops; pass a smaller --crop or remove the file.");
+            byte[] planes = Planes(picture, channels);
+            int count = Math.Clamp(picture.Width / side * (picture.Height / side), 1, MaxCropsPerImage);
+            for (int k = 0; k < count && crops.Count < (limit ?? int.MaxValue); k++)
+            {
+                int x0 = random.Next(picture.Width - side + 1), y0 = random.Next(picture.Height - side + 1);
+                var crop = new byte[cropBytes];
+                for (int c = 0; c < channels; c++)
+                    for (int y = 0; y < side; y++)
+                        Buffer.BlockCopy(planes, (c * picture.Height + y0 + y) * picture.Width + x0, crop, (c * side + y) * side, side);
+                crops.Add(crop);
+            }
+        }
+        var pixels = new byte[crops.Count * cropBytes];
+        for (int i = 0; i < crops.Count; i++) crops[i].CopyTo(pixels, i * cropBytes);
+        return new ImageSet(torch.tensor(pixels, new long[] { crops.Count, channels, side, side }),
+                            torch.full(crops.Count, -1L, dtype: torch.ScalarType.Int64));
+    }
+
+    /// <summary>(C, H, W) bytes: luma for 1 channel (BT.601), R, G, B for 3 (gray repeated); alpha dropped.</summary>
+    public static byte[] Planes(Picture p, int channels)
+    {
+        int n = p.Width * p.Height;
+        var planes = new byte[channels * n];
+        for (int i = 0; i < n; i++)
+        {
+            int o = i * p.Channels;
+            byte r = p.Pixels[o], g = p.IsColor ? p.Pixels[o + 1] : r, b = p.IsColor ? p.Pixels[o + 2] : r;
+            if (channels == 1) planes[i] = (byte)Math.Clamp(Math.Round(0.299 * r + 0.587 * g + 0.114 * b), 0, 255);
+            else (planes[i], planes[n + i], planes[2 * n + i]) = (r, g, b);
+        }
+        return planes;
+    }
+
+    // FNV-1a over the path's UTF-8 bytes, then the seed: string.GetHashCode differs from run to run.
+    static ulong Hash(string relative, long seed)
+    {
+        ulong h = 14695981039346656037UL ^ (ulong)seed;
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(relative.Replace('\\', '/'))) h = (h ^ b) * 1099511628211UL;
+        return h;
+    }
+}

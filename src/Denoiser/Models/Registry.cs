@@ -1,0 +1,52 @@
+// Every model Denoiser can train and run, by the name that --model takes and checkpoints record.
+using static TorchSharp.torch;
+
+namespace Denoiser.Models;
+
+/// <summary>What the rest of the program needs to know about a model without building one.</summary>
+/// <param name="Name">What --model takes and checkpoints, safetensors and ONNX files record.</param>
+/// <param name="Channels">Image channels in and out: 1 (grayscale) or 3 (RGB).</param>
+/// <param name="Side">The image side it was designed for (28 for MNIST, 32 for CIFAR-10).</param>
+/// <param name="SideMultiple">A side s maps to itself when s % SideMultiple == SideRemainder and s >= MinSide.</param>
+/// <param name="OnnxPlan">forward as steps for OnnxExport (submodule names, "relu", "selu", "sigmoid"); null: no ONNX export.</param>
+public sealed record ModelInfo(
+    string Name, string Description, int Channels, int Side, Func<nn.Module<Tensor, Tensor>> Create,
+    int SideMultiple, int SideRemainder, int MinSide, IReadOnlyList<string>? OnnxPlan = null)
+{
+    /// <summary>The smallest side >= n that the model maps to itself (the size an image is padded to).</summary>
+    public int PaddedSide(int n)
+    {
+        int p = Math.Max(n, MinSide);
+        return p + ((SideRemainder - p % SideMultiple) % SideMultiple + SideMultiple) % SideMultiple;
+    }
+
+    public override string ToString() => Name;
+}
+
+public static class Registry
+{
+    /// <summary>Adding a model: its file with a static Info, and one line here.</summary>
+    public static readonly IReadOnlyList<ModelInfo> All = new[]
+    {
+        ConvDenoiser.Info,
+        ConvAutoEncoder.Info,
+        UNet.Info,
+    };
+
+    public static ModelInfo Default => ConvDenoiser.Info;
+
+    public static string Names => string.Join(", ", All.Select(m => m.Name));
+
+    public static ModelInfo? Find(string name) => All.FirstOrDefault(m => m.Name == name);
+
+    /// <summary>
+    /// The model a weights file holds: what the file records, else <paramref name="named"/> (--model), else the
+    /// default. A recorded name this Denoiser does not know falls to --model, and loading then says they differ.
+    /// </summary>
+    public static ModelInfo ForWeights(string? recorded, string? named) =>
+        recorded != null ? Find(recorded) ?? Get(named ?? recorded) : named != null ? Get(named) : Default;
+
+    /// <summary>The model called <paramref name="name"/>, or a usage error that lists the ones there are.</summary>
+    public static ModelInfo Get(string name) =>
+        Find(name) ?? throw new UserException($"--model: there is no model '{name}'; choose one of {Names} (see `denoiser shapes --model NAME`).", ExitCodes.Usage);
+}
