@@ -44,7 +44,9 @@ public static class Datasets
             DatasetKind.Cifar10 => Cifar10.Load(r.DataDir, train, limit),
             _ => ImageFolder.Load(r.DataDir, train, r.Crop, r.Channels, r.Seed, limit),
         };
-        return set.WithChannels(r.Channels);
+        var converted = set.WithChannels(r.Channels);
+        if (!ReferenceEquals(converted, set)) set.Dispose();
+        return converted;
     }
 
     public static string Describe(DatasetKind kind) => kind switch

@@ -33,7 +33,8 @@ public sealed class ImageSet : IDisposable
 
     /// <summary>
     /// The same images with <paramref name="channels"/> channels: RGB to grayscale by ITU-R BT.601 luma (as
-    /// JPEG and Pillow's convert("L")), grayscale to RGB by repeating the plane. Returns this set when it already fits.
+    /// JPEG and Pillow's convert("L")), grayscale to RGB by repeating the plane. Returns this set when it already
+    /// fits, else a new one (this one stays the caller's to dispose).
     /// </summary>
     public ImageSet WithChannels(int channels)
     {
@@ -47,9 +48,7 @@ public sealed class ImageSet : IDisposable
             converted = (Pixels.to_type(ScalarType.Float32) * weights).sum(1, keepdim: true).round_().clamp_(0, 255).to_type(ScalarType.Byte);
         }
         else throw new ArgumentException($"cannot convert {Channels} channels to {channels}");
-        var set = new ImageSet(converted.MoveToOuterDisposeScope(), Labels.clone().MoveToOuterDisposeScope());
-        Dispose();
-        return set;
+        return new ImageSet(converted.MoveToOuterDisposeScope(), Labels.clone().MoveToOuterDisposeScope());
     }
 
     /// <summary>MNIST's training split (train-*) or test split (t10k-*) from <paramref name="dataDir"/>.</summary>

@@ -88,4 +88,54 @@ public static class TestFiles
                 pixels[y * width + x] = (byte)((x * 255 / Math.Max(1, width - 1) + ((x + y) % 9 == 0 ? 120 : 0)) % 256);
         ImageFile.WritePng(path, new GrayImage(width, height, pixels));
     }
+
+    /// <summary>Writes an RGB PNG: a colour gradient with a few bright strokes.</summary>
+    public static void WriteRgbPng(string path, int width, int height, int seed = 0)
+    {
+        var pixels = new byte[width * height * 3];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                int o = (y * width + x) * 3;
+                pixels[o] = (byte)(x * 255 / Math.Max(1, width - 1));
+                pixels[o + 1] = (byte)(y * 255 / Math.Max(1, height - 1));
+                pixels[o + 2] = (byte)((x + y + seed) % 7 == 0 ? 250 : 40);
+            }
+        ImageFile.Write(path, new Picture(width, height, 3, pixels));
+    }
+
+    /// <summary>One CIFAR-10 binary record: the label byte, then 1,024 red, 1,024 green and 1,024 blue bytes.</summary>
+    public static byte[] CifarRecord(int label, int variant)
+    {
+        var record = new byte[Cifar10.RecordBytes];
+        record[0] = (byte)label;
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 1024; i++)
+                record[1 + c * 1024 + i] = (byte)((i * (c + 1) + variant * 13 + label * 29) % 256);
+        return record;
+    }
+
+    /// <summary>data_batch_1..batches.bin and test_batch.bin of synthetic records, in <paramref name="dir"/>/cifar-10-batches-bin.</summary>
+    public static string WriteCifar(string dir, int perBatch, int test, int batches = 5)
+    {
+        string folder = System.IO.Path.Combine(dir, Cifar10.Folder);
+        Directory.CreateDirectory(folder);
+        byte[] File(int n, int offset) => Enumerable.Range(0, n).SelectMany(i => CifarRecord((i + offset) % 10, i + offset)).ToArray();
+        for (int b = 1; b <= batches; b++) System.IO.File.WriteAllBytes(System.IO.Path.Combine(folder, $"data_batch_{b}.bin"), File(perBatch, b * 1000));
+        System.IO.File.WriteAllBytes(System.IO.Path.Combine(folder, "test_batch.bin"), File(test, 0));
+        return folder;
+    }
+
+    /// <summary>cifar-10-binary.tar.gz holding the folder <see cref="WriteCifar"/> made, as the real archive lays it out.</summary>
+    public static string WriteCifarArchive(string dir, int perBatch, int test)
+    {
+        string staging = System.IO.Path.Combine(dir, "staging");
+        WriteCifar(staging, perBatch, test);
+        string archive = System.IO.Path.Combine(dir, Cifar10.Archive);
+        using (var file = System.IO.File.Create(archive))
+        using (var gz = new GZipStream(file, CompressionLevel.Fastest))
+            System.Formats.Tar.TarFile.CreateFromDirectory(System.IO.Path.Combine(staging, Cifar10.Folder), gz, includeBaseDirectory: true);
+        Directory.Delete(staging, recursive: true);
+        return archive;
+    }
 }

@@ -1,0 +1,114 @@
+// The real program with every model and kind of data: shapes, training on CIFAR-10 files and image folders,
+// evaluate, denoise and export of an RGB model, and a checkpoint refused by another model.
+using Denoiser.Data;
+using Denoiser.Training;
+using Xunit;
+using static Denoiser.Tests.EndToEnd.Cli;
+
+namespace Denoiser.Tests.EndToEnd;
+
+public class ModelsCliTests
+{
+    [Fact]
+    public void Shapes_prints_the_traced_table_the_mismatch_and_the_calculators()
+    {
+        using var dir = new TempDir();
+        var table = Run(dir.Path, "shapes");
+        Assert.True(table.ExitCode == 0, table.Err);
+        Assert.Contains("parameters: 9,585", table.Out);
+        Assert.Contains("1x28x28: the size is kept", table.Out);
+        Assert.Equal("", table.Err); // no libtorch warnings either
+
+        var at24 = Run(dir.Path, "shapes", "--input", "24x24");
+        Assert.Equal(0, at24.ExitCode);
+        Assert.Contains("expected 6x6", at24.Out);
+        Assert.Contains("input 1x24x24 -> output 1x28x28: NOT the input size", at24.Out);
+
+        var unet = Run(dir.Path, "shapes", "--model", "unet", "--input", "30");
+        Assert.Equal(1, unet.ExitCode);
+        Assert.Contains("Sizes of tensors must match", unet.Out);
+
+        var invert = Run(dir.Path, "shapes", "invert", "--in", "24", "--kernel", "3", "--stride", "2", "--padding", "1");
+        Assert.Equal(0, invert.ExitCode);
+        Assert.Contains("output_padding = 24 - 23 = 1", invert.Out);
+        Assert.Contains("ConvTranspose2d(kernel_size=3, stride=2, padding=1, output_padding=1): 12 -> 24", invert.Out);
+        Assert.Contains("not an inverse", invert.Out);
+
+        var conv = Run(dir.Path, "shapes", "conv", "--in", "28", "--kernel", "3", "--stride", "1", "--padding", "1");
+        Assert.Contains("floor(27 / 1) + 1 = 27 + 1 = 28", conv.Out);
+        var transposed = Run(dir.Path, "shapes", "convtranspose", "--in", "3", "--kernel", "3", "--stride", "2");
+        Assert.Contains("(3 - 1)*2 - 2*0 + 1*(3-1) + 0 + 1", transposed.Out);
+        Assert.Contains(": 3 -> 7", transposed.Out);
+
+        AssertOneLineFailure(Run(dir.Path, "shapes", "conv", "--in", "2", "--kernel", "5"), 2, "there is no output");
+        AssertOneLineFailure(Run(dir.Path, "shapes", "convtranspose", "--in", "3", "--kernel", "3", "--stride", "2", "--output-padding", "2"), 2, "must be smaller than the stride (2) or the dilation (1)");
+        AssertOneLineFailure(Run(dir.Path, "shapes", "--model", "resnet"), 2, "there is no model 'resnet'");
+        AssertOneLineFailure(Run(dir.Path, "shapes", "--input", "3x28x28"), 2, "takes 1 channel(s), not 3");
+        AssertOneLineFailure(Run(dir.Path, "shapes", "--input", "28xx"), 2, "is not a size");
+    }
+
+    [Fact]
+    public void The_rgb_autoencoder_trains_on_cifar_files_then_evaluates_denoises_and_exports()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteCifarArchive(dir["cifar"], perBatch: 12, test: 20);
+        var train = Run(dir.Path, "train", "--model", "conv-autoencoder", "--data-dir", "cifar", "--epochs", "1", "--threads", "2", "--run-dir", "runs/ae");
+        Assert.True(train.ExitCode == 0, train.Err);
+        Assert.Contains("60 training and 20 test images of 32x32x3", train.Out);
+        Assert.Contains("(CIFAR-10)", train.Out);
+        var sample = ImageFile.ReadPicture(dir["runs/ae/samples/epoch-001.png"]);
+        Assert.Equal(3, sample.Channels);
+        Assert.Equal("conv-autoencoder", Checkpoint.Read(dir["runs/ae/best.ckpt"]).Header.Model);
+
+        // evaluate reads the checkpoint's own data: CIFAR-10, not MNIST.
+        var evaluate = Run(dir.Path, "evaluate", "--checkpoint", "runs/ae/best.ckpt");
+        Assert.True(evaluate.ExitCode == 0, evaluate.Err);
+        Assert.Contains("20 test images of 32x32x3", evaluate.Out);
+        Assert.Contains("per class", evaluate.Out);
+
+        TestFiles.WriteRgbPng(dir["photo.png"], 45, 30);
+        var denoise = Run(dir.Path, "denoise", "photo.png", "--checkpoint", "runs/ae/best.ckpt", "--invert", "no");
+        Assert.True(denoise.ExitCode == 0, denoise.Err);
+        Assert.Contains("R, G, B denoised together", denoise.Out);
+        var output = ImageFile.ReadPicture(dir["photo.denoised.png"]);
+        Assert.Equal((45, 30, 3), (output.Width, output.Height, output.Channels));
+
+        var export = Run(dir.Path, "export", "--checkpoint", "runs/ae/best.ckpt", "--format", "onnx", "-o", "ae.onnx");
+        Assert.True(export.ExitCode == 0, export.Err);
+        var onnx = Run(dir.Path, "denoise", "photo.png", "--runtime", "onnx", "--weights", "ae.onnx", "-o", "onnx.png", "--invert", "no");
+        Assert.True(onnx.ExitCode == 0, onnx.Err);
+        Assert.Contains("conv-autoencoder, ONNX Runtime", onnx.Out);
+        var viaOnnx = ImageFile.ReadPicture(dir["onnx.png"]);
+        int maxDiff = output.Pixels.Zip(viaOnnx.Pixels).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(maxDiff <= 1, $"ONNX Runtime and TorchSharp outputs differ by {maxDiff} levels");
+
+        // Loading it as another model is one clear line, and nothing is written.
+        AssertOneLineFailure(Run(dir.Path, "denoise", "photo.png", "--checkpoint", "runs/ae/best.ckpt", "--model", "conv-denoiser", "-o", "x.png"),
+                             1, "is a checkpoint of model 'conv-autoencoder', not 'conv-denoiser'");
+        Assert.False(File.Exists(dir["x.png"]));
+        // A model whose sizes do not fit the data, and a resumed run that would change its model.
+        AssertOneLineFailure(Run(dir.Path, "train", "--model", "conv-denoiser", "--data-dir", "cifar", "--epochs", "1"), 2, "do not come out of conv-denoiser at the same size");
+        AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--run-dir", "runs/ae", "--model", "unet", "--epochs", "2", "--data-dir", "cifar"), 2, "--model cannot change");
+    }
+
+    [Fact]
+    public void The_unet_trains_on_a_folder_of_pictures_and_denoises_with_its_own_padding()
+    {
+        using var dir = new TempDir();
+        for (int i = 0; i < 12; i++) TestFiles.WriteRgbPng(dir[$"photos/{i:D2}.png"], 60 + i, 50, i);
+        var train = Run(dir.Path, "train", "--model", "unet", "--data-dir", "photos", "--epochs", "1", "--threads", "2", "--crop", "24", "--run-dir", "runs/u");
+        Assert.True(train.ExitCode == 0, train.Err);
+        Assert.Contains("of 24x24x1 from photos (image folder)", train.Out);
+
+        TestFiles.WritePng(dir["scan.png"], 45, 30);
+        var denoise = Run(dir.Path, "denoise", "scan.png", "--checkpoint", "runs/u/best.ckpt");
+        Assert.True(denoise.ExitCode == 0, denoise.Err);
+        Assert.Contains("(unet, epoch 1)", denoise.Out);
+        var output = ImageFile.ReadGray(dir["scan.denoised.png"]);
+        Assert.Equal((45, 30), (output.Width, output.Height));
+
+        AssertOneLineFailure(Run(dir.Path, "train", "--model", "unet", "--data-dir", "photos", "--crop", "30", "--run-dir", "runs/v"), 2, "try --crop 32");
+        AssertOneLineFailure(Run(dir.Path, "train", "--model", "unet", "--data-dir", "photos", "--dataset", "tiff", "--run-dir", "runs/w"), 2, "'tiff' is not a dataset");
+        Assert.False(Directory.Exists(dir["runs/v"]) && Directory.EnumerateFiles(dir["runs/v"]).Any());
+    }
+}
