@@ -60,8 +60,8 @@ public static class EvaluateCommand
                     foreach (var f in InputFiles.Expand(new[] { folder }, recursive: true))
                     {
                         var picture = ImageFile.ReadPicture(f.Path);
-                        var planes = ImageFolder.Planes(picture, info.Channels);
-                        cleanImages.Add((f.Path, ImageSet.ToImages(torch.tensor(planes, new long[] { 1, info.Channels, picture.Height, picture.Width }))));
+                        using var bytes = torch.tensor(ImageFolder.Planes(picture, info.Channels), new long[] { 1, info.Channels, picture.Height, picture.Width });
+                        cleanImages.Add((f.Path, ImageSet.ToImages(bytes)));
                     }
                     var clean = cleanImages;
                     Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");

@@ -23,7 +23,7 @@ public static class RunsCommand
                 Console.WriteLine($"no runs under {dir}; train one with `denoiser train`.");
                 return ExitCodes.Ok;
             }
-            var table = new Table().AddColumns("run", "epochs", "best test PSNR", "saved", "size");
+            var table = new Table().AddColumns("run", "model", "epochs", "best test PSNR", "saved", "size");
             foreach (var run in runs.OrderBy(r => File.GetLastWriteTime(File.Exists(r.Last) ? r.Last : r.Best)))
             {
                 string file = File.Exists(run.Last) ? run.Last : run.Best;
@@ -33,11 +33,11 @@ public static class RunsCommand
                 {
                     var header = Checkpoint.Read(file).Header;
                     string best = header.History.Count > 0 ? $"{header.History.Max(m => m.TestPsnr):F2} dB" : "-";
-                    table.AddRow(Markup.Escape(run.Root), $"{header.Epoch}/{header.Settings.Epochs}", best, saved, size);
+                    table.AddRow(Markup.Escape(run.Root), header.Model, $"{header.Epoch}/{header.Settings.Epochs}", best, saved, size);
                 }
                 catch (UserException e)
                 {
-                    table.AddRow(Markup.Escape(run.Root), "[red]damaged[/]", Markup.Escape(e.Message), saved, size);
+                    table.AddRow(Markup.Escape(run.Root), "", "[red]damaged[/]", Markup.Escape(e.Message), saved, size);
                 }
             }
             AnsiConsole.Write(table);

@@ -160,7 +160,7 @@ public static class ShapesCommand
         table.Title = new TableTitle($"{s.Model.Name}: {s.Model.Description}");
         AnsiConsole.Write(table);
         Console.WriteLine($"parameters: {s.Parameters:N0}; weights {s.Parameters * 4 / 1024.0:N1} KiB as float32");
-        Console.WriteLine("(ReLU, SELU, Sigmoid and concatenations keep the spatial size and are not listed; a concatenation shows in the next layer's input channels)");
+        Console.WriteLine("(activations, concatenations and additions keep the spatial size and are not listed; a concatenation shows in the next layer's input channels)");
         if (s.Failure != null)
         {
             Console.WriteLine($"input {Shape(s.Input)}: the model cannot run on it ({s.Failure}).");

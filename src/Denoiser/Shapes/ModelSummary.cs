@@ -73,8 +73,10 @@ public static class ModelSummary
         _ => m.GetType().Name,
     };
 
+    /// <summary>The tutorials' shorthand: k3 s2 p1 d2, leaving out stride 1, padding 0 and dilation 1.</summary>
     static string Settings(Convolution c) =>
-        $"k{c.kernel_size[0]} s{c.stride[0]} p{c.padding![0]}" + (c.dilation[0] != 1 ? $" d{c.dilation[0]}" : "");
+        $"k{c.kernel_size[0]}" + (c.stride[0] != 1 ? $" s{c.stride[0]}" : "") + (c.padding![0] != 0 ? $" p{c.padding[0]}" : "") +
+        (c.dilation[0] != 1 ? $" d{c.dilation[0]}" : "");
 
     public static string Size(long[] hw) => string.Join('x', hw);
 }

@@ -25,7 +25,7 @@ public class ConvArithmeticTests
         {
             using var m = layer();
             using var _ = torch.no_grad();
-            using var x = torch.zeros(1, 1, input, input); // square: TorchSharp 0.107 reads an output_padding tuple's first value for both sides
+            using var x = torch.zeros(1, 1, input, input); // square: TorchSharp 0.107 applies an output_padding tuple's first value to both sides
             using var y = m.forward(x);
             return y.shape[2];
         }
