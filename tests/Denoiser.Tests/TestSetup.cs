@@ -7,8 +7,8 @@ static class TestSetup
 {
     /// <summary>
     /// NNPACK off, as Devices.SetThreads does for the program: on these CPUs each small-batch NCHW convolution
-    /// otherwise tries to initialise it and prints a warning (a flood of them from the shape grid tests), and a
-    /// test host crashed once in the middle of such a flood. Tests should run the configuration users run.
+    /// otherwise tries to initialise it and prints a warning (hundreds from the shape grid tests, burying the
+    /// output). Tests should run the configuration users run.
     /// </summary>
     [ModuleInitializer]
     internal static void ConfigureLibTorch() => NativeRuntime.ConfigureLibTorch();

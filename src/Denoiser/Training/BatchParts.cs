@@ -134,8 +134,11 @@ public sealed class BatchParts : IDisposable
             var workerFailure = workers[i - 1].Wait(); // every worker, even after a failure: none may still be running
             failure ??= workerFailure;
         }
-        seenShapes.Add(shape);
+        // Only a run that went through sets the shape up: one that failed part-way (the loss, before any backward)
+        // leaves first uses to come, and the next run of the shape must again take its parts one at a time (found
+        // as a test host crash: a failed first batch, then the same shape run concurrently).
         if (failure != null) throw new AggregateException(failure).InnerException!;
+        seenShapes.Add(shape);
     }
 
     public void Dispose()
