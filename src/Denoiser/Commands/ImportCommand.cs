@@ -24,7 +24,7 @@ public static class ImportCommand
             if (File.Exists(run.Best) || File.Exists(run.Last))
                 throw new UserException($"{run.Root} already holds a run; choose another --run-dir.", ExitCodes.Usage);
 
-            var info = Registry.ForWeights(WeightsFile.ModelOf(path), p.GetValue(modelName));
+            var info = Registry.ForWeights(path, WeightsFile.ModelOf(path), p.GetValue(modelName));
             using var model = info.Create();
             var metadata = WeightsFile.LoadInto(model, info.Name, path);
             var settings = config.Train with { RunDir = run.Root, Model = info.Name };

@@ -28,7 +28,7 @@ public sealed class ModelSource
             throw new UserException("--checkpoint and --weights both name weights; give one of them.", ExitCodes.Usage);
         if (weights != null)
         {
-            var info = Registry.ForWeights(WeightsFile.ModelOf(weights), named);
+            var info = Registry.ForWeights(weights, WeightsFile.ModelOf(weights), named);
             var model = info.Create();
             try { WeightsFile.LoadInto(model, info.Name, weights); }
             catch { model.Dispose(); throw; }

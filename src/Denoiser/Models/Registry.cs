@@ -40,11 +40,18 @@ public static class Registry
     public static ModelInfo? Find(string name) => All.FirstOrDefault(m => m.Name == name);
 
     /// <summary>
-    /// The model a weights file holds: what the file records, else <paramref name="named"/> (--model), else the
-    /// default. A recorded name this Denoiser does not know falls to --model, and loading then says they differ.
+    /// The model the weights file <paramref name="path"/> holds: what the file records, else <paramref name="named"/>
+    /// (--model), else the default. --model naming another model than the file records is an error.
     /// </summary>
-    public static ModelInfo ForWeights(string? recorded, string? named) =>
-        recorded != null ? Find(recorded) ?? Get(named ?? recorded) : named != null ? Get(named) : Default;
+    public static ModelInfo ForWeights(string path, string? recorded, string? named)
+    {
+        if (recorded != null && named != null && recorded != named)
+            throw new UserException($"{path}: holds weights of model '{recorded}', not '{named}'; drop --model or use weights of {named}.");
+        string name = recorded ?? named ?? Default.Name;
+        return Find(name) ?? (recorded != null
+            ? throw new UserException($"{path}: holds weights of model '{recorded}', which this Denoiser does not know ({Names}).")
+            : Get(name));
+    }
 
     /// <summary>The model called <paramref name="name"/>, or a usage error that lists the ones there are.</summary>
     public static ModelInfo Get(string name) =>

@@ -82,6 +82,18 @@ public class ModelsCliTests
         int maxDiff = output.Pixels.Zip(viaOnnx.Pixels).Max(p => Math.Abs(p.First - p.Second));
         Assert.True(maxDiff <= 1, $"ONNX Runtime and TorchSharp outputs differ by {maxDiff} levels");
 
+        // Through safetensors and back: the file names its model, so import and --weights need no --model.
+        Assert.Equal(0, Run(dir.Path, "export", "--checkpoint", "runs/ae/best.ckpt", "-o", "ae.safetensors").ExitCode);
+        var import = Run(dir.Path, "import", "ae.safetensors", "--run-dir", "runs/imported");
+        Assert.True(import.ExitCode == 0, import.Err);
+        Assert.Contains("(conv-autoencoder)", import.Out);
+        Assert.Equal("conv-autoencoder", Checkpoint.Read(dir["runs/imported/best.ckpt"]).Header.Model);
+        var viaWeights = Run(dir.Path, "denoise", "photo.png", "--weights", "ae.safetensors", "-o", "weights.png", "--invert", "no");
+        Assert.True(viaWeights.ExitCode == 0, viaWeights.Err);
+        Assert.Equal(output.Pixels, ImageFile.ReadPicture(dir["weights.png"]).Pixels);
+        AssertOneLineFailure(Run(dir.Path, "denoise", "photo.png", "--weights", "ae.safetensors", "--model", "unet", "-o", "y.png"),
+                             1, "holds weights of model 'conv-autoencoder', not 'unet'");
+
         // Loading it as another model is one clear line, and nothing is written.
         AssertOneLineFailure(Run(dir.Path, "denoise", "photo.png", "--checkpoint", "runs/ae/best.ckpt", "--model", "conv-denoiser", "-o", "x.png"),
                              1, "is a checkpoint of model 'conv-autoencoder', not 'conv-denoiser'");
