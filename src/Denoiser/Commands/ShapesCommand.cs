@@ -176,7 +176,7 @@ public static class ShapesCommand
     }
 
     static string Keeps(ModelInfo m) =>
-        $"{m.Name} keeps sides of {m.SideMultiple}k{(m.SideRemainder == 0 ? "" : $"+{m.SideRemainder}")} (at least {m.MinSide}): " +
+        $"{m.Name} keeps sides of {m.KeptSides}: " +
         string.Join(", ", Enumerable.Range(m.MinSide, 4 * m.SideMultiple).Where(n => m.PaddedSide(n) == n).Take(4)) + ", ...";
 
     static string Shape(long[] shape) => string.Join('x', shape);

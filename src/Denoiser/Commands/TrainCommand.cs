@@ -162,7 +162,7 @@ public static class TrainCommand
         var kind = Datasets.Resolve(request);
         if (kind == DatasetKind.Mnist) DataCommand.EnsureMnist(settings.DataDir, data);
         if (kind == DatasetKind.Images && info.PaddedSide(request.Crop) != request.Crop)
-            throw new UserException($"--crop {request.Crop}: {info.Name} maps only sides of {info.SideMultiple}k+{info.SideRemainder} (at least {info.MinSide}) to themselves; try --crop {info.PaddedSide(request.Crop)}.", ExitCodes.Usage);
+            throw new UserException($"--crop {request.Crop}: {info.Name} maps only sides of {info.KeptSides} to themselves; try --crop {info.PaddedSide(request.Crop)}.", ExitCodes.Usage);
         var train = Datasets.Load(request with { Kind = kind }, train: true, Limit(settings.TrainSize));
         ImageSet? test = null;
         try
@@ -171,7 +171,7 @@ public static class TrainCommand
             foreach (int side in new[] { train.Height, train.Width })
                 if (info.PaddedSide(side) != side)
                     throw new UserException($"{settings.DataDir}: its {train.Width}x{train.Height} images do not come out of {info.Name} at the same size " +
-                                            $"(it keeps sides of {info.SideMultiple}k+{info.SideRemainder}); choose another --model (see `denoiser shapes --model {info.Name} --input {train.Channels}x{train.Height}x{train.Width}`).", ExitCodes.Usage);
+                                            $"(it keeps sides of {info.KeptSides}); choose another --model (see `denoiser shapes --model {info.Name} --input {train.Channels}x{train.Height}x{train.Width}`).", ExitCodes.Usage);
         }
         catch
         {

@@ -8,7 +8,7 @@ namespace Denoiser.Models;
 /// <param name="Channels">Image channels in and out: 1 (grayscale) or 3 (RGB).</param>
 /// <param name="Side">The image side it was designed for (28 for MNIST, 32 for CIFAR-10).</param>
 /// <param name="SideMultiple">A side s maps to itself when s % SideMultiple == SideRemainder and s >= MinSide.</param>
-/// <param name="OnnxPlan">forward as steps for OnnxExport (submodule names, "relu", "selu", "sigmoid"); null: no ONNX export.</param>
+/// <param name="OnnxPlan">forward as steps for OnnxExport (see OnnxExport.Build); null: no ONNX export.</param>
 public sealed record ModelInfo(
     string Name, string Description, int Channels, int Side, Func<nn.Module<Tensor, Tensor>> Create,
     int SideMultiple, int SideRemainder, int MinSide, IReadOnlyList<string>? OnnxPlan = null)
@@ -19,6 +19,9 @@ public sealed record ModelInfo(
         int p = Math.Max(n, MinSide);
         return p + ((SideRemainder - p % SideMultiple) % SideMultiple + SideMultiple) % SideMultiple;
     }
+
+    /// <summary>The sides it keeps, as a rule: "8k+4 (at least 12)", "4k (at least 4)".</summary>
+    public string KeptSides => $"{SideMultiple}k{(SideRemainder == 0 ? "" : $"+{SideRemainder}")} (at least {MinSide})";
 
     public override string ToString() => Name;
 }
