@@ -159,7 +159,10 @@ public static class ShapesCommand
         if (s.Failure != null) table.AddRow("[red]stops[/]", "", "", "", "[red]does not fit (below)[/]");
         table.Title = new TableTitle($"{s.Model.Name}: {s.Model.Description}");
         AnsiConsole.Write(table);
-        Console.WriteLine($"parameters: {s.Parameters:N0}; weights {s.Parameters * 4 / 1024.0:N1} KiB as float32");
+        // As torchsummary estimates them: every listed layer's output kept for the backward pass, float32, batch 1.
+        long activations = s.Rows.Sum(r => r.Output.Aggregate(1L, (a, b) => a * b));
+        Console.WriteLine($"parameters: {s.Parameters:N0}; weights {s.Parameters * 4 / 1024.0:N1} KiB as float32; " +
+                          $"layer outputs {activations * 4 / 1024.0:N1} KiB per image");
         Console.WriteLine("(activations, concatenations and additions keep the spatial size and are not listed; a concatenation shows in the next layer's input channels)");
         if (s.Failure != null)
         {

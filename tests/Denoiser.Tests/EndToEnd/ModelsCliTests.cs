@@ -16,6 +16,7 @@ public class ModelsCliTests
         var table = Run(dir.Path, "shapes");
         Assert.True(table.ExitCode == 0, table.Err);
         Assert.Contains("parameters: 9,585", table.Out);
+        Assert.Contains("layer outputs 254.5 KiB per image", table.Out); // 65,144 floats: 32x28x28 twice, 32x14x14, ...
         Assert.Contains("1x28x28: the size is kept", table.Out);
         Assert.Equal("", table.Err); // no libtorch warnings either
 
