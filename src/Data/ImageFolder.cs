@@ -25,6 +25,8 @@ public static class ImageFolder
     /// </summary>
     public static ImageSet Load(string dir, bool train, int side, int channels, long seed, int? limit = null)
     {
+        if (!Directory.Exists(dir))
+            throw new DirectoryNotFoundException($"{dir}: folder not found; point --data-dir at a folder of images.");
         var files = Files(dir);
         if (files.Count < 2)
             throw new InvalidDataException($"{dir}: holds {files.Count} image(s) ({string.Join(", ", ImageFile.Extensions)}); a training set needs at least 2 (1 in {TestEvery} is kept for testing).");

@@ -92,6 +92,7 @@ public class DatasetTests
         TestFiles.WriteRgbPng(dir["a.png"], 40, 40);
         var e = Assert.Throws<InvalidDataException>(() => ImageFolder.Load(dir.Path, train: true, side: 32, channels: 3, seed: 1));
         Assert.Contains("at least 2", e.Message);
+        Assert.Contains("folder not found", Assert.Throws<DirectoryNotFoundException>(() => ImageFolder.Load(dir["missing"], true, 32, 3, 1)).Message);
         TestFiles.WriteRgbPng(dir["b.png"], 20, 40);
         TestFiles.WriteRgbPng(dir["c.png"], 20, 40);
         e = Assert.Throws<InvalidDataException>(() =>
