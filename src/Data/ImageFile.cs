@@ -45,6 +45,25 @@ public sealed record Picture(int Width, int Height, int Channels, byte[] Pixels)
         return new Picture(width, left.Height, c, pixels);
     }
 
+    /// <summary>
+    /// (C, H, W) bytes, alpha dropped: for 1 channel the luma (ITU-R BT.601, as JPEG and Pillow's convert("L")), for 3
+    /// R, G and B (a gray picture's plane three times).
+    /// </summary>
+    public byte[] Planes(int channels)
+    {
+        if (channels is not (1 or 3)) throw new ArgumentException($"planes are 1 (luma) or 3 (RGB), not {channels}");
+        int n = Width * Height;
+        var planes = new byte[channels * n];
+        for (int i = 0; i < n; i++)
+        {
+            int o = i * Channels;
+            byte r = Pixels[o], g = IsColor ? Pixels[o + 1] : r, b = IsColor ? Pixels[o + 2] : r;
+            if (channels == 1) planes[i] = (byte)Math.Clamp(Math.Round(0.299 * r + 0.587 * g + 0.114 * b), 0, 255);
+            else (planes[i], planes[n + i], planes[2 * n + i]) = (r, g, b);
+        }
+        return planes;
+    }
+
     /// <summary>A copy with channel <paramref name="c"/> replaced by <paramref name="plane"/>.</summary>
     public Picture WithPlane(int c, GrayImage plane)
     {

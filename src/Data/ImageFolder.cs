@@ -44,7 +44,7 @@ public static class ImageFolder
             var picture = ImageFile.ReadPicture(file);
             if (picture.Width < side || picture.Height < side)
                 throw new InvalidDataException($"{file}: is {picture.Width}x{picture.Height}, smaller than the {side}x{side} crops; pass a smaller --crop or remove the file.");
-            byte[] planes = Planes(picture, channels);
+            byte[] planes = picture.Planes(channels);
             int count = Math.Clamp(picture.Width / side * (picture.Height / side), 1, MaxCropsPerImage);
             for (int k = 0; k < count && crops.Count < (limit ?? int.MaxValue); k++)
             {
@@ -60,21 +60,6 @@ public static class ImageFolder
         for (int i = 0; i < crops.Count; i++) crops[i].CopyTo(pixels, i * cropBytes);
         return new ImageSet(torch.tensor(pixels, new long[] { crops.Count, channels, side, side }),
                             torch.full(crops.Count, -1L, dtype: torch.ScalarType.Int64));
-    }
-
-    /// <summary>(C, H, W) bytes: luma for 1 channel (BT.601), R, G, B for 3 (gray repeated); alpha dropped.</summary>
-    public static byte[] Planes(Picture p, int channels)
-    {
-        int n = p.Width * p.Height;
-        var planes = new byte[channels * n];
-        for (int i = 0; i < n; i++)
-        {
-            int o = i * p.Channels;
-            byte r = p.Pixels[o], g = p.IsColor ? p.Pixels[o + 1] : r, b = p.IsColor ? p.Pixels[o + 2] : r;
-            if (channels == 1) planes[i] = (byte)Math.Clamp(Math.Round(0.299 * r + 0.587 * g + 0.114 * b), 0, 255);
-            else (planes[i], planes[n + i], planes[2 * n + i]) = (r, g, b);
-        }
-        return planes;
     }
 
     // FNV-1a over the path's UTF-8 bytes, then the seed: string.GetHashCode differs from run to run.

@@ -60,7 +60,7 @@ public static class EvaluateCommand
                     foreach (var f in InputFiles.Expand(new[] { folder }, recursive: true))
                     {
                         var picture = ImageFile.ReadPicture(f.Path);
-                        using var bytes = torch.tensor(ImageFolder.Planes(picture, info.Channels), new long[] { 1, info.Channels, picture.Height, picture.Width });
+                        using var bytes = torch.tensor(picture.Planes(info.Channels), new long[] { 1, info.Channels, picture.Height, picture.Width });
                         cleanImages.Add((f.Path, ImageSet.ToImages(bytes)));
                     }
                     var clean = cleanImages;

@@ -97,14 +97,7 @@ public static class PictureDenoiser
         return p with { Pixels = pixels };
     }
 
-    static GrayImage Luma(Picture p)
-    {
-        if (!p.IsColor) return p.Plane(0);
-        var y = new byte[p.Width * p.Height];
-        for (int i = 0; i < y.Length; i++)
-            y[i] = Byte(0.299 * p.Pixels[i * p.Channels] + 0.587 * p.Pixels[i * p.Channels + 1] + 0.114 * p.Pixels[i * p.Channels + 2]);
-        return new GrayImage(p.Width, p.Height, y);
-    }
+    static GrayImage Luma(Picture p) => new(p.Width, p.Height, p.Planes(1));
 
     static int Median(GrayImage plane)
     {
