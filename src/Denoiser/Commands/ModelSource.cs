@@ -26,6 +26,7 @@ public sealed class ModelSource
         string? checkpoint = p.GetValue(Checkpoint), weights = p.GetValue(Weights), named = p.GetValue(Model);
         if (checkpoint != null && weights != null)
             throw new UserException("--checkpoint and --weights both name weights; give one of them.", ExitCodes.Usage);
+        if (named != null) Registry.Get(named); // an unknown --model is a usage error before any file is read
         if (weights != null)
         {
             var info = Registry.ForWeights(weights, WeightsFile.ModelOf(weights), named);

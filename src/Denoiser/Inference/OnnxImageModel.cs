@@ -21,14 +21,7 @@ public sealed class OnnxImageModel : IImageModel
         {
             throw new UserException($"{path}: not a loadable ONNX model ({e.Message.ReplaceLineEndings(" ")}). Export one with `denoiser export --format onnx`.");
         }
-        string? kind = session.ModelMetadata.CustomMetadataMap.GetValueOrDefault(WeightsFile.ModelKey);
-        try
-        {
-            if (kind != null && named != null && kind != named)
-                throw new UserException($"{path}: is an ONNX export of model '{kind}', not '{named}'.");
-            Info = kind == null ? (named != null ? Models.Registry.Get(named) : Models.Registry.Default)
-                : Models.Registry.Find(kind) ?? throw new UserException($"{path}: is an ONNX export of model '{kind}', which this Denoiser does not know ({Models.Registry.Names}).");
-        }
+        try { Info = Models.Registry.ForWeights(path, session.ModelMetadata.CustomMetadataMap.GetValueOrDefault(WeightsFile.ModelKey), named); }
         catch
         {
             session.Dispose();

@@ -43,7 +43,7 @@ public static class Registry
     public static ModelInfo? Find(string name) => All.FirstOrDefault(m => m.Name == name);
 
     /// <summary>
-    /// The model the weights file <paramref name="path"/> holds: what the file records, else <paramref name="named"/>
+    /// The model the weights or ONNX file <paramref name="path"/> holds: what the file records, else <paramref name="named"/>
     /// (--model), else the default. --model naming another model than the file records is an error.
     /// </summary>
     public static ModelInfo ForWeights(string path, string? recorded, string? named)

@@ -99,6 +99,11 @@ public class ModelsCliTests
         AssertOneLineFailure(Run(dir.Path, "denoise", "photo.png", "--checkpoint", "runs/ae/best.ckpt", "--model", "conv-denoiser", "-o", "x.png"),
                              1, "is a checkpoint of model 'conv-autoencoder', not 'conv-denoiser'");
         Assert.False(File.Exists(dir["x.png"]));
+        AssertOneLineFailure(Run(dir.Path, "denoise", "photo.png", "--checkpoint", "runs/ae/best.ckpt", "--model", "resnet", "-o", "x.png"),
+                             2, "there is no model 'resnet'");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "photo.png", "--runtime", "onnx", "--weights", "ae.onnx", "--model", "unet", "-o", "x.png"),
+                             1, "holds weights of model 'conv-autoencoder', not 'unet'");
+        Assert.False(File.Exists(dir["x.png"]));
         // A model whose sizes do not fit the data, and a resumed run that would change its model.
         AssertOneLineFailure(Run(dir.Path, "train", "--model", "conv-denoiser", "--data-dir", "cifar", "--epochs", "1"), 2, "do not come out of conv-denoiser at the same size");
         AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--run-dir", "runs/ae", "--model", "unet", "--epochs", "2", "--data-dir", "cifar"), 2, "--model cannot change");
