@@ -23,7 +23,7 @@ public sealed class ConvAutoEncoder : Module<Tensor, Tensor>
     private readonly ConvTranspose2d t_conv2 = ConvTranspose2d(16, 3, kernel_size: 2, stride: 2);
 
     /// <summary>forward as steps for the ONNX exporter; OnnxExportTests checks the two agree.</summary>
-    static readonly string[] Plan = { "conv1", "selu", "pool", "conv2", "selu", "pool", "t_conv1", "relu", "t_conv2", "sigmoid" };
+    static readonly string[] Plan = { "conv1", "pool", "selu", "conv2", "pool", "selu", "t_conv1", "relu", "t_conv2", "sigmoid" };
 
     public static readonly ModelInfo Info = new(Kind, "the tutorials' RGB autoencoder: 2 conv+pool (SELU), 2 transposed convs; colour",
         Channels: 3, Side: 32, () => new ConvAutoEncoder(), SideMultiple: 4, SideRemainder: 0, MinSide: 4, OnnxPlan: Plan);
