@@ -81,7 +81,7 @@ public static class BenchCommand
         var settings = new TrainSettings { BatchSize = batch };
         var trainer = new Trainer(settings, new RunFolder(Path.GetTempPath()), torch.CPU, new Silent());
         using var model = new ConvDenoiser();
-        using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);
+        using var optimizer = new Adam(model.parameters(), lr: settings.LearningRate); // Training.Adam, as Trainer uses
         using var plain = new PlainLoop(images);
         using var parts = new BatchParts(torch.get_num_threads());
         var noise = Noise.Parse(settings.Noise);

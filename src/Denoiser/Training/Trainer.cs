@@ -38,7 +38,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         using var model = info.Create();
         resume?.LoadWeights(model);
         model.to(device);
-        using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);
+        using var optimizer = new Adam(model.parameters(), lr: settings.LearningRate); // Training.Adam: the flat step
         resume?.LoadOptimizer(optimizer);
         using var parts = new BatchParts(device.type == DeviceType.CPU ? torch.get_num_threads() : 1);
 
