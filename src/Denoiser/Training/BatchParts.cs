@@ -149,7 +149,7 @@ public sealed class BatchParts : IDisposable
     /// <summary>A background thread with one libtorch thread that runs one part at a time.</summary>
     sealed class Worker : IDisposable
     {
-        readonly SemaphoreSlim go = new(0), done = new(0);
+        readonly Handoff go = new(), done = new();
         readonly Thread thread;
         readonly int index;
         Action<int>? job;
@@ -167,25 +167,25 @@ public sealed class BatchParts : IDisposable
         void Loop()
         {
             torch.set_num_threads(1); // per thread: libtorch's (OpenMP's) thread count is this thread's own setting
-            done.Release();
+            done.Signal();
             while (true)
             {
                 go.Wait();
                 if (stopping) return;
                 try { job!(index); failure = null; }
                 catch (Exception e) { failure = e; }
-                done.Release();
+                done.Signal();
             }
         }
 
-        public void Start(Action<int> part) { job = part; go.Release(); }
+        public void Start(Action<int> part) { job = part; go.Signal(); }
 
         public Exception? Wait() { done.Wait(); return failure; }
 
         public void Dispose()
         {
             stopping = true;
-            go.Release();
+            go.Signal();
             thread.Join();
             go.Dispose();
             done.Dispose();
