@@ -44,7 +44,8 @@ public sealed class BatchParts : IDisposable
 
     /// <summary>
     /// MSE of <paramref name="model"/> on the batch (in parts, within <see cref="OneThreadHere"/>); sets every
-    /// parameter's .grad to the gradient of the batch's mean loss and returns that loss (detached).
+    /// parameter's .grad to the gradient of the batch's mean loss (replacing, not adding to, what it held) and returns
+    /// that loss (detached).
     /// </summary>
     public Tensor LossAndGradients(nn.Module<Tensor, Tensor> model, Tensor noisy, Tensor clean)
     {
@@ -54,7 +55,8 @@ public sealed class BatchParts : IDisposable
         if (parts == 1 || noisy.device_type != DeviceType.CPU)
         {
             var loss = nn.functional.mse_loss(model.forward(noisy), clean);
-            loss.backward();
+            // Set rather than accumulated, as the parts' sums are: no zero_grad needed before.
+            foreach (var (p, g) in parameters.Zip(autograd.grad(new[] { loss }, parameters))) p.grad = g;
             return loss.detach();
         }
 

@@ -152,8 +152,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
                               BatchParts parts, double clipGrad = 0)
     {
         var noisy = noise.Apply(clean, gen); // the whole batch at once: the same draws however it is split
-        optimizer.zero_grad();
-        var loss = parts.LossAndGradients(model, noisy, clean);
+        var loss = parts.LossAndGradients(model, noisy, clean); // sets the gradients: nothing to zero first
         if (clipGrad > 0) nn.utils.clip_grad_norm_(model.parameters(), clipGrad);
         optimizer.step();
         return loss;

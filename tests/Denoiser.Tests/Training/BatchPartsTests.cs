@@ -44,6 +44,28 @@ public class BatchPartsTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Gradients_replace_what_the_parameters_held(int count)
+    {
+        // Training does not zero the gradients before a step: LossAndGradients must set them, not add to them.
+        torch.manual_seed(5);
+        using var model = new ConvDenoiser();
+        using var noisy = torch.rand(6, 1, 28, 28);
+        using var clean = torch.rand(6, 1, 28, 28);
+        using var parts = new BatchParts(count);
+        var first = Run(model, parts, noisy, clean);
+        using (NewDisposeScope())
+        using (parts.OneThreadHere())
+            parts.LossAndGradients(model, noisy, clean); // the gradients are now set, and not zeroed before the next call
+        using (NewDisposeScope())
+        using (parts.OneThreadHere())
+            parts.LossAndGradients(model, noisy, clean);
+        var again = model.parameters().Select(p => p.grad!.data<float>().ToArray()).ToArray();
+        Assert.Equal(first.Grads, again);
+    }
+
+    [Theory]
     [InlineData(2, 256)]
     [InlineData(3, 7)]
     public void Parts_give_the_whole_batch_output(int count, int batch)
