@@ -31,6 +31,29 @@ public class AdamTests
         }
     }
 
+    /// <summary>Two models with the same initial weights: one with TorchSharp's Adam, one with the flat-step Adam.</summary>
+    sealed class Twins : IDisposable
+    {
+        public readonly ConvDenoiser Expected = Model(), Actual = Model();
+        public readonly optim.Optimizer Reference, Flat;
+
+        public Twins()
+        {
+            Reference = torch.optim.Adam(Expected.parameters(), lr: 1e-3);
+            Flat = new FlatAdam(Actual.parameters(), lr: 1e-3);
+        }
+
+        public double MaxDifference() => AdamTests.MaxDifference(Expected, Actual);
+
+        public void Dispose()
+        {
+            Reference.Dispose();
+            Flat.Dispose();
+            Expected.Dispose();
+            Actual.Dispose();
+        }
+    }
+
     /// <summary>The largest |difference| between the two models' parameters.</summary>
     static double MaxDifference(ConvDenoiser a, ConvDenoiser b) =>
         a.parameters().Zip(b.parameters()).Max(p => (p.First - p.Second).abs().max().item<float>());
@@ -38,48 +61,40 @@ public class AdamTests
     [Fact]
     public void Steps_as_TorchSharps_Adam_does()
     {
-        using var expected = Model();
-        using var actual = Model();
-        using var reference = torch.optim.Adam(expected.parameters(), lr: 1e-3);
-        using var flat = new FlatAdam(actual.parameters(), lr: 1e-3);
-        Train(expected, reference, 25, seed: 1);
-        Train(actual, flat, 25, seed: 1);
-        Assert.Equal(0, MaxDifference(expected, actual));
-        Assert.NotEqual(0, MaxDifference(expected, Model())); // the parameters the model holds did move
+        using var t = new Twins();
+        Train(t.Expected, t.Reference, 25, seed: 1);
+        Train(t.Actual, t.Flat, 25, seed: 1);
+        Assert.Equal(0, t.MaxDifference());
+        using var untrained = Model();
+        Assert.NotEqual(0, MaxDifference(t.Actual, untrained)); // the parameters the model holds did move
     }
 
     [Fact]
     public void A_learning_rate_changed_by_a_scheduler_is_used()
     {
-        using var expected = Model();
-        using var actual = Model();
-        using var reference = torch.optim.Adam(expected.parameters(), lr: 1e-3);
-        using var flat = new FlatAdam(actual.parameters(), lr: 1e-3);
-        var s1 = optim.lr_scheduler.StepLR(reference, step_size: 1, gamma: 0.5);
-        var s2 = optim.lr_scheduler.StepLR(flat, step_size: 1, gamma: 0.5);
+        using var t = new Twins();
+        var s1 = optim.lr_scheduler.StepLR(t.Reference, step_size: 1, gamma: 0.5);
+        var s2 = optim.lr_scheduler.StepLR(t.Flat, step_size: 1, gamma: 0.5);
         for (int i = 0; i < 4; i++)
         {
-            Train(expected, reference, 2, seed: 10 + i);
-            Train(actual, flat, 2, seed: 10 + i);
+            Train(t.Expected, t.Reference, 2, seed: 10 + i);
+            Train(t.Actual, t.Flat, 2, seed: 10 + i);
             s1.step();
             s2.step();
         }
-        Assert.Equal(0, MaxDifference(expected, actual));
+        Assert.Equal(0, t.MaxDifference());
     }
 
     [Fact]
     public void A_parameter_without_a_gradient_takes_TorchSharps_own_step()
     {
-        using var expected = Model();
-        using var actual = Model();
-        using var reference = torch.optim.Adam(expected.parameters(), lr: 1e-3);
-        using var flat = new FlatAdam(actual.parameters(), lr: 1e-3);
+        using var t = new Twins();
         static void DropFirstGradient(ConvDenoiser m) => m.parameters().First().grad = null;
-        Train(expected, reference, 5, seed: 2, DropFirstGradient);
-        Train(actual, flat, 5, seed: 2, DropFirstGradient);
-        Train(expected, reference, 5, seed: 3);
-        Train(actual, flat, 5, seed: 3);
-        Assert.Equal(0, MaxDifference(expected, actual));
+        Train(t.Expected, t.Reference, 5, seed: 2, DropFirstGradient);
+        Train(t.Actual, t.Flat, 5, seed: 2, DropFirstGradient);
+        Train(t.Expected, t.Reference, 5, seed: 3);
+        Train(t.Actual, t.Flat, 5, seed: 3);
+        Assert.Equal(0, t.MaxDifference());
     }
 
     [Fact]
