@@ -93,7 +93,7 @@ public sealed class Adam : TorchSharp.Modules.Adam
         var options = (Options)_parameter_groups[0].Options;
         var states = flattened.Select(p => (State)_state[p.Handle]).ToArray();
         bool flat = _parameter_groups.Count == 1 && options.weight_decay == 0 && options.amsgrad == false && options.maximize == false
-                    && states.All(s => s.step == states[0].step) && flattened.All(p => p.grad is not null);
+                    && states.All(s => s.step == states[0].step) && flattened.All(HasGradient);
         if (!flat) return base.step(closure);
 
         return _step<ParamGroup>(_ =>
@@ -110,6 +110,13 @@ public sealed class Adam : TorchSharp.Modules.Adam
             var denom = (flatExpAvgSq.sqrt() / Math.Sqrt(biasCorrection2)).add_(options.eps!.Value);
             flatParameters.addcdiv_(flatExpAvg, denom, value: -lr / biasCorrection1);
         }, closure);
+    }
+
+    // Each read of .grad is a new handle: disposed here, not left to the finalizer while it holds the gradient.
+    static bool HasGradient(Parameter p)
+    {
+        using var grad = p.grad;
+        return grad is not null;
     }
 
     protected override void Dispose(bool disposing)
