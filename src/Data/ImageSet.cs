@@ -17,7 +17,7 @@ public sealed class ImageSet : IDisposable
 
     Tensor? images;
     /// <summary>The images as float32 in [0, 1], converted on first use and kept.</summary>
-    public Tensor Images => images ??= ToImages(Pixels);
+    public Tensor Images => images ??= ToImages(Pixels).DetachFromDisposeScope(); // owned by the set, whatever scope asks first
 
     /// <summary>Takes ownership of both tensors.</summary>
     public ImageSet(Tensor pixels, Tensor labels)

@@ -5,30 +5,24 @@ using static TorchSharp.torch.nn;
 namespace Denoiser.Benchmarks;
 
 /// <summary>
-/// The seed model as an nn.Sequential in the default (NCHW) layout, TorchSharp's Adam, the dataset held as one float
-/// tensor, and per batch: index_select on a permutation, x + 0.5*randn clipped, forward, MSE, backward, step, and
-/// loss.item() for the running loss. None of Denoiser's own layers or loop.
+/// The seed model as its file defines it, with none of Denoiser's CPU work (Cpu/): the default (NCHW) layout,
+/// TorchSharp's Adam, the dataset held as one float tensor, and per batch: index_select on a permutation,
+/// x + 0.5*randn clipped, forward, MSE, backward, step, and loss.item() for the running loss.
 /// </summary>
 public sealed class PlainLoop : IDisposable
 {
-    readonly Module<Tensor, Tensor> model = Sequential(
-        Conv2d(1, 32, 3, padding: 1), ReLU(), MaxPool2d(2, 2),
-        Conv2d(32, 16, 3, padding: 1), ReLU(), MaxPool2d(2, 2),
-        Conv2d(16, 8, 3, padding: 1), ReLU(), MaxPool2d(2, 2),
-        ConvTranspose2d(8, 8, 3, stride: 2), ReLU(),
-        ConvTranspose2d(8, 16, 2, stride: 2), ReLU(),
-        ConvTranspose2d(16, 32, 2, stride: 2), ReLU(),
-        Conv2d(32, 1, 3, padding: 1), Sigmoid());
+    readonly Module<Tensor, Tensor> model = new Models.ConvDenoiser();
     readonly optim.Optimizer optimizer;
     readonly Tensor images;
 
+    /// <param name="images">Taken over: disposed with the loop.</param>
     public PlainLoop(Tensor images)
     {
         this.images = images;
         optimizer = optim.Adam(model.parameters(), lr: 1e-3);
     }
 
-    /// <summary>One pass over the images; returns the mean loss (NaN is possible here: see CpuLayers on oneDNN).</summary>
+    /// <summary>One pass over the images; returns the mean loss (NaN is possible here: see CpuModel on oneDNN).</summary>
     public double Epoch(int batchSize)
     {
         model.train();
@@ -61,5 +55,6 @@ public sealed class PlainLoop : IDisposable
     {
         optimizer.Dispose();
         model.Dispose();
+        images.Dispose();
     }
 }

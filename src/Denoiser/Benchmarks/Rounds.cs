@@ -12,27 +12,31 @@ public static class Rounds
     /// <paramref name="roundSeconds"/> until each has had <paramref name="seconds"/>, after one warm-up turn each;
     /// returns each one's median images/s over its turns.
     /// </summary>
+    /// <remarks>With <paramref name="seconds"/> 0: one single-step turn each and no warm-up (a smoke run).</remarks>
     public static (Rate A, Rate B) Compare(Func<long> a, Func<long> b, double seconds, double roundSeconds = 0.5)
     {
-        a(); b();
+        if (seconds > 0) { a(); b(); }
+        roundSeconds = Math.Min(roundSeconds, seconds);
         var ra = new List<double>();
         var rb = new List<double>();
         double spent = 0;
-        while (spent < seconds)
+        do
         {
             ra.Add(Turn(a, roundSeconds));
             rb.Add(Turn(b, roundSeconds));
             spent += roundSeconds;
-        }
+        } while (spent < seconds);
         return (Summarise(ra), Summarise(rb));
     }
 
     /// <summary>One contender alone, in the same turns; its median images/s.</summary>
     public static Rate Alone(Func<long> step, double seconds, double roundSeconds = 0.5)
     {
-        step();
+        if (seconds > 0) step();
+        roundSeconds = Math.Min(roundSeconds, seconds);
         var rates = new List<double>();
-        for (double spent = 0; spent < seconds; spent += roundSeconds) rates.Add(Turn(step, roundSeconds));
+        double spent = 0;
+        do { rates.Add(Turn(step, roundSeconds)); spent += roundSeconds; } while (spent < seconds);
         return Summarise(rates);
     }
 

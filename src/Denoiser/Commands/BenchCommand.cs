@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Denoiser.Benchmarks;
+using Denoiser.Cpu;
 using Denoiser.Data;
 using Denoiser.Interchange;
 using Denoiser.Models;
@@ -15,81 +16,172 @@ namespace Denoiser.Commands;
 
 public static class BenchCommand
 {
-    const int Images = 2560; // synthetic 28x28 images per training turn: about half a second at batch 20
-
     public static Command Create()
     {
-        var seconds = new Option<double>("--seconds") { Description = "Measuring time per figure and contender", DefaultValueFactory = _ => 6 };
+        var seconds = new Option<double>("--seconds") { Description = "Measuring time per figure and contender; 0 = one short turn each (a smoke run)", DefaultValueFactory = _ => 4 };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core", DefaultValueFactory = _ => 0 };
-        var plainOnly = new Option<int>("--plain-only") { Description = "Print only the plain loop's training img/s at this batch size (used in a child process)", Hidden = true };
-        var command = new Command("bench", "Measure training and inference images/s against a plain TorchSharp loop, on synthetic 28x28 data.")
-            { seconds, threads, plainOnly };
+        var alone = new Option<string?>("--alone") { Description = "Print only one contender's training img/s: plain or denoiser (used in a child process)", Hidden = true };
+        var command = new Command("bench", "Measure training and inference images/s against a plain TorchSharp loop, and what each CPU speed trick gains, on synthetic data.")
+            { seconds, threads, alone };
         command.SetAction(p =>
         {
             double s = p.GetValue(seconds);
-            if (!(s > 0) || s > 3600) throw new UserException("--seconds must be between 0 and 3600.", ExitCodes.Usage);
+            if (!(s >= 0) || s > 3600) throw new UserException("--seconds must be between 0 and 3600.", ExitCodes.Usage);
             if (p.GetValue(threads) < 0) throw new UserException("--threads must be 0 (one per core) or more.", ExitCodes.Usage);
             int n = Devices.SetThreads(p.GetValue(threads));
-            if (p.GetValue(plainOnly) is > 0 and var plainBatch)
+            switch (p.GetValue(alone))
             {
-                Console.WriteLine(PlainAlone(plainBatch, s).Median.ToString("F0", CultureInfo.InvariantCulture));
-                return ExitCodes.Ok;
+                case null: Run(s, n); break;
+                case "plain": Console.WriteLine(PlainAlone(s).Median.ToString("F0", CultureInfo.InvariantCulture)); break;
+                case "denoiser": Console.WriteLine(DenoiserAlone(s).Median.ToString("F0", CultureInfo.InvariantCulture)); break;
+                default: throw new UserException("--alone takes plain or denoiser.", ExitCodes.Usage);
             }
-            Run(s, n);
             return ExitCodes.Ok;
         });
         return command;
     }
+
+    /// <summary>A training workload: a model, its image side, the batch size, and the images a turn goes through.</summary>
+    sealed record Workload(string Name, Func<nn.Module<Tensor, Tensor>> Model, int Side, int Batch, int Images);
+
+    static readonly Workload Seed20 = new("seed, batch 20", () => new ConvDenoiser(), 28, 20, 640);
+    static readonly Workload Seed128 = new("seed, batch 128", () => new ConvDenoiser(), 28, 128, 640);
+    static readonly Workload Wide64 = new("64-ch, 64x64, batch 64", () => new Conv64(), 64, 64, 64);
+
+    /// <summary>Each trick, and the tricks with it turned off.</summary>
+    static readonly (string Name, CpuTricks Without)[] Tricks =
+    {
+        ("channels-last", CpuTricks.All with { ChannelsLast = false }),
+        ("taps conv (conv_out)", CpuTricks.All with { TapsConv = false }),
+        ("split bias (t_conv)", CpuTricks.All with { SplitBias = false }),
+        ("batch split", CpuTricks.All with { SplitBatch = false }),
+        ("spin-wait", CpuTricks.All with { Spin = false }),
+    };
 
     static void Run(double seconds, int threads)
     {
         Console.WriteLine($"machine:   {CpuName()}, {Environment.ProcessorCount} cores; {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}");
         Console.WriteLine($"software:  .NET {Environment.Version}, TorchSharp {typeof(torch).Assembly.GetName().Version}, CPU; " +
                           $"glibc heap tuning {(NativeRuntime.MallocTuned ? "on" : "off")}");
-        Console.WriteLine($"threads:   libtorch intra-op {threads} (--threads), one process");
-        Console.WriteLine($"method:    Denoiser and the plain loop take turns of 0.5 s for {seconds:0.#} s each; medians of the turns");
+        using (var parts = new BatchParts(threads))
+            Console.WriteLine($"threads:   libtorch {threads} (--threads); batches split in up to {parts.MaxParts} parts of at least {BatchParts.MinImagesPerPart} images");
+        Console.WriteLine($"method:    contenders take turns of 0.5 s for {seconds:0.#} s each in one process; medians of the turns");
         Console.WriteLine();
+        var cold = ColdDenoise(); // first, while no other child has run: getrusage reports the largest child so far
 
-        // First, while no other child has run: getrusage reports the largest child so far.
-        var cold = ColdDenoise();
-        Console.WriteLine($"{"",-24}{"Denoiser",14}{"plain loop",14}{"ratio",8}");
-        var batch20 = Training(20, seconds);
+        Console.WriteLine($"{"against a plain TorchSharp loop",-40}{"Denoiser",14}{"plain loop",14}{"ratio",8}");
+        var batch20 = AgainstPlain(Seed20, seconds);
         Row("training, batch 20", batch20);
-        Row("training, batch 128", Training(128, seconds));
-        foreach (int batch in new[] { 256, 1000 })
-            Row($"inference, batch {batch}", Inference(batch, seconds));
+        Row("training, batch 128", AgainstPlain(Seed128, seconds));
+        foreach (int batch in new[] { 256, 1000 }) Row($"inference, batch {batch}", Inference(batch, seconds));
         Console.WriteLine();
 
-        double fresh = PlainInFreshProcess(20, seconds, threads);
-        var ours = batch20.A;
+        Console.WriteLine($"{"what each CPU trick gains",-40}{"all tricks",14}{"without it",14}{"gain",8}");
+        foreach (var workload in new[] { Seed20, Seed128, Wide64 })
+            foreach (var (name, without) in Tricks)
+            {
+                string label = $"{workload.Name}: {name}";
+                if (!Engages(workload, without)) { Console.WriteLine($"{label,-40}{"not used by this model",36}"); continue; }
+                Row(label, Training(new Contender(workload, CpuTricks.All), new Contender(workload, without), seconds));
+            }
+        Console.WriteLine();
+
+        double fresh = Child("denoiser", seconds, threads), plain = Child("plain", seconds, threads);
+        var alone = DenoiserAlone(seconds).Median;
+        Console.WriteLine($"glibc heap tuning, seed training at batch 20 alone: {alone:N0} img/s here, {fresh:N0} img/s in a fresh process " +
+                          $"with glibc's defaults: {alone / fresh:F2}x");
         Console.WriteLine($"training, batch 20, the plain loop alone in a fresh process with glibc's default heap settings: " +
-                          $"{fresh:N0} img/s; Denoiser {ours.Median:N0} img/s, {ours.Median / fresh:F2}x");
+                          $"{plain:N0} img/s; Denoiser {batch20.A.Median:N0} img/s, {batch20.A.Median / plain:F2}x");
         Console.WriteLine($"denoise of one 28x28 PNG, cold start (a child process): {cold.Seconds:F2} s wall" +
                           (cold.PeakKb > 0 ? $", {cold.PeakKb / 1024.0:N0} MB peak resident" : ""));
     }
 
     static void Row(string name, (Rate A, Rate B) r) =>
-        Console.WriteLine($"{name,-24}{r.A.Median,10:N0} img/s{r.B.Median,9:N0} img/s{r.A.Median / r.B.Median,7:F2}x" +
+        Console.WriteLine($"{name,-40}{r.A.Median,10:N0} img/s{r.B.Median,9:N0} img/s{r.A.Median / r.B.Median,7:F2}x" +
                           $"   (turns {r.A.Rounds}; ranges {r.A.Min:N0}-{r.A.Max:N0} / {r.B.Min:N0}-{r.B.Max:N0})");
 
-    /// <summary>Denoiser's own epoch loop (Trainer.TrainEpoch) against PlainLoop.Epoch, on the same images.</summary>
-    static (Rate A, Rate B) Training(int batch, double seconds)
+    /// <summary>Whether turning a trick off changes anything for this workload's model.</summary>
+    static bool Engages(Workload w, CpuTricks without)
+    {
+        if (without.SplitBatch != CpuTricks.All.SplitBatch || without.Spin != CpuTricks.All.Spin)
+            using (var parts = new BatchParts(torch.get_num_threads())) return parts.PartsFor(w.Batch) > 1;
+        using var a = w.Model();
+        using var b = w.Model();
+        return CpuModel.Prepare(a, torch.CPU).Count != CpuModel.Prepare(b, torch.CPU, without).Count;
+    }
+
+    /// <summary>
+    /// Denoiser training a workload with some tricks: the trainer's own epoch loop (realLoop, with its loss checks and
+    /// bookkeeping), or its training step alone, which goes on through a NaN: without channels-last the seed model
+    /// meets the oneDNN gradient bug (CpuModel). Each turn is an epoch of the workload's synthetic images.
+    /// </summary>
+    sealed class Contender : IDisposable
+    {
+        readonly Workload w;
+        readonly bool realLoop;
+        readonly Tensor pixels;
+        readonly nn.Module<Tensor, Tensor> model;
+        readonly optim.Optimizer optimizer;
+        readonly BatchParts parts;
+        readonly Trainer trainer;
+        readonly Noise noise;
+        int epoch;
+
+        public Contender(Workload w, CpuTricks tricks, bool realLoop = false)
+        {
+            (this.w, this.realLoop) = (w, realLoop);
+            torch.manual_seed(0);
+            pixels = torch.randint(0, 256, new long[] { w.Images, 1, w.Side, w.Side }, ScalarType.Byte).DetachFromDisposeScope();
+            model = w.Model();
+            CpuModel.Prepare(model, torch.CPU, tricks);
+            optimizer = torch.optim.Adam(model.parameters(), lr: 1e-3);
+            parts = new BatchParts(torch.get_num_threads(), tricks);
+            var settings = new TrainSettings { BatchSize = w.Batch };
+            trainer = new Trainer(settings, new RunFolder(Path.GetTempPath()), torch.CPU, ITrainingObserver.Silent);
+            noise = Noise.Parse(settings.Noise);
+        }
+
+        public long Turn()
+        {
+            if (realLoop) trainer.TrainEpoch(model, optimizer, pixels, noise, ++epoch, from: null, parts);
+            else
+            {
+                using var partThreads = parts.PartThreadsHere();
+                using var gen = new Generator((ulong)++epoch);
+                for (long start = 0; start < w.Images; start += w.Batch)
+                {
+                    using var scope = NewDisposeScope();
+                    var clean = ImageSet.ToImages(pixels.narrow(0, start, Math.Min(w.Batch, w.Images - start)));
+                    Trainer.Step(model, optimizer, clean, noise, gen, parts);
+                }
+            }
+            return w.Images;
+        }
+
+        public void Dispose()
+        {
+            parts.Dispose();
+            optimizer.Dispose();
+            model.Dispose();
+            pixels.Dispose();
+        }
+    }
+
+    static (Rate A, Rate B) Training(Contender a, Func<long> b, double seconds)
+    {
+        using (a) return Rounds.Compare(a.Turn, b, seconds);
+    }
+
+    static (Rate A, Rate B) Training(Contender a, Contender b, double seconds)
+    {
+        using (a) using (b) return Rounds.Compare(a.Turn, b.Turn, seconds);
+    }
+
+    static (Rate A, Rate B) AgainstPlain(Workload w, double seconds)
     {
         torch.manual_seed(0);
-        using var pixels = torch.randint(0, 256, new long[] { Images, 1, 28, 28 }, ScalarType.Byte);
-        using var images = ImageSet.ToImages(pixels);
-        var settings = new TrainSettings { BatchSize = batch };
-        var trainer = new Trainer(settings, new RunFolder(Path.GetTempPath()), torch.CPU, new Silent());
-        using var model = new ConvDenoiser();
-        using var optimizer = new Adam(model.parameters(), lr: settings.LearningRate); // Training.Adam, as Trainer uses
-        using var plain = new PlainLoop(images);
-        using var parts = new BatchParts(torch.get_num_threads());
-        var noise = Noise.Parse(settings.Noise);
-        int epoch = 0;
-        return Rounds.Compare(
-            () => { trainer.TrainEpoch(model, optimizer, pixels, noise, ++epoch, from: null, parts); return Images; },
-            () => { plain.Epoch(batch); return Images; },
-            seconds);
+        using var plain = new PlainLoop(torch.rand(w.Images, 1, 28, 28));
+        return Training(new Contender(w, CpuTricks.All, realLoop: true), () => { plain.Epoch(w.Batch); return w.Images; }, seconds);
     }
 
     /// <summary>Forward passes under eval() and no_grad(), split across the cores as training's evaluation runs them.</summary>
@@ -97,41 +189,40 @@ public static class BenchCommand
     {
         torch.manual_seed(0);
         using var model = new ConvDenoiser();
+        CpuModel.Prepare(model, torch.CPU);
         using var plain = new PlainLoop(torch.empty(0));
         using var x = torch.rand(batch, 1, 28, 28);
-        int threads = torch.get_num_threads();
-        using var parts = new BatchParts(threads);
+        using var parts = new BatchParts(torch.get_num_threads());
         model.eval();
-        // Thread counts change only when the contenders change turns (see BatchParts.OneThreadHere).
-        void Threads(int n) { if (torch.get_num_threads() != n) torch.set_num_threads(n); }
-        try
-        {
-            return Rounds.Compare(
-                () => { Threads(parts.Count > 1 ? 1 : threads); using (var scope = NewDisposeScope()) parts.Forward(model, x); return batch; },
-                () => { Threads(threads); using (var scope = NewDisposeScope()) plain.Infer(x); return batch; },
-                seconds);
-        }
-        finally { Threads(threads); }
+        return Rounds.Compare(
+            () => { using (parts.PartThreadsHere()) using (var scope = NewDisposeScope()) parts.Forward(x, model.call); return batch; },
+            () => { using (var scope = NewDisposeScope()) plain.Infer(x); return batch; },
+            seconds);
     }
 
-    static Rate PlainAlone(int batch, double seconds)
+    static Rate DenoiserAlone(double seconds)
+    {
+        using var denoiser = new Contender(Seed20, CpuTricks.All, realLoop: true);
+        return Rounds.Alone(denoiser.Turn, seconds);
+    }
+
+    static Rate PlainAlone(double seconds)
     {
         torch.manual_seed(0);
-        using var images = torch.rand(Images, 1, 28, 28);
-        using var plain = new PlainLoop(images);
-        return Rounds.Alone(() => { plain.Epoch(batch); return Images; }, seconds);
+        using var plain = new PlainLoop(torch.rand(Seed20.Images, 1, 28, 28));
+        return Rounds.Alone(() => { plain.Epoch(Seed20.Batch); return Seed20.Images; }, seconds);
     }
 
     /// <summary>
-    /// The plain loop as a user's own program would run it: a fresh process, glibc's default heap settings
-    /// (DENOISER_MALLOC_TUNING=0), the same threads. One figure, so exposed to the machine's noise.
+    /// One contender alone at batch 20 as a user's own program would run it: a fresh process, glibc's default heap
+    /// settings (DENOISER_MALLOC_TUNING=0), the same threads. One figure each, so exposed to the machine's noise.
     /// </summary>
-    static double PlainInFreshProcess(int batch, double seconds, int threads)
+    static double Child(string contender, double seconds, int threads)
     {
-        var (code, output, _) = RunSelf(new[] { "bench", "--plain-only", $"{batch}", "--seconds", $"{seconds}", "--threads", $"{threads}" },
+        var (code, output, _) = RunSelf(new[] { "bench", "--alone", contender, "--seconds", $"{seconds}", "--threads", $"{threads}" },
                                         ("DENOISER_MALLOC_TUNING", "0"));
         if (code != 0 || !double.TryParse(output.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double rate))
-            throw new UserException($"bench: the plain-loop child process failed (exit {code}): {output.Trim()}");
+            throw new UserException($"bench: the {contender} child process failed (exit {code}): {output.Trim()}");
         return rate;
     }
 
@@ -157,11 +248,11 @@ public static class BenchCommand
     /// <summary>Runs this program again with <paramref name="args"/>; returns exit code, standard output and wall time.</summary>
     static (int Code, string Output, double Seconds) RunSelf(string[] args, params (string Name, string Value)[] env)
     {
-        // Started as `dotnet denoiser.dll` or as the apphost `denoiser`.
-        string entry = Environment.GetCommandLineArgs()[0];
-        bool viaDotnet = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet";
-        var start = new ProcessStartInfo(viaDotnet ? Environment.ProcessPath! : entry) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (viaDotnet) start.ArgumentList.Add(entry);
+        // The running program is `dotnet` with this assembly (`dotnet denoiser.dll`, `dotnet run`), or the apphost
+        // `denoiser` itself (the built or published executable), which must be started as it is.
+        string host = Environment.ProcessPath ?? throw new UserException("bench: cannot tell which program is running, to start it again.");
+        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
         foreach (var a in args) start.ArgumentList.Add(a);
         foreach (var (name, value) in env) start.Environment[name] = value;
         var clock = Stopwatch.StartNew();
@@ -196,12 +287,5 @@ public static class BenchCommand
         }
         catch (IOException) { }
         return RuntimeInformation.ProcessArchitecture.ToString();
-    }
-
-    sealed class Silent : ITrainingObserver
-    {
-        public void EpochStarted(int epoch, int epochs, long images) { }
-        public void Progress(long imagesDone, double runningLoss) { }
-        public void EpochFinished(EpochMetrics metrics, bool best) { }
     }
 }

@@ -1,4 +1,5 @@
 // Scores a model and the classic baselines on clean test images under several noises: mean PSNR and SSIM, per class.
+using Denoiser.Cpu;
 using Denoiser.Data;
 using Denoiser.Training;
 using TorchSharp;
@@ -9,9 +10,46 @@ namespace Denoiser.Evaluation;
 /// <param name="Class">A label 0-9 (MNIST's digits, CIFAR-10's classes) for the per-class rows; null for all images.</param>
 public sealed record Score(string Noise, string Method, int? Class, int Count, double PsnrDb, double Ssim);
 
+/// <summary>A test set's scores during training.</summary>
+/// <param name="Mse">Mean per-pixel MSE of the denoised images.</param>
+/// <param name="Psnr">Mean per-image PSNR of the denoised images, dB.</param>
+/// <param name="NoisyPsnr">The same for the noisy inputs, dB.</param>
+public sealed record TestScores(double Mse, double Psnr, double NoisyPsnr);
+
 public static class Evaluator
 {
     public const string Noisy = "noisy input", Model = "model", Median = "median 3x3", Blur = "gaussian blur s=1";
+
+    /// <summary>
+    /// Scores the model on fixed noisy inputs, under eval() and no_grad(); both (N, C, H, W) on the model's device.
+    /// Batches of 100: the heap keeps its high-water mark (NativeRuntime), and 200 measured 120 MB more peak resident
+    /// memory for a training run at the same speed.
+    /// </summary>
+    public static TestScores Score(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor noisy, BatchParts parts, int batchSize = 100)
+    {
+        model.eval();
+        using var _ = torch.no_grad();
+        using var partThreads = parts.PartThreadsHere();
+        using var scope = NewDisposeScope();
+        var mseSum = torch.zeros(1, dtype: ScalarType.Float64, device: clean.device);
+        var psnrSum = torch.zeros(1, dtype: ScalarType.Float64, device: clean.device);
+        var noisyPsnrSum = torch.zeros(1, dtype: ScalarType.Float64, device: clean.device);
+        long n = clean.shape[0];
+        for (long start = 0; start < n; start += batchSize)
+        {
+            using var batchScope = NewDisposeScope();
+            long len = Math.Min(batchSize, n - start);
+            var x = noisy.narrow(0, start, len);
+            var y = clean.narrow(0, start, len);
+            var output = parts.Forward(x, model.call);
+            mseSum.add_((output - y).square().mean(new long[] { 1, 2, 3 }).sum().to_type(ScalarType.Float64));
+            psnrSum.add_(Metrics.Psnr(output, y).sum().to_type(ScalarType.Float64));
+            noisyPsnrSum.add_(Metrics.Psnr(x, y).sum().to_type(ScalarType.Float64));
+        }
+        model.train();
+        // Host syncs: three scalars once per evaluation.
+        return new TestScores(mseSum.item<double>() / n, psnrSum.item<double>() / n, noisyPsnrSum.item<double>() / n);
+    }
 
     /// <summary>
     /// For each noise: corrupts <paramref name="clean"/> (N, C, H, W) once from the seed, then scores the noisy
@@ -22,7 +60,7 @@ public static class Evaluator
     {
         var methods = new (string Name, Func<Tensor, Tensor> Apply)[]
         {
-            (Noisy, x => x.alias()), (Model, model.forward), (Median, Filters.Median3x3), (Blur, x => Filters.GaussianBlur(x, 1.0)),
+            (Noisy, x => x.alias()), (Model, model.call), (Median, Filters.Median3x3), (Blur, x => Filters.GaussianBlur(x, 1.0)),
         };
         model.eval();
         using var _ = torch.no_grad();
@@ -104,6 +142,6 @@ public static class Evaluator
         using var gen = new Generator(Seeds.ForTestNoise(seed), clean.device);
         var picked = clean.index_select(0, torch.tensor(SampleGrid.PickIndices(labels), device: clean.device));
         var noisy = noise.Apply(picked, gen);
-        return SampleGrid.Compose(picked, noisy, model.forward(noisy), Filters.Median3x3(noisy), Filters.GaussianBlur(noisy, 1.0).clamp(0, 1));
+        return SampleGrid.Compose(picked, noisy, model.call(noisy), Filters.Median3x3(noisy), Filters.GaussianBlur(noisy, 1.0).clamp(0, 1));
     }
 }

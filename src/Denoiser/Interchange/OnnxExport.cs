@@ -8,76 +8,30 @@ namespace Denoiser.Interchange;
 
 public static class OnnxExport
 {
-    public const int Opset = 13;        // Conv, ConvTranspose, MaxPool, Relu, Selu, Sigmoid, Concat, Add, Clip as of opset 13
+    public const int Opset = 13;        // Conv, ConvTranspose, MaxPool, Relu, Selu, Sigmoid, Concat, Add, Sub, Clip as of opset 13
     const long IrVersion = 7;           // the IR version that goes with opset 13
     public const string Input = "input", Output = "output";
 
     /// <summary>
-    /// Builds the graph from the model's OnnxPlan, weights as initializers. Steps: submodule names, "relu",
-    /// "selu", "sigmoid", "push" (keep the current tensor), "cat" (the current tensor, then the last one kept,
-    /// along the channels: a U-Net's skip connection), "residual" (add the graph's input) and "clip" (to [0, 1]).
+    /// The model's forward as an ONNX graph, weights as initializers. The graph is traced from forward itself
+    /// (<see cref="GraphTrace"/>), so a model is written once and its export follows it.
     /// </summary>
-    public static ModelProto Build(nn.Module model, Models.ModelInfo info, IReadOnlyDictionary<string, string> metadata)
+    public static ModelProto Build(nn.Module<Tensor, Tensor> model, Models.ModelInfo info, IReadOnlyDictionary<string, string> metadata)
     {
-        var plan = info.OnnxPlan ?? throw new UserException($"{info.Name} has no ONNX export; export it as safetensors.", ExitCodes.Usage);
-        int channels = info.Channels;
-        var children = model.named_children().ToDictionary(c => c.name, c => c.module);
+        var traced = GraphTrace.Trace(model, info.Channels, (info.PaddedSide(info.MinSide), info.PaddedSide(info.MinSide + 1)));
         var graph = new GraphProto { Name = model.GetName() };
-        string current = Input;
-        var kept = new Stack<string>();
-        for (int i = 0; i < plan.Count; i++)
+        string Value(int i) => i == 0 ? Input : i == traced.Output ? Output : $"{traced.Nodes[i - 1].Name}_{i}";
+        for (int i = 0; i < traced.Nodes.Count; i++)
         {
-            string step = plan[i], output = i == plan.Count - 1 ? Output : $"{step}_{i}";
-            if (step == "push") { kept.Push(current); continue; }
-            var node = new NodeProto { Name = $"{step}_{i}", Output = { output } };
-            node.Input.Add(current);
-            switch (step)
-            {
-                case "relu": node.OpType = "Relu"; break;
-                case "selu": node.OpType = "Selu"; break; // ONNX's default alpha and gamma are torch's constants
-                case "sigmoid": node.OpType = "Sigmoid"; break;
-                case "residual": node.OpType = "Add"; node.Input.Add(Input); break;
-                case "clip":
-                    node.OpType = "Clip";
-                    foreach (var (bound, value) in new[] { ("clip_min", 0f), ("clip_max", 1f) })
-                    {
-                        if (graph.Initializer.All(t => t.Name != bound))
-                            graph.Initializer.Add(new TensorProto { Name = bound, DataType = (int)TensorProto.Types.DataType.Float, FloatData = { value } });
-                        node.Input.Add(bound);
-                    }
-                    break;
-                case "cat":
-                    node.OpType = "Concat";
-                    node.Input.Add(kept.Pop());
-                    node.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
-                    break;
-                default:
-                    switch (children.GetValueOrDefault(step) ?? throw new ArgumentException($"the plan names '{step}', which the model lacks"))
-                    {
-                        case Convolution c: // Conv2d and ConvTranspose2d: the same attributes, and output_padding for the latter
-                            node.OpType = c.transposed ? "ConvTranspose" : "Conv";
-                            AddWeights(graph, node, step, c.weight, c.bias);
-                            node.Attribute.Add(Ints("kernel_shape", c.kernel_size));
-                            node.Attribute.Add(Ints("strides", c.stride));
-                            node.Attribute.Add(Ints("dilations", c.dilation));
-                            node.Attribute.Add(Ints("pads", c.padding!.Concat(c.padding!).ToArray())); // [top, left, bottom, right]
-                            if (c.transposed) node.Attribute.Add(Ints("output_padding", c.output_padding));
-                            break;
-                        case MaxPool2d p:
-                            node.OpType = "MaxPool";
-                            node.Attribute.Add(Ints("kernel_shape", p.kernel_size));
-                            node.Attribute.Add(Ints("strides", p.stride ?? p.kernel_size));
-                            break;
-                        case var m:
-                            throw new NotSupportedException($"no ONNX mapping for {m.GetType().Name} ('{step}')");
-                    }
-                    break;
-            }
+            var step = traced.Nodes[i];
+            var node = new NodeProto { Name = $"{step.Name}_{i + 1}", Output = { Value(i + 1) } };
+            node.Input.AddRange(step.Inputs.Select(Value));
+            if (step.Layer != null) AddLayer(graph, node, step.Name, step.Layer);
+            else AddFunction(graph, node, step.Op);
             graph.Node.Add(node);
-            current = output;
         }
-        graph.Input.Add(ImageValue(Input, channels, "height", "width"));
-        graph.Output.Add(ImageValue(Output, channels, "out_height", "out_width"));
+        graph.Input.Add(ImageValue(Input, info.Channels, "height", "width"));
+        graph.Output.Add(ImageValue(Output, info.Channels, "out_height", "out_width"));
 
         var onnx = new ModelProto
         {
@@ -88,6 +42,48 @@ public static class OnnxExport
         return onnx;
     }
 
+    static void AddLayer(GraphProto graph, NodeProto node, string name, nn.Module layer)
+    {
+        switch (layer)
+        {
+            case Convolution c: // Conv2d and ConvTranspose2d: the same attributes, and output_padding for the latter
+                node.OpType = c.transposed ? "ConvTranspose" : "Conv";
+                AddWeights(graph, node, name, c.weight, c.bias);
+                node.Attribute.Add(Ints("kernel_shape", c.kernel_size));
+                node.Attribute.Add(Ints("strides", c.stride));
+                node.Attribute.Add(Ints("dilations", c.dilation));
+                node.Attribute.Add(Ints("pads", c.padding!.Concat(c.padding!).ToArray())); // [top, left, bottom, right]
+                node.Attribute.Add(new AttributeProto { Name = "group", Type = AttributeProto.Types.AttributeType.Int, I = c.groups });
+                if (c.transposed) node.Attribute.Add(Ints("output_padding", c.output_padding));
+                break;
+            case MaxPool2d p:
+                node.OpType = "MaxPool";
+                node.Attribute.Add(Ints("kernel_shape", p.kernel_size));
+                node.Attribute.Add(Ints("strides", p.stride ?? p.kernel_size));
+                break;
+            default:
+                throw new NotSupportedException($"no ONNX mapping for {layer.GetType().Name} ('{name}')");
+        }
+    }
+
+    static void AddFunction(GraphProto graph, NodeProto node, string op)
+    {
+        node.OpType = op switch
+        {
+            "relu" => "Relu", "sigmoid" => "Sigmoid", "selu" => "Selu", // ONNX's default alpha and gamma are torch's constants
+            "add" => "Add", "sub" => "Sub", "cat" => "Concat", "clip01" => "Clip",
+            _ => throw new NotSupportedException($"no ONNX mapping for '{op}'"),
+        };
+        if (op == "cat") node.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+        if (op != "clip01") return;
+        foreach (var (bound, value) in new[] { ("clip_min", 0f), ("clip_max", 1f) })
+        {
+            if (graph.Initializer.All(t => t.Name != bound))
+                graph.Initializer.Add(new TensorProto { Name = bound, DataType = (int)TensorProto.Types.DataType.Float, FloatData = { value } });
+            node.Input.Add(bound);
+        }
+    }
+
     public static void Write(ModelProto onnx, string path) => Data.AtomicFile.Write(path, s => onnx.WriteTo(s));
 
     static void AddWeights(GraphProto graph, NodeProto node, string name, Tensor weight, Tensor? bias)
@@ -95,6 +91,7 @@ public static class OnnxExport
         foreach (var (suffix, t) in new[] { ("weight", weight), ("bias", bias) })
         {
             if (t is null) continue;
+            if (graph.Initializer.Any(i => i.Name == $"{name}.{suffix}")) { node.Input.Add($"{name}.{suffix}"); continue; } // a layer called twice
             using var cpu = t.detach().cpu().contiguous();
             var proto = new TensorProto { Name = $"{name}.{suffix}", DataType = (int)TensorProto.Types.DataType.Float };
             proto.Dims.AddRange(cpu.shape);

@@ -8,10 +8,9 @@ namespace Denoiser.Models;
 /// <param name="Channels">Image channels in and out: 1 (grayscale) or 3 (RGB).</param>
 /// <param name="Side">The image side it was designed for (28 for MNIST, 32 for CIFAR-10).</param>
 /// <param name="SideMultiple">A side s maps to itself when s % SideMultiple == SideRemainder and s >= MinSide.</param>
-/// <param name="OnnxPlan">forward as steps for OnnxExport (see OnnxExport.Build); null: no ONNX export.</param>
 public sealed record ModelInfo(
     string Name, string Description, int Channels, int Side, Func<nn.Module<Tensor, Tensor>> Create,
-    int SideMultiple, int SideRemainder, int MinSide, IReadOnlyList<string>? OnnxPlan = null)
+    int SideMultiple, int SideRemainder, int MinSide)
 {
     /// <summary>The smallest side >= n that the model maps to itself (the size an image is padded to).</summary>
     public int PaddedSide(int n)

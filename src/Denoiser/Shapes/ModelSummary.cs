@@ -19,8 +19,7 @@ public static class ModelSummary
 {
     /// <summary>
     /// Runs a (1, C, H, W) tensor of zeros through a fresh <paramref name="info"/> model, recording every layer call
-    /// with forward hooks, so the table is what the model really does. The model's CPU forms step aside
-    /// (<see cref="CpuLayers.Plain"/>): they compute the same as the plain layers, but not through them.
+    /// with forward hooks, so the table is what the model really does.
     /// </summary>
     public static Summary Trace(ModelInfo info, long[] input)
     {
@@ -49,7 +48,6 @@ public static class ModelSummary
         try
         {
             using var noGrad = torch.no_grad();
-            using var plain = CpuLayers.Plain();
             using var x = torch.zeros(new[] { 1L }.Concat(input).ToArray());
             using var y = model.forward(x);
             return new Summary(info, input, rows, y.shape[1..], parameters, null);

@@ -1,7 +1,9 @@
 // The training loop: seeded epochs of noisy batches, evaluation, checkpoints, metrics and a sample picture.
 using System.Diagnostics;
 using System.Text.Json;
+using Denoiser.Cpu;
 using Denoiser.Data;
+using Denoiser.Evaluation;
 using Denoiser.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,6 +17,16 @@ public interface ITrainingObserver
     /// <param name="runningLoss">Mean training loss so far this epoch.</param>
     void Progress(long imagesDone, double runningLoss);
     void EpochFinished(EpochMetrics metrics, bool best);
+
+    /// <summary>An observer that shows nothing (benchmarks, tests).</summary>
+    static ITrainingObserver Silent { get; } = new SilentObserver();
+
+    sealed class SilentObserver : ITrainingObserver
+    {
+        public void EpochStarted(int epoch, int epochs, long images) { }
+        public void Progress(long imagesDone, double runningLoss) { }
+        public void EpochFinished(EpochMetrics metrics, bool best) { }
+    }
 }
 
 /// <summary>Training was asked to stop (Ctrl-C, SIGTERM); a resumable checkpoint was saved first.</summary>
@@ -38,28 +50,22 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         using var model = info.Create();
         resume?.LoadWeights(model);
         model.to(device);
-        using var optimizer = new Adam(model.parameters(), lr: settings.LearningRate); // Training.Adam: the flat step
+        CpuModel.Prepare(model, device); // CPU speed work, outside the model (Cpu/)
+        using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);
         resume?.LoadOptimizer(optimizer);
         using var parts = new BatchParts(device.type == DeviceType.CPU ? torch.get_num_threads() : 1);
 
         var history = resume?.Header.History.ToList() ?? new List<EpochMetrics>();
         double bestLoss = resume?.Header.BestTestLoss ?? double.PositiveInfinity;
-        int firstEpoch = resume?.Header.NextEpoch ?? 1;
 
         using var train = trainSet.Pixels.to(device); // bytes; each batch becomes float on its own
-        using var testClean = testSet.Images.to(device);
-        using var testGen = new Generator(Seeds.ForTestNoise(settings.Seed), device);
-        using var testNoisy = noise.Apply(testClean, testGen); // fixed: epochs compare
-        using var sampleIdx = torch.tensor(SampleGrid.PickIndices(testSet.Labels), device: device);
-        using var sampleClean = testClean.index_select(0, sampleIdx);
-        using var sampleNoisy = testNoisy.index_select(0, sampleIdx);
-
+        using var test = TestSet.Make(testSet, noise, settings.Seed, device);
         // TensorBoard's event files are append-only logs of their own; they are the one output not renamed into place.
         var board = settings.TensorBoard ? torch.utils.tensorboard.SummaryWriter(Path.Combine(run.Root, "tensorboard")) : null;
         AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, JsonOptions)); // as resolved for this (part of the) run
 
         var partial = resume?.Header.Interrupted;
-        for (int epoch = firstEpoch; epoch <= settings.Epochs; epoch++, partial = null)
+        for (int epoch = resume?.Header.NextEpoch ?? 1; epoch <= settings.Epochs; epoch++, partial = null)
         {
             var clock = Stopwatch.StartNew();
             var (trainLoss, stopped) = TrainEpoch(model, optimizer, train, noise, epoch, partial, parts);
@@ -70,33 +76,62 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
                 throw new TrainingInterruptedException(run.Last, epoch, stopped.Batch);
             }
             double trainSeconds = clock.Elapsed.TotalSeconds + (partial?.Seconds ?? 0);
-            var eval = Evaluation.Run(model, testClean, testNoisy, parts);
-            clock.Stop();
-
-            var metrics = new EpochMetrics(epoch, trainLoss, eval.Mse, eval.Psnr, eval.NoisyPsnr,
+            var scores = Evaluator.Score(model, test.Clean, test.Noisy, parts);
+            var metrics = new EpochMetrics(epoch, trainLoss, scores.Mse, scores.Psnr, scores.NoisyPsnr,
                 clock.Elapsed.TotalSeconds + (partial?.Seconds ?? 0), train.shape[0] / trainSeconds);
             history.Add(metrics);
-            bool best = eval.Mse < bestLoss;
-            if (best) bestLoss = eval.Mse;
-
+            bool best = scores.Mse < bestLoss;
+            if (best) bestLoss = scores.Mse;
             observer.EpochFinished(metrics, best);
             var header = new CheckpointHeader(info.Name, epoch, epoch + 1, settings, history, bestLoss, DateTimeOffset.Now);
-            byte[] checkpoint = Checkpoint.Serialize(header, model, optimizer);
-            WriteSample(model, sampleClean, sampleNoisy, run.Sample(epoch));
-            Metrics.WriteCsv(run.MetricsFile, history);
-            Reporting.Plots.TrainingCurves(run.Root, history);
-            if (board != null)
-            {
-                foreach (var (tag, value) in new[] { ("loss/train", metrics.TrainLoss), ("loss/test", metrics.TestLoss),
-                                                     ("psnr_db/test", metrics.TestPsnr), ("psnr_db/noisy", metrics.NoisyPsnr) })
-                    board.add_scalar(tag, (float)value, epoch);
-                board.add_img("samples", run.Sample(epoch), epoch);
-            }
-            if (best) Checkpoint.Save(run.Best, checkpoint);
-            Checkpoint.Save(run.Last, checkpoint); // last: the resume point, written after everything it vouches for
-            NativeRuntime.ReleaseFreeMemory();
+            SaveEpoch(header, model, optimizer, test, board, best);
         }
         return history;
+    }
+
+    /// <summary>The epoch's files: the sample picture, metrics, plots, TensorBoard, then the checkpoints.</summary>
+    void SaveEpoch(CheckpointHeader header, nn.Module<Tensor, Tensor> model, TorchSharp.Modules.OptimizerHelper optimizer, TestSet test,
+                   TorchSharp.Modules.SummaryWriter? board, bool best)
+    {
+        int epoch = header.Epoch;
+        var metrics = header.History[^1];
+        byte[] checkpoint = Checkpoint.Serialize(header, model, optimizer);
+        WriteSample(model, test.SampleClean, test.SampleNoisy, run.Sample(epoch));
+        Metrics.WriteCsv(run.MetricsFile, header.History);
+        Reporting.Plots.TrainingCurves(run.Root, header.History);
+        if (board != null)
+        {
+            foreach (var (tag, value) in new[] { ("loss/train", metrics.TrainLoss), ("loss/test", metrics.TestLoss),
+                                                 ("psnr_db/test", metrics.TestPsnr), ("psnr_db/noisy", metrics.NoisyPsnr) })
+                board.add_scalar(tag, (float)value, epoch);
+            board.add_img("samples", run.Sample(epoch), epoch);
+        }
+        if (best) Checkpoint.Save(run.Best, checkpoint);
+        Checkpoint.Save(run.Last, checkpoint); // last: the resume point, written after everything it vouches for
+        NativeRuntime.ReleaseFreeMemory();
+    }
+
+    /// <summary>The test images with their noise drawn once from the run's seed (so epochs compare), and the ten for the picture.</summary>
+    sealed class TestSet : IDisposable
+    {
+        public required Tensor Clean, Noisy, SampleClean, SampleNoisy;
+
+        public static TestSet Make(ImageSet set, Noise noise, long seed, Device device)
+        {
+            using var scope = NewDisposeScope();
+            var clean = set.Images.to(device);
+            using var gen = new Generator(Seeds.ForTestNoise(seed), device);
+            var noisy = noise.Apply(clean, gen);
+            var picked = torch.tensor(SampleGrid.PickIndices(set.Labels), device: device);
+            var made = new TestSet { Clean = clean, Noisy = noisy, SampleClean = clean.index_select(0, picked), SampleNoisy = noisy.index_select(0, picked) };
+            foreach (var t in new[] { made.Clean, made.Noisy, made.SampleClean, made.SampleNoisy }) t.MoveToOuterDisposeScope();
+            return made;
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in new[] { Clean, Noisy, SampleClean, SampleNoisy }) t.Dispose();
+        }
     }
 
     /// <summary>One epoch, from its start or from where <paramref name="from"/> stopped; returns the mean loss, or where it stopped.</summary>
@@ -119,7 +154,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             using (var state = torch.tensor(from.Generator)) gen.set_state(state); // the same noise draws as if never stopped
 
         long batches = (n + batch - 1) / batch;
-        using var oneThread = parts.OneThreadHere();
+        using var partThreads = parts.PartThreadsHere();
         for (long b = from?.Batch ?? 0; b < batches; b++)
         {
             using var scope = NewDisposeScope();
@@ -152,7 +187,9 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
                               BatchParts parts, double clipGrad = 0)
     {
         var noisy = noise.Apply(clean, gen); // the whole batch at once: the same draws however it is split
-        var loss = parts.LossAndGradients(model, noisy, clean); // sets the gradients: nothing to zero first
+        optimizer.zero_grad();
+        // forward, loss and backward, as mse_loss(model.call(noisy), clean).backward(), with the batch in parts across the cores
+        var loss = parts.Backward(model, noisy, clean, (input, target) => nn.functional.mse_loss(model.call(input), target));
         if (clipGrad > 0) nn.utils.clip_grad_norm_(model.parameters(), clipGrad);
         optimizer.step();
         return loss;
@@ -178,7 +215,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         model.eval();
         using (torch.no_grad())
         using (var scope = NewDisposeScope())
-            ImageFile.Write(path, SampleGrid.Compose(clean, noisy, model.forward(noisy)));
+            ImageFile.Write(path, SampleGrid.Compose(clean, noisy, model.call(noisy)));
         model.train();
     }
 

@@ -1,5 +1,6 @@
 // The seed model's structure: parameter count, state-dict keys, and the shape of every stage.
 using Denoiser.Models;
+using Denoiser.Shapes;
 using TorchSharp;
 using Xunit;
 
@@ -29,46 +30,30 @@ public class ConvDenoiserTests
     }
 
     [Fact]
-    public void Maps_28_to_14_7_3_7_14_28()
+    public void Maps_28_to_14_7_3_7_14_28_layer_by_layer_in_the_seeds_order()
     {
-        using var model = new ConvDenoiser();
-        using var x = torch.rand(2, 1, 28, 28);
-        var stages = new List<(string, long[])>();
-        using var y = model.forward(x, (name, t) => stages.Add((name, t.shape)));
-        Assert.Equal(new (string, long[])[]
+        var summary = ModelSummary.Trace(ConvDenoiser.Info, new long[] { 1, 28, 28 });
+        Assert.Equal(new (string, long)[]
         {
-            ("conv1+pool", new long[] { 2, 32, 14, 14 }), ("conv2+pool", new long[] { 2, 16, 7, 7 }),
-            ("conv3+pool", new long[] { 2, 8, 3, 3 }), ("t_conv1", new long[] { 2, 8, 7, 7 }),
-            ("t_conv2", new long[] { 2, 16, 14, 14 }), ("t_conv3", new long[] { 2, 32, 28, 28 }),
-            ("conv_out", new long[] { 2, 1, 28, 28 }),
-        }, stages);
-        Assert.InRange(y.min().item<float>(), 0f, 1f); // sigmoid output
-    }
-
-    [Fact]
-    public void Runs_channels_last_on_cpu_and_returns_a_contiguous_image()
-    {
-        // The layout is a speed decision (see ConvDenoiser.ChannelsLast); this pins it, and that callers still get
-        // an ordinary contiguous (B, 1, H, W) tensor back.
-        using var model = new ConvDenoiser();
-        using var x = torch.rand(2, 1, 28, 28);
-        var strides = new Dictionary<string, long[]>();
-        using var y = model.forward(x, (name, t) => strides[name] = t.stride());
-        Assert.Equal(new long[] { 32 * 14 * 14, 1, 32 * 14, 32 }, strides["conv1+pool"]);
-        Assert.Equal(new long[] { 32 * 28 * 28, 1, 32 * 28, 32 }, strides["t_conv3"]);
-        Assert.True(y.is_contiguous());
+            ("conv1", 28), ("pool", 14), ("conv2", 14), ("pool", 7), ("conv3", 7), ("pool", 3),
+            ("t_conv1", 7), ("t_conv2", 14), ("t_conv3", 28), ("conv_out", 28),
+        }, summary.Rows.Select(r => (r.Name, r.Output[2])));
+        Assert.Equal(new long[] { 1, 8, 3, 3 }, summary.Rows[5].Output);
+        Assert.Equal(new long[] { 1, 28, 28 }, summary.Output);
     }
 
     [Fact]
     public void A_batch_that_is_a_view_into_a_larger_tensor_is_denoised_from_its_own_images()
     {
-        // Evaluation and tiling pass narrowed views; the channels-last input must keep the view's storage offset.
+        // Evaluation and tiling pass narrowed views; CpuModel's channels-last input must keep the view's storage offset.
         using var model = new ConvDenoiser();
+        Denoiser.Cpu.CpuModel.Prepare(model, torch.CPU);
         using var _ = torch.no_grad();
         using var all = torch.rand(6, 1, 28, 28);
-        using var fromView = model.forward(all.narrow(0, 3, 3));
-        using var fromCopy = model.forward(all.narrow(0, 3, 3).clone());
+        using var fromView = model.call(all.narrow(0, 3, 3));
+        using var fromCopy = model.call(all.narrow(0, 3, 3).clone());
         Assert.Equal(0f, (fromView - fromCopy).abs().max().item<float>());
+        Assert.InRange(fromView.min().item<float>(), 0f, 1f); // sigmoid output
     }
 
     [Theory]
@@ -84,6 +69,5 @@ public class ConvDenoiserTests
         using var _ = torch.no_grad();
         using var y = model.forward(torch.rand(1, 1, h, w));
         Assert.Equal(new long[] { 1, 1, ConvDenoiser.OutputSize(h), ConvDenoiser.OutputSize(w) }, y.shape);
-        Assert.Equal(8 * (h / 8) + 4, ConvDenoiser.OutputSize(h));
     }
 }

@@ -1,39 +1,43 @@
 // Splitting a batch across threads: the same loss and gradients as the whole batch, repeatable bit for bit.
+using Denoiser.Cpu;
 using Denoiser.Models;
-using Denoiser.Training;
 using TorchSharp;
 using Xunit;
 using static TorchSharp.torch;
 
-namespace Denoiser.Tests.Training;
+namespace Denoiser.Tests.Cpu;
 
 public class BatchPartsTests
 {
+    static Tensor Mse(nn.Module<Tensor, Tensor> model, Tensor x, Tensor y) => nn.functional.mse_loss(model.call(x), y);
+
     static (float Loss, float[][] Grads) Run(ConvDenoiser model, BatchParts parts, Tensor noisy, Tensor clean)
     {
         model.zero_grad();
         using var scope = NewDisposeScope();
-        using var oneThread = parts.OneThreadHere();
-        var loss = parts.LossAndGradients(model, noisy, clean);
+        using var partThreads = parts.PartThreadsHere();
+        var loss = parts.Backward(model, noisy, clean, (x, y) => Mse(model, x, y));
         return (loss.item<float>(), model.parameters().Select(p => p.grad!.data<float>().ToArray()).ToArray());
     }
 
     [Theory]
-    [InlineData(2, 20)]
-    [InlineData(3, 20)]
-    [InlineData(4, 3)] // more parts than images: one image a part
-    public void Parts_give_the_whole_batch_loss_and_gradients(int count, int batch)
+    [InlineData(2, 20, 2)]
+    [InlineData(3, 24, 2)] // 3 threads on 2 cores: never more parts than cores
+    [InlineData(2, 9, 1)]  // fewer than 2 x 8 images: one part
+    public void Parts_give_the_whole_batch_loss_and_gradients(int threads, int batch, int expectedParts)
     {
         torch.manual_seed(5);
         using var model = new ConvDenoiser();
         using var noisy = torch.rand(batch, 1, 28, 28);
         using var clean = torch.rand(batch, 1, 28, 28);
         using var whole = new BatchParts(1);
-        using var split = new BatchParts(count);
+        using var split = new BatchParts(threads);
 
         var expected = Run(model, whole, noisy, clean);
         var actual = Run(model, split, noisy, clean);
 
+        Assert.Equal(1, whole.LastParts);
+        Assert.Equal(Math.Min(expectedParts, Environment.ProcessorCount), split.LastParts);
         Assert.Equal(expected.Loss, actual.Loss, 6);
         for (int p = 0; p < expected.Grads.Length; p++)
         {
@@ -43,44 +47,50 @@ public class BatchPartsTests
         }
     }
 
+    [Fact]
+    public void A_batch_of_20_on_many_threads_is_never_more_than_two_parts()
+    {
+        using var parts = new BatchParts(32);
+        Assert.InRange(parts.PartsFor(20), 1, 2);
+        Assert.Equal(1, parts.PartsFor(7));
+        Assert.True(parts.MaxParts <= Environment.ProcessorCount);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public void Gradients_replace_what_the_parameters_held(int count)
+    public void Gradients_add_to_what_the_parameters_hold_as_backward_does(int threads)
     {
-        // Training does not zero the gradients before a step: LossAndGradients must set them, not add to them.
         torch.manual_seed(5);
         using var model = new ConvDenoiser();
-        using var noisy = torch.rand(6, 1, 28, 28);
-        using var clean = torch.rand(6, 1, 28, 28);
-        using var parts = new BatchParts(count);
-        var first = Run(model, parts, noisy, clean);
+        using var noisy = torch.rand(16, 1, 28, 28);
+        using var clean = torch.rand(16, 1, 28, 28);
+        using var parts = new BatchParts(threads);
+        var once = Run(model, parts, noisy, clean);
         using (NewDisposeScope())
-        using (parts.OneThreadHere())
-            parts.LossAndGradients(model, noisy, clean); // the gradients are now set, and not zeroed before the next call
-        using (NewDisposeScope())
-        using (parts.OneThreadHere())
-            parts.LossAndGradients(model, noisy, clean);
-        var again = model.parameters().Select(p => p.grad!.data<float>().ToArray()).ToArray();
-        Assert.Equal(first.Grads, again);
+        using (parts.PartThreadsHere())
+            parts.Backward(model, noisy, clean, (x, y) => Mse(model, x, y)); // on top of the gradients of the first call
+        var twice = model.parameters().Select(p => p.grad!.data<float>().ToArray()).ToArray();
+        for (int p = 0; p < once.Grads.Length; p++)
+            Assert.Equal(once.Grads[p].Select(g => 2 * g), twice[p]);
     }
 
     [Theory]
     [InlineData(2, 256)]
     [InlineData(3, 7)]
-    public void Parts_give_the_whole_batch_output(int count, int batch)
+    public void Parts_give_the_whole_batch_output(int threads, int batch)
     {
         torch.manual_seed(7);
         using var model = new ConvDenoiser();
         model.eval();
         using var x = torch.rand(batch, 1, 36, 28);
-        using var parts = new BatchParts(count);
+        using var parts = new BatchParts(threads);
         using var noGrad = torch.no_grad();
-        using var whole = model.forward(x);
-        using (parts.OneThreadHere())
+        using var whole = model.call(x);
+        using (parts.PartThreadsHere())
             for (int i = 0; i < 3; i++) // the first call runs the parts in turn, the later ones together
             {
-                using var split = parts.Forward(model, x);
+                using var split = parts.Forward(x, model.call);
                 Assert.Equal(whole.shape, split.shape);
                 Assert.True((split - whole).abs().max().item<float>() < 1e-6f);
             }
@@ -105,21 +115,24 @@ public class BatchPartsTests
     }
 
     [Fact]
-    public void A_failing_part_is_reported_and_the_thread_count_restored()
+    public void A_failing_part_is_reported_its_tensors_freed_and_the_thread_count_restored()
     {
         using var model = new ConvDenoiser();
-        using var noisy = torch.rand(4, 1, 28, 28);
-        using var wrongTarget = torch.rand(4, 1, 20, 20); // MSE of 28x28 against 20x20 fails in every part
-        using var parts = new BatchParts(2);
+        using var noisy = torch.rand(16, 1, 28, 28);
         int threads = torch.get_num_threads();
-        using (parts.OneThreadHere())
+        using var parts = new BatchParts(2);
+        using (parts.PartThreadsHere())
         {
-            Assert.ThrowsAny<Exception>(() => { using var _ = parts.LossAndGradients(model, noisy, wrongTarget); });
-            // The workers still serve, and since the failed run never got to backward, this one sets the shape up
-            // part after part again (run concurrently, it crashed the test host now and then).
-            for (int i = 0; i < 20; i++)
+            // Part 1 fails in its loss after part 0 has its gradients: those must be freed, not left to the finalizer.
+            long before = Tensor.TotalCount;
+            using (NewDisposeScope())
+                Assert.ThrowsAny<Exception>(() => parts.Backward(model, noisy, noisy, (x, y) =>
+                    x.storage_offset() == 0 ? Mse(model, x, y) : throw new InvalidOperationException("part 1 fails")));
+            Assert.Equal(before, Tensor.TotalCount);
+            // The workers still serve.
+            for (int i = 0; i < 5; i++)
             {
-                using var fine = parts.LossAndGradients(model, noisy, noisy);
+                using var fine = parts.Backward(model, noisy, noisy, (x, y) => Mse(model, x, y));
                 Assert.True(fine.item<float>() >= 0);
             }
         }

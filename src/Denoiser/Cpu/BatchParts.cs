@@ -1,0 +1,222 @@
+// Forward and backward of a batch as one part per CPU core, each part on its own thread.
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Denoiser.Cpu;
+
+/// <summary>
+/// libtorch's intra-op threads split each operation of a small batch across the cores: for the seed model that is a
+/// fork, a join and a spin-wait per operation, and a second core that helps little. Giving each core its own part of
+/// the batch instead, each with its own libtorch threads, is faster (docs/performance.md). The parts' gradients are
+/// computed apart (autograd.grad) and summed on the calling thread in a fixed order, so a run is repeatable bit for bit
+/// however the threads are scheduled; the result differs from the whole-batch gradient only by float rounding.
+/// </summary>
+public sealed class BatchParts : IDisposable
+{
+    /// <summary>
+    /// Fewer images than this per part cost more in hand-overs than a core gains (the seed model, 28x28: 2 parts of 10
+    /// gain 1.2x at batch 20 on 2 cores). So a batch of 20 is at most 2 parts, whatever the cores.
+    /// </summary>
+    public const int MinImagesPerPart = 8;
+
+    readonly Worker[] workers; // parts 1..n-1; part 0 runs on the calling thread
+    readonly int threadsPerPart;
+
+    /// <summary>Parts the last run used (1: the batch ran whole), so tests and `bench` can see the split is taken.</summary>
+    public int LastParts { get; private set; }
+
+    public int MaxParts => workers.Length + 1;
+
+    /// <param name="threads">libtorch threads to use in all (torch.get_num_threads()).</param>
+    /// <param name="tricks">SplitBatch off: one part; Spin off: the threads sleep at once while they wait.</param>
+    public BatchParts(int threads, CpuTricks? tricks = null)
+    {
+        tricks ??= CpuTricks.All;
+        // Never more parts than cores: a part is a thread that must not wait for a core.
+        int parts = tricks.SplitBatch ? Math.Clamp(Math.Min(threads, Environment.ProcessorCount), 1, 64) : 1;
+        threadsPerPart = Math.Max(1, Math.Min(threads, Environment.ProcessorCount) / parts);
+        workers = Enumerable.Range(1, parts - 1).Select(i => new Worker(i, threadsPerPart, tricks.Spin)).ToArray();
+    }
+
+    /// <summary>How many parts a batch of <paramref name="images"/> runs in: one per core, at least MinImagesPerPart each.</summary>
+    public int PartsFor(long images) => (int)Math.Clamp(images / MinImagesPerPart, 1, MaxParts);
+
+    /// <summary>
+    /// Gives the calling thread its part's share of libtorch threads until disposed (when batches are split): its part
+    /// runs like the workers', and between parts no OpenMP team of the caller's is left spin-waiting on a core a worker
+    /// needs (switching per batch instead measured about 2x slower than not splitting at all).
+    /// </summary>
+    public IDisposable PartThreadsHere()
+    {
+        int threads = torch.get_num_threads();
+        if (MaxParts > 1) torch.set_num_threads(threadsPerPart);
+        return new Restore(() => { if (torch.get_num_threads() != threads) torch.set_num_threads(threads); });
+    }
+
+    /// <summary>
+    /// <c>loss(input, target).backward()</c> for a batch taken in parts: each part's loss, weighted by its share of the
+    /// batch, is differentiated on its own thread, and the gradients are added to each parameter's .grad in part order,
+    /// as backward adds them. Returns the batch's loss, detached. Call within <see cref="PartThreadsHere"/>.
+    /// </summary>
+    public Tensor Backward(nn.Module model, Tensor input, Tensor target, Func<Tensor, Tensor, Tensor> loss)
+    {
+        var parameters = model.parameters().ToArray();
+        long n = input.shape[0];
+        int parts = input.device_type == DeviceType.CPU ? PartsFor(n) : 1;
+        var results = new (Tensor Loss, IList<Tensor> Grads)?[parts];
+        void Part(int i)
+        {
+            long start = n * i / parts, len = n * (i + 1) / parts - start;
+            using var scope = NewDisposeScope();
+            var partLoss = loss(input.narrow(0, start, len), target.narrow(0, start, len)) * ((double)len / n);
+            var grads = autograd.grad(new[] { partLoss }, parameters);
+            // Out of this thread's scope: the calling thread sums and then disposes them.
+            results[i] = (partLoss.detach().DetachFromDisposeScope(), grads.Select(g => g.DetachFromDisposeScope()).ToList());
+        }
+        try
+        {
+            RunParts("train", input.shape, parts, Part);
+            for (int p = 0; p < parameters.Length; p++)
+            {
+                var sum = results[0]!.Value.Grads[p].clone(); // part 0 + part 1 + ..., whichever finished first
+                for (int i = 1; i < parts; i++) sum.add_(results[i]!.Value.Grads[p]);
+                using var grad = parameters[p].grad;
+                if (grad is null) parameters[p].grad = sum;
+                else { grad.add_(sum); sum.Dispose(); }
+            }
+            var total = results[0]!.Value.Loss.clone(); // made here, so it belongs to the caller's dispose scope
+            for (int i = 1; i < parts; i++) total.add_(results[i]!.Value.Loss);
+            return total;
+        }
+        finally
+        {
+            foreach (var r in results.OfType<(Tensor Loss, IList<Tensor> Grads)>())
+            {
+                r.Loss.Dispose();
+                foreach (var g in r.Grads) g.Dispose();
+            }
+        }
+    }
+
+    /// <summary><c>run(input)</c> under no_grad for a batch taken in parts (within <see cref="PartThreadsHere"/>).</summary>
+    public Tensor Forward(Tensor input, Func<Tensor, Tensor> run)
+    {
+        long n = input.shape[0];
+        int parts = input.device_type == DeviceType.CPU ? PartsFor(n) : 1;
+        var outputs = new Tensor?[parts];
+        void Part(int i)
+        {
+            long start = n * i / parts, len = n * (i + 1) / parts - start;
+            using var noGrad = torch.no_grad(); // grad mode belongs to each thread
+            using var scope = NewDisposeScope();
+            outputs[i] = run(input.narrow(0, start, len)).DetachFromDisposeScope();
+        }
+        try
+        {
+            RunParts("infer", input.shape, parts, Part);
+            return parts == 1 ? outputs[0]!.alias() : torch.cat(outputs!, 0);
+        }
+        finally
+        {
+            foreach (var o in outputs) o?.Dispose();
+        }
+    }
+
+    // The shapes whose first run has completed, in this process. libtorch sets up its kernels for a new shape (oneDNN
+    // primitives and more) on first use, and doing that from two threads at once crashed here; so the first run of a
+    // shape takes its parts one after another, and only a run that went through counts (one that failed part-way
+    // leaves first uses to come). No two threads ever run a shape's first use at the same time.
+    static readonly HashSet<string> ready = new();
+    static readonly object setUp = new();
+
+    /// <summary>Runs part 0 here and the others on the workers; rethrows the first failure once all have ended.</summary>
+    void RunParts(string mode, long[] shape, int parts, Action<int> part)
+    {
+        LastParts = parts;
+        string key = $"{mode} {string.Join('x', shape)} / {parts}";
+        bool together;
+        lock (setUp) together = ready.Contains(key);
+        if (!together)
+        {
+            lock (setUp)
+            {
+                for (int i = 0; i < parts; i++) RunOne(i);
+                ready.Add(key);
+            }
+            return;
+        }
+        Exception? failure = null;
+        for (int i = 1; i < parts; i++) workers[i - 1].Start(part);
+        try { part(0); } catch (Exception e) { failure = e; }
+        for (int i = 1; i < parts; i++) failure ??= workers[i - 1].Wait(); // every worker, even after a failure
+        if (failure != null) throw new AggregateException(failure).InnerException!;
+
+        void RunOne(int i)
+        {
+            if (i == 0) { part(0); return; }
+            workers[i - 1].Start(part);
+            if (workers[i - 1].Wait() is { } e) throw new AggregateException(e).InnerException!;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var w in workers) w.Dispose();
+    }
+
+    sealed class Restore(Action restore) : IDisposable
+    {
+        public void Dispose() => restore();
+    }
+
+    /// <summary>A background thread with its own libtorch threads that runs one part at a time.</summary>
+    sealed class Worker : IDisposable
+    {
+        // A part comes every few milliseconds; a worker that sleeps between them wakes 0.1-0.6 ms late on these
+        // virtual machines (an idle vCPU halts). Spinning first keeps it awake for the gaps (measured: docs/performance.md).
+        readonly ManualResetEventSlim go, done;
+        readonly Thread thread;
+        readonly int index;
+        Action<int>? job;
+        Exception? failure;
+        volatile bool stopping;
+
+        public Worker(int index, int threads, bool spin)
+        {
+            this.index = index;
+            go = new ManualResetEventSlim(false, spin ? 2047 : 0);
+            done = new ManualResetEventSlim(false, spin ? 2047 : 0);
+            thread = new Thread(() => Loop(threads)) { IsBackground = true, Name = $"batch part {index}" };
+            thread.Start();
+            Wait(); // set up before anything else runs: set_num_threads also clears oneDNN's computation cache
+        }
+
+        void Loop(int threads)
+        {
+            torch.set_num_threads(threads); // per thread: libtorch's (OpenMP's) thread count is this thread's own setting
+            done.Set();
+            while (true)
+            {
+                go.Wait();
+                go.Reset();
+                if (stopping) return;
+                try { job!(index); failure = null; }
+                catch (Exception e) { failure = e; }
+                done.Set();
+            }
+        }
+
+        public void Start(Action<int> part) { job = part; go.Set(); }
+
+        public Exception? Wait() { done.Wait(); done.Reset(); return failure; }
+
+        public void Dispose()
+        {
+            stopping = true;
+            go.Set();
+            thread.Join();
+            go.Dispose();
+            done.Dispose();
+        }
+    }
+}
