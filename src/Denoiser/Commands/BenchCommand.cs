@@ -20,9 +20,10 @@ public static class BenchCommand
     {
         var seconds = new Option<double>("--seconds") { Description = "Measuring time per figure and contender; 0 = one short turn each (a smoke run)", DefaultValueFactory = _ => 4 };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core", DefaultValueFactory = _ => 0 };
+        var only = new Option<string?>("--only") { Description = "Measure only the rows whose name contains this text (for example \"batch 20\")" };
         var alone = new Option<string?>("--alone") { Description = "Print only one contender's training img/s: plain or denoiser (used in a child process)", Hidden = true };
         var command = new Command("bench", "Measure training and inference images/s against a plain TorchSharp loop, and what each CPU speed trick gains, on synthetic data.")
-            { seconds, threads, alone };
+            { seconds, threads, only, alone };
         command.SetAction(p =>
         {
             double s = p.GetValue(seconds);
@@ -31,7 +32,7 @@ public static class BenchCommand
             int n = Devices.SetThreads(p.GetValue(threads));
             switch (p.GetValue(alone))
             {
-                case null: Run(s, n); break;
+                case null: Run(s, n, p.GetValue(only)); break;
                 case "plain": Console.WriteLine(PlainAlone(s).Median.ToString("F0", CultureInfo.InvariantCulture)); break;
                 case "denoiser": Console.WriteLine(DenoiserAlone(s).Median.ToString("F0", CultureInfo.InvariantCulture)); break;
                 default: throw new UserException("--alone takes plain or denoiser.", ExitCodes.Usage);
@@ -55,11 +56,11 @@ public static class BenchCommand
         ("taps conv (conv_out)", CpuTricks.All with { TapsConv = false }),
         ("split bias (t_conv)", CpuTricks.All with { SplitBias = false }),
         ("batch split", CpuTricks.All with { SplitBatch = false }),
-        ("spin-wait", CpuTricks.All with { Spin = false }),
     };
 
-    static void Run(double seconds, int threads)
+    static void Run(double seconds, int threads, string? only)
     {
+        bool Wanted(string row) => only == null || row.Contains(only, StringComparison.OrdinalIgnoreCase);
         Console.WriteLine($"machine:   {CpuName()}, {Environment.ProcessorCount} cores; {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}");
         Console.WriteLine($"software:  .NET {Environment.Version}, TorchSharp {typeof(torch).Assembly.GetName().Version}, CPU; " +
                           $"glibc heap tuning {(NativeRuntime.MallocTuned ? "on" : "off")}");
@@ -67,13 +68,14 @@ public static class BenchCommand
             Console.WriteLine($"threads:   libtorch {threads} (--threads); batches split in up to {parts.MaxParts} parts of at least {BatchParts.MinImagesPerPart} images");
         Console.WriteLine($"method:    contenders take turns of 0.5 s for {seconds:0.#} s each in one process; medians of the turns");
         Console.WriteLine();
-        var cold = ColdDenoise(); // first, while no other child has run: getrusage reports the largest child so far
+        var cold = only == null ? ColdDenoise() : default; // first, while no other child has run: getrusage reports the largest child so far
 
         Console.WriteLine($"{"against a plain TorchSharp loop",-40}{"Denoiser",14}{"plain loop",14}{"ratio",8}");
-        var batch20 = AgainstPlain(Seed20, seconds);
-        Row("training, batch 20", batch20);
-        Row("training, batch 128", AgainstPlain(Seed128, seconds));
-        foreach (int batch in new[] { 256, 1000 }) Row($"inference, batch {batch}", Inference(batch, seconds));
+        var batch20 = Wanted("training, batch 20") ? AgainstPlain(Seed20, seconds) : default;
+        if (Wanted("training, batch 20")) Row("training, batch 20", batch20);
+        if (Wanted("training, batch 128")) Row("training, batch 128", AgainstPlain(Seed128, seconds));
+        foreach (int batch in new[] { 256, 1000 })
+            if (Wanted($"inference, batch {batch}")) Row($"inference, batch {batch}", Inference(batch, seconds));
         Console.WriteLine();
 
         Console.WriteLine($"{"what each CPU trick gains",-40}{"all tricks",14}{"without it",14}{"gain",8}");
@@ -81,10 +83,12 @@ public static class BenchCommand
             foreach (var (name, without) in Tricks)
             {
                 string label = $"{workload.Name}: {name}";
+                if (!Wanted(label)) continue;
                 if (!Engages(workload, without)) { Console.WriteLine($"{label,-40}{"not used by this model",36}"); continue; }
                 Row(label, Training(new Contender(workload, CpuTricks.All), new Contender(workload, without), seconds));
             }
         Console.WriteLine();
+        if (only != null) return;
 
         double fresh = Child("denoiser", seconds, threads), plain = Child("plain", seconds, threads);
         var alone = DenoiserAlone(seconds).Median;
@@ -103,7 +107,7 @@ public static class BenchCommand
     /// <summary>Whether turning a trick off changes anything for this workload's model.</summary>
     static bool Engages(Workload w, CpuTricks without)
     {
-        if (without.SplitBatch != CpuTricks.All.SplitBatch || without.Spin != CpuTricks.All.Spin)
+        if (without.SplitBatch != CpuTricks.All.SplitBatch)
             using (var parts = new BatchParts(torch.get_num_threads())) return parts.PartsFor(w.Batch) > 1;
         using var a = w.Model();
         using var b = w.Model();

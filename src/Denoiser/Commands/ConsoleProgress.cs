@@ -44,4 +44,12 @@ public static class ConsoleProgress
         }
         AnsiConsole.Status().Start(title, ctx => work(message => ctx.Status(Markup.Escape(message))));
     }
+
+    /// <summary>Runs <paramref name="work"/> under a spinner that says what it does (a plain line when not interactive); returns its result.</summary>
+    public static T WithStatus<T>(string title, string what, Func<T> work)
+    {
+        T result = default!;
+        WithStatus(title, report => { report(what); result = work(); });
+        return result;
+    }
 }

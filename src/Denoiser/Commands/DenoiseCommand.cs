@@ -25,7 +25,6 @@ public static class DenoiseCommand
         var output = new Option<string?>("--output", "-o") { Description = "Output file (one input), or folder (several inputs: the input tree is mirrored) [default: NAME.denoised.EXT beside each input]" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace outputs that already exist" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch runtime)", DefaultValueFactory = _ => config.Train.Device };
-        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var runtime = new Option<string>("--runtime") { Description = "torch (TorchSharp/libtorch) or onnx (ONNX Runtime, needs --weights MODEL.onnx)", DefaultValueFactory = _ => "torch" };
         runtime.AcceptOnlyFromAmong("torch", "onnx");
 
@@ -38,19 +37,21 @@ public static class DenoiseCommand
         {
             if (p.GetValue(quality) is < 1 or > 100) throw new UserException("--quality must be between 1 and 100.", ExitCodes.Usage);
             var files = InputFiles.Expand(p.GetValue(inputs)!, p.GetValue(recursive));
-            var jobs = Plan(files, p.GetValue(output), p.GetValue(overwrite), "." + p.GetValue(format), p.GetValue(recursive));
+            var jobs = Plan(files, p.GetValue(output), p.GetValue(overwrite), "." + p.GetValue(format), p.GetValue(recursive), p.GetValue(compare));
             using var model = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, p.GetValue(device)!);
             var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
-                                        Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), p.GetValue(compare));
+                                        Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain);
             return Run(jobs, model, settings);
         });
         return command;
     }
 
-    sealed record Settings(string Format, int Quality, ColorMode Color, InvertMode Invert, bool Compare);
+    sealed record Settings(string Format, int Quality, ColorMode Color, InvertMode Invert, TrainingDomain Domain);
 
-    /// <summary>Decides every output first, so that a clash is reported before any work or any write.</summary>
-    static List<(string Input, string Output)> Plan(List<InputFile> files, string? output, bool overwrite, string extension, bool recursive)
+    sealed record Job(string Input, string Output, string? Compare);
+
+    /// <summary>Decides every output first (and with --compare its side-by-side picture), so that a clash is reported before any work or any write.</summary>
+    static List<Job> Plan(List<InputFile> files, string? output, bool overwrite, string extension, bool recursive, bool compare)
     {
         bool toFolder = output != null && (files.Count > 1 || files.Any(f => f.Root != null) || output.EndsWith('/') || Directory.Exists(output));
         if (toFolder)
@@ -60,18 +61,28 @@ public static class DenoiseCommand
                 if (recursive && outFull.StartsWith(rootFull, StringComparison.Ordinal))
                     throw new UserException($"{output}: lies inside the input folder {root}, which --recursive reads; choose an output folder outside it.", ExitCodes.Usage);
             }
-        var jobs = files.Select(f => (Input: f.Path, Output:
-            toFolder ? Path.Combine(output!, Path.ChangeExtension(f.Relative, extension))
-            : output ?? Path.Combine(Path.GetDirectoryName(f.Path) ?? "", Path.GetFileNameWithoutExtension(f.Path) + ".denoised" + extension))).ToList();
-        foreach (var (input, target) in jobs)
+        var jobs = files.Select(f =>
         {
-            if (!File.Exists(input)) throw new UserException($"{input}: file not found.");
-            if (Path.GetFullPath(input) == Path.GetFullPath(target))
-                throw new UserException($"{target}: is the input itself; choose another --output (inputs are never overwritten).", ExitCodes.Usage);
-            if (File.Exists(target) && !overwrite)
-                throw new UserException($"{target}: already exists; pass --overwrite to replace it or choose another --output.", ExitCodes.Usage);
+            string target = toFolder ? Path.Combine(output!, Path.ChangeExtension(f.Relative, extension))
+                : output ?? Path.Combine(Path.GetDirectoryName(f.Path) ?? "", Path.GetFileNameWithoutExtension(f.Path) + ".denoised" + extension);
+            string? side = compare ? Path.Combine(Path.GetDirectoryName(target) ?? "", Path.GetFileNameWithoutExtension(target) + ".compare.png") : null;
+            return new Job(f.Path, target, side);
+        }).ToList();
+        var inputs = jobs.Select(j => Path.GetFullPath(j.Input)).ToHashSet();
+        foreach (var job in jobs)
+        {
+            if (!File.Exists(job.Input)) throw new UserException($"{job.Input}: file not found.");
+            foreach (var written in new[] { job.Output, job.Compare }.OfType<string>())
+            {
+                if (inputs.Contains(Path.GetFullPath(written)))
+                    throw new UserException($"{written}: is {(Path.GetFullPath(written) == Path.GetFullPath(job.Input) ? "the input itself" : "one of the inputs")}; " +
+                                            "choose another --output (inputs are never overwritten).", ExitCodes.Usage);
+                if (File.Exists(written) && !overwrite)
+                    throw new UserException($"{written}: already exists; pass --overwrite to replace it or choose another --output.", ExitCodes.Usage);
+            }
         }
-        if (jobs.GroupBy(j => Path.GetFullPath(j.Output)).FirstOrDefault(g => g.Count() > 1) is { } clash)
+        if (jobs.SelectMany(j => new[] { (j.Input, File: j.Output), (j.Input, File: j.Compare) }).Where(w => w.File != null)
+                .GroupBy(w => Path.GetFullPath(w.File!)).FirstOrDefault(g => g.Count() > 1) is { } clash)
             throw new UserException($"{clash.Key}: would be written for both {string.Join(" and ", clash.Select(j => j.Input).Take(2))}; rename one of them.", ExitCodes.Usage);
         return jobs;
     }
@@ -81,10 +92,11 @@ public static class DenoiseCommand
         if (p.GetValue(source.Weights) is { } w && w.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new UserException($"{w}: is an ONNX model; add --runtime onnx to run it.", ExitCodes.Usage);
         var device = Devices.Resolve(deviceName);
-        var (model, info, from, _) = source.Load(p);
+        var (model, info, from, _, domain) = source.Load(p);
         Console.WriteLine(from);
         model.to(device);
-        return new TorchImageModel(model, info, device);
+        Cpu.CpuModel.Prepare(model, device);
+        return new TorchImageModel(model, info, device, domain);
     }
 
     // Touches nothing of TorchSharp, so libtorch is never loaded on this path.
@@ -97,24 +109,23 @@ public static class DenoiseCommand
         return model;
     }
 
-    static int Run(List<(string Input, string Output)> jobs, IImageModel model, Settings settings)
+    static int Run(List<Job> jobs, IImageModel model, Settings settings)
     {
         int failed = 0;
         ConsoleProgress.WithProgress($"denoising {jobs.Count} image{(jobs.Count == 1 ? "" : "s")}", jobs.Count, (status, finished) =>
         {
-            foreach (var (input, target) in jobs)
+            foreach (var (input, target, side) in jobs)
             {
                 try
                 {
                     var picture = ImageFile.ReadPicture(input);
                     int tiles = PictureDenoiser.TileCount(model, picture, settings.Color), tile = 0;
-                    var (result, note) = PictureDenoiser.Denoise(model, picture, settings.Color, settings.Invert,
+                    var (result, note) = PictureDenoiser.Denoise(model, picture, settings.Color, settings.Invert, settings.Domain,
                         () => status($"{input}: tile {++tile}/{tiles}"));
                     ImageFile.Write(target, result, settings.Format, settings.Quality);
                     string compared = "";
-                    if (settings.Compare)
+                    if (side != null)
                     {
-                        string side = Path.Combine(Path.GetDirectoryName(target) ?? "", Path.GetFileNameWithoutExtension(target) + ".compare.png");
                         ImageFile.Write(side, Picture.SideBySide(picture, result));
                         compared = $", compare: {side}";
                     }

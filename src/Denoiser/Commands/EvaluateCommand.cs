@@ -28,9 +28,11 @@ public static class EvaluateCommand
         var images = new Option<string?>("--images") { Description = "Score on this folder of clean images, each whole (any size, searched recursively), instead of test crops" };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core", DefaultValueFactory = _ => config.Train.Threads };
 
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the results of an earlier evaluation in --output-dir" };
+
         var command = new Command("evaluate", "Score a model against the noisy input and classic filters (median, Gaussian blur) on the test set it was trained for.")
         {
-            noise, dataDir, dataset, testSize, images, seed, outputDir, threads,
+            noise, dataDir, dataset, testSize, images, seed, outputDir, overwrite, threads,
         };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
@@ -40,79 +42,93 @@ public static class EvaluateCommand
                 try { return Noise.Parse(spec); }
                 catch (FormatException e) { throw new UserException("--noise: " + e.Message + ".", ExitCodes.Usage); }
             }).ToList();
-            int size = p.GetValue(testSize);
-            if (size < 0) throw new UserException("--test-size must be 0 (all) or more.", ExitCodes.Usage);
-
+            if (p.GetValue(testSize) < 0) throw new UserException("--test-size must be 0 (all) or more.", ExitCodes.Usage);
             Devices.SetThreads(p.GetValue(threads));
-            var (model, info, from, checkpoint) = source.Load(p);
+            var (model, info, from, checkpoint, _) = source.Load(p);
             using var _ = model;
+            Cpu.CpuModel.Prepare(model, torch.CPU);
             Console.WriteLine(from);
             string outDir = p.GetValue(outputDir)
                             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? p.GetValue(source.Weights)!))!, "evaluation");
+            bool folder = p.GetValue(images) != null;
+            var outputs = Outputs(outDir, folder ? new List<Noise>() : noises);
+            if (!p.GetValue(overwrite) && outputs.FirstOrDefault(File.Exists) is { } existing)
+                throw new UserException($"{existing}: already exists; pass --overwrite to replace the earlier results or choose another --output-dir.", ExitCodes.Usage);
 
-            List<Score> scores = null!;
-            ImageSet? test = null;
-            var cleanImages = new List<(string, torch.Tensor)>();
-            try
+            if (folder) Report(ScoreFolder(model, info, p.GetValue(images)!, noises, p.GetValue(seed)), outDir, null, null);
+            else
             {
-                if (p.GetValue(images) is { } folder)
-                {
-                    foreach (var f in InputFiles.Expand(new[] { folder }, recursive: true))
-                    {
-                        var picture = ImageFile.ReadPicture(f.Path);
-                        using var bytes = torch.tensor(picture.Planes(info.Channels), new long[] { 1, info.Channels, picture.Height, picture.Width });
-                        cleanImages.Add((f.Path, ImageSet.ToImages(bytes)));
-                    }
-                    var clean = cleanImages;
-                    Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
-                    var imageModel = new Inference.TorchImageModel(model, info, torch.CPU); // not disposed: it would dispose the model
-                    ConsoleProgress.WithStatus("evaluating", report =>
-                    {
-                        report($"{clean.Count:N0} images x {noises.Count} noise(s) x 4 methods");
-                        scores = Evaluator.RunImages(imageModel, clean, noises, p.GetValue(seed));
-                    });
-                }
-                else
-                {
-                    // The data the model was trained on, unless told otherwise.
-                    var trained = checkpoint?.Header.Settings;
-                    string dir = p.GetValue(dataDir) ?? trained?.DataDir ?? config.Train.DataDir;
-                    string kindName = p.GetValue(dataset) ?? (p.GetValue(dataDir) == null ? trained?.Dataset : null) ?? "auto";
-                    DatasetKind kind;
-                    try { kind = Datasets.Parse(kindName); }
-                    catch (FormatException e) { throw new UserException("--dataset: " + e.Message + ".", ExitCodes.Usage); }
-                    var request = new DatasetRequest(dir, kind, trained is { Crop: > 0 } ? trained.Crop : info.Side, info.Channels, trained?.Seed ?? config.Train.Seed);
-                    kind = Datasets.Resolve(request);
-                    if (kind == DatasetKind.Mnist) DataCommand.EnsureMnist(dir, config.Data);
-                    test = Datasets.Load(request with { Kind = kind }, train: false, size > 0 ? size : null);
-                    Console.WriteLine($"data: {test.Count:N0} test images of {test.Width}x{test.Height}x{test.Channels} from {dir} ({Datasets.Describe(kind)})");
-                    ConsoleProgress.WithStatus("evaluating", report =>
-                    {
-                        report($"{test.Count:N0} images x {noises.Count} noise(s) x 4 methods");
-                        scores = Evaluator.Run(model, test.Images, test.Labels, noises, p.GetValue(seed));
-                    });
-                }
-
-                Print(scores);
-                Write(outDir, scores);
-                Console.WriteLine($"written: {Path.Combine(outDir, "evaluation.csv")}, {Path.Combine(outDir, "evaluation.json")}");
-                string sweep = Path.Combine(outDir, "psnr-vs-sigma.png");
-                if (Reporting.Plots.PsnrAgainstSigma(scores, sweep)) Console.WriteLine($"plot: {sweep}");
-                foreach (var n in test == null ? new List<Noise>() : noises)
-                {
-                    string picture = Path.Combine(outDir, $"samples-{n.Spec.Replace(':', '-')}.png");
-                    ImageFile.Write(picture, Evaluator.Samples(model, test!.Images, test.Labels, n, p.GetValue(seed)));
-                    Console.WriteLine($"picture: {picture} (rows: clean, noisy, model, median 3x3, Gaussian blur)");
-                }
-            }
-            finally
-            {
-                test?.Dispose();
-                foreach (var (_, t) in cleanImages) t.Dispose();
+                var trained = checkpoint?.Header.Settings;
+                string dir = p.GetValue(dataDir) ?? trained?.DataDir ?? config.Train.DataDir;
+                // The data the model was trained on, unless told otherwise.
+                string kind = p.GetValue(dataset) ?? (p.GetValue(dataDir) == null ? trained?.Dataset : null) ?? "auto";
+                using var test = LoadTestSet(info, trained, dir, kind, p.GetValue(testSize), config);
+                var scores = ConsoleProgress.WithStatus("evaluating", $"{test.Count:N0} images x {noises.Count} noise(s) x 4 methods",
+                    () => Evaluator.Run(model, test.Images, test.Labels, noises, p.GetValue(seed)));
+                Report(scores, outDir, (model, test), (noises, p.GetValue(seed)));
             }
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Every file an evaluation writes, so that none replaces an earlier one unasked.</summary>
+    static List<string> Outputs(string dir, List<Noise> sampled) =>
+        new[] { "evaluation.csv", "evaluation.json", "psnr-vs-sigma.png" }.Concat(sampled.Select(SampleName)).Select(f => Path.Combine(dir, f)).ToList();
+
+    static string SampleName(Noise n) => $"samples-{n.Spec.Replace(':', '-')}.png";
+
+    static List<Score> ScoreFolder(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string folder, List<Noise> noises, long seed)
+    {
+        var clean = new List<(string, torch.Tensor)>();
+        try
+        {
+            foreach (var f in InputFiles.Expand(new[] { folder }, recursive: true))
+            {
+                var picture = ImageFile.ReadPicture(f.Path);
+                using var bytes = torch.tensor(picture.Planes(info.Channels), new long[] { 1, info.Channels, picture.Height, picture.Width });
+                clean.Add((f.Path, ImageSet.ToImages(bytes)));
+            }
+            Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
+            var imageModel = new Inference.TorchImageModel(model, info, torch.CPU); // not disposed: it would dispose the model
+            return ConsoleProgress.WithStatus("evaluating", $"{clean.Count:N0} images x {noises.Count} noise(s) x 4 methods",
+                () => Evaluator.RunImages(imageModel, clean, noises, seed));
+        }
+        finally
+        {
+            foreach (var (_, t) in clean) t.Dispose();
+        }
+    }
+
+    static ImageSet LoadTestSet(Models.ModelInfo info, Training.TrainSettings? trained, string dir, string kindName, int size, AppConfig config)
+    {
+        DatasetKind kind;
+        try { kind = Datasets.Parse(kindName); }
+        catch (FormatException e) { throw new UserException("--dataset: " + e.Message + ".", ExitCodes.Usage); }
+        var request = new DatasetRequest(dir, kind, trained is { Crop: > 0 } ? trained.Crop : info.Side, info.Channels, trained?.Seed ?? config.Train.Seed);
+        kind = Datasets.Resolve(request);
+        if (kind == DatasetKind.Mnist) DataCommand.EnsureMnist(dir, config.Data);
+        var test = Datasets.Load(request with { Kind = kind }, train: false, size > 0 ? size : null);
+        Console.WriteLine($"data: {test.Count:N0} test images of {test.Width}x{test.Height}x{test.Channels} from {dir} ({Datasets.Describe(kind)})");
+        return test;
+    }
+
+    /// <summary>The tables on the terminal, then the files: CSV, JSON, the PSNR-against-sigma plot and a sample picture per noise.</summary>
+    static void Report(List<Score> scores, string outDir, (torch.nn.Module<torch.Tensor, torch.Tensor> Model, ImageSet Test)? samples,
+                       (List<Noise> Noises, long Seed)? noises)
+    {
+        Print(scores);
+        Write(outDir, scores);
+        Console.WriteLine($"written: {Path.Combine(outDir, "evaluation.csv")}, {Path.Combine(outDir, "evaluation.json")}");
+        string sweep = Path.Combine(outDir, "psnr-vs-sigma.png");
+        if (Reporting.Plots.PsnrAgainstSigma(scores, sweep)) Console.WriteLine($"plot: {sweep}");
+        if (samples is not { } s || noises is not { } n) return;
+        foreach (var noise in n.Noises)
+        {
+            string picture = Path.Combine(outDir, SampleName(noise));
+            ImageFile.Write(picture, Evaluator.Samples(s.Model, s.Test.Images, s.Test.Labels, noise, n.Seed));
+            Console.WriteLine($"picture: {picture} (rows: clean, noisy, model, median 3x3, Gaussian blur)");
+        }
     }
 
     static void Print(List<Score> scores)

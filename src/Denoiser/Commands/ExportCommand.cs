@@ -22,7 +22,7 @@ public static class ExportCommand
             string path = p.GetValue(output)!;
             if (File.Exists(path) && !p.GetValue(overwrite))
                 throw new UserException($"{path}: already exists; pass --overwrite to replace it.", ExitCodes.Usage);
-            var (model, info, from, checkpoint) = source.Load(p);
+            var (model, info, from, checkpoint, _) = source.Load(p);
             using var _ = model;
             var metadata = new Dictionary<string, string> { [WeightsFile.ModelKey] = info.Name };
             if (checkpoint != null)

@@ -21,7 +21,8 @@ public sealed class ModelSource
     public IEnumerable<Option> Options => new Option[] { Checkpoint, Weights, Model, ModelsDir };
 
     /// <summary>The model its checkpoint or weights file names, on the CPU with those weights, and a line saying where they came from.</summary>
-    public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint) Load(ParseResult p)
+    /// <remarks>Domain: what the model was trained on, from the checkpoint's settings or those the weights file carries.</remarks>
+    public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) Load(ParseResult p)
     {
         string? checkpoint = p.GetValue(Checkpoint), weights = p.GetValue(Weights), named = p.GetValue(Model);
         if (checkpoint != null && weights != null)
@@ -31,9 +32,10 @@ public sealed class ModelSource
         {
             var info = Registry.ForWeights(weights, WeightsFile.ModelOf(weights), named);
             var model = info.Create();
-            try { WeightsFile.LoadInto(model, info.Name, weights); }
+            IReadOnlyDictionary<string, string> metadata;
+            try { metadata = WeightsFile.LoadInto(model, info.Name, weights); }
             catch { model.Dispose(); throw; }
-            return (model, info, $"weights: {weights} ({info.Name})", null);
+            return (model, info, $"weights: {weights} ({info.Name})", null, Inference.TrainingDomain.Of(info, metadata));
         }
         if (checkpoint == null)
         {
@@ -46,6 +48,7 @@ public sealed class ModelSource
         var trained = kind.Create();
         try { loaded.LoadWeights(trained); }
         catch { trained.Dispose(); throw; }
-        return (trained, kind, $"checkpoint: {checkpoint} ({kind.Name}, epoch {loaded.Header.Epoch})", loaded);
+        return (trained, kind, $"checkpoint: {checkpoint} ({kind.Name}, epoch {loaded.Header.Epoch})", loaded,
+                Inference.TrainingDomain.Of(kind, loaded.Header.Settings));
     }
 }

@@ -18,7 +18,6 @@ public static class TrainCommand
         var noise = new Option<string>("--noise") { Description = $"Noise added to [0,1] images: {Data.Noise.Kinds}", DefaultValueFactory = _ => d.Noise };
         var seed = new Option<long>("--seed") { Description = "Seed for initialisation, shuffling and noise", DefaultValueFactory = _ => d.Seed };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => d.Device };
-        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core", DefaultValueFactory = _ => d.Threads };
         var dataDir = new Option<string>("--data-dir") { Description = "MNIST's IDX files (fetched when missing), CIFAR-10's binary files or .tar.gz, or a folder of images", DefaultValueFactory = _ => d.DataDir };
         var modelsDir = new Option<string>("--models-dir") { Description = "Folder where new run folders are made", DefaultValueFactory = _ => d.ModelsDir };
@@ -31,10 +30,11 @@ public static class TrainCommand
         var dataset = new Option<string>("--dataset") { Description = $"What --data-dir holds: {Datasets.Names}", DefaultValueFactory = _ => d.Dataset };
         var crop = new Option<int>("--crop") { Description = "Side of the random crops taken from a folder of images; 0 = the model's own (28 or 32)", DefaultValueFactory = _ => d.Crop };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir (default: the latest run) from its last checkpoint" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Start afresh in a --run-dir that holds an earlier run, deleting that run's files" };
 
         var command = new Command("train", "Train a denoiser (the seed ConvDenoiser on noisy MNIST by default); writes checkpoints, metrics and sample pictures.")
         {
-            model, dataset, crop, epochs, batch, lr, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, clipGrad, tensorboard, resume,
+            model, dataset, crop, epochs, batch, lr, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, clipGrad, tensorboard, resume, overwrite,
         };
         command.SetAction(p =>
         {
@@ -50,81 +50,101 @@ public static class TrainCommand
             // Options typed on the command line; on --resume they may change how the run continues, not its recipe.
             var given = new Option[] { model, dataset, crop, epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, clipGrad, tensorboard }
                 .Where(o => p.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();
-            return Run(settings, config.Data, p.GetValue(resume), given);
+            return Run(settings, config.Data, p.GetValue(resume), p.GetValue(overwrite), given);
         });
         return command;
     }
 
-    static int Run(TrainSettings settings, DataSettings data, bool resume, IReadOnlySet<string> given)
+    static int Run(TrainSettings settings, DataSettings data, bool resume, bool overwrite, IReadOnlySet<string> given)
     {
         if (settings.Validate() is { } invalid) throw new UserException(invalid + ".", ExitCodes.Usage);
+        if (resume && overwrite) throw new UserException("--resume continues a run and --overwrite starts one afresh; give one of them.", ExitCodes.Usage);
         settings = settings with { Noise = Noise.Parse(settings.Noise).Spec }; // canonical, so "0.5" == "gaussian:0.5"
-        Checkpoint.Loaded? checkpoint = null;
-        RunFolder run;
-        if (resume)
-        {
-            run = settings.RunDir is { } dir ? new RunFolder(dir)
-                : RunFolder.Latest(settings.ModelsDir, r => r.Last)
-                  ?? throw new UserException($"--resume: no run with a last.ckpt under {settings.ModelsDir}; pass --run-dir or start a new run.", ExitCodes.Usage);
-            checkpoint = Checkpoint.Read(run.Last);
-            var saved = checkpoint.Header.Settings;
-            var recipe = new (string Option, bool Differs)[]
-            {
-                ("--model", settings.Model != saved.Model), ("--dataset", settings.Dataset != saved.Dataset), ("--crop", settings.Crop != saved.Crop),
-                ("--batch-size", settings.BatchSize != saved.BatchSize), ("--lr", settings.LearningRate != saved.LearningRate),
-                ("--noise", settings.Noise != saved.Noise), ("--seed", settings.Seed != saved.Seed),
-                ("--train-size", settings.TrainSize != saved.TrainSize), ("--test-size", settings.TestSize != saved.TestSize),
-                ("--clip-grad", settings.ClipGrad != saved.ClipGrad),
-            };
-            if (recipe.FirstOrDefault(r => r.Differs && given.Contains(r.Option)).Option is { } changed)
-                throw new UserException($"--resume continues {run.Root} with its own recipe, so {changed} cannot change; start a new run instead.", ExitCodes.Usage);
-            settings = saved with
-            {
-                Epochs = given.Contains("--epochs") ? settings.Epochs : saved.Epochs,
-                Device = given.Contains("--device") ? settings.Device : saved.Device,
-                Threads = given.Contains("--threads") ? settings.Threads : saved.Threads,
-                DataDir = given.Contains("--data-dir") ? settings.DataDir : saved.DataDir,
-                TensorBoard = given.Contains("--tensorboard") ? settings.TensorBoard : saved.TensorBoard,
-                RunDir = run.Root,
-            };
-            if (checkpoint.Header.NextEpoch > settings.Epochs)
-                throw new UserException($"{run.Root}: the run already has {checkpoint.Header.Epoch} of {settings.Epochs} epochs; pass a larger --epochs to train further.", ExitCodes.Usage);
-        }
-        else
-        {
-            run = settings.RunDir is { } dir ? new RunFolder(dir) : RunFolder.New(settings.ModelsDir);
-            if (File.Exists(run.Last))
-                throw new UserException($"{run.Root} already holds a run (last.ckpt); pass --resume to continue it, or choose another --run-dir.", ExitCodes.Usage);
-            settings = settings with { RunDir = run.Root };
-        }
+        var run = resume ? settings.RunDir is { } dir ? new RunFolder(dir)
+                                : RunFolder.Latest(settings.ModelsDir, r => r.Last)
+                                  ?? throw new UserException($"--resume: no run with a last.ckpt under {settings.ModelsDir}; pass --run-dir or start a new run.", ExitCodes.Usage)
+                           : settings.RunDir is { } newDir ? new RunFolder(newDir) : RunFolder.New(settings.ModelsDir);
+        if (resume) settings = Resumed(settings, run, given).Settings; // the recipe, to load the data with
+        else settings = settings with { RunDir = run.Root };
         if (settings.Validate() is { } problem) throw new UserException(problem + ".", ExitCodes.Usage);
 
         int threads = Devices.SetThreads(settings.Threads);
         var device = Devices.Resolve(settings.Device);
-        Console.WriteLine($"device: {device.type.ToString().ToLowerInvariant()}, {threads} threads");
-        Console.WriteLine("settings: " + JsonSerializer.Serialize(settings));
-
         var info = Models.Registry.Get(settings.Model);
         var (trainSet, testSet, kind) = LoadData(settings, info, data);
+        settings = settings with { Dataset = kind.ToString().ToLowerInvariant() }; // what "auto" found, for the run's record
         using var _ = trainSet;
         using var __ = testSet;
+
+        // Only now the run folder: nothing is written into it when the data or options are bad, and every look at it
+        // is made under its lock, so two trainers started at once cannot both find it free.
+        using var runLock = RunLock.Acquire(run.Root);
+        Checkpoint.Loaded? checkpoint = null;
+        if (resume) checkpoint = Resumed(settings, run, given).Checkpoint; // again: another trainer may have gone on meanwhile
+        else if (run.ExistingOutputs() is [var first, ..] && !overwrite)
+            throw new UserException($"{run.Root} already holds a run ({Path.GetFileName(first)}); pass --resume to continue it, --overwrite to start afresh, or choose another --run-dir.", ExitCodes.Usage);
+        else run.DeleteOutputs();
+
+        Console.WriteLine($"device: {device.type.ToString().ToLowerInvariant()}, {threads} threads");
+        Console.WriteLine("settings: " + JsonSerializer.Serialize(settings));
         Console.WriteLine($"model: {info.Name} ({info.Description})");
         Console.WriteLine($"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images of {trainSet.Width}x{trainSet.Height}" +
                           $"x{trainSet.Channels} from {settings.DataDir} ({Datasets.Describe(kind)})");
         string at = checkpoint?.Header.Interrupted is { } i ? $", batch {i.Batch + 1:N0}" : "";
         Console.WriteLine(checkpoint == null ? $"run: {run.Root}" : $"run: {run.Root} (resuming at epoch {checkpoint.Header.NextEpoch}{at})");
-        using var runLock = RunLock.Acquire(run.Root);
 
-        // Ctrl-C or SIGTERM: finish the batch, save a checkpoint that resumes exactly there, exit 130 or 143.
-        // A second Ctrl-C ends the process at once; every file is written by rename, so none is left half-written.
-        using var stop = new CancellationTokenSource();
+        int exitCode = TrainUntilDoneOrStopped(observer => new Trainer(settings, run, device, observer, Stop.Token).Run(trainSet, testSet, checkpoint), run);
+        if (exitCode != ExitCodes.Ok) return exitCode;
+        Console.WriteLine($"checkpoints: {run.Best} (best test loss), {run.Last} (resume point)");
+        Console.WriteLine($"samples: {Path.Combine(run.Root, "samples")}; metrics: {run.MetricsFile}");
+        Console.WriteLine($"denoise an image with: denoiser denoise IMAGE.png --checkpoint {run.Best}");
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The settings a run resumes with: its own recipe, and what may change on the way (epochs, device, ...).</summary>
+    static (TrainSettings Settings, Checkpoint.Loaded Checkpoint) Resumed(TrainSettings settings, RunFolder run, IReadOnlySet<string> given)
+    {
+        var checkpoint = Checkpoint.Read(run.Last);
+        var saved = checkpoint.Header.Settings;
+        var recipe = new (string Option, bool Differs)[]
+        {
+            ("--model", settings.Model != saved.Model), ("--dataset", settings.Dataset != saved.Dataset), ("--crop", settings.Crop != saved.Crop),
+            ("--batch-size", settings.BatchSize != saved.BatchSize), ("--lr", settings.LearningRate != saved.LearningRate),
+            ("--noise", settings.Noise != saved.Noise), ("--seed", settings.Seed != saved.Seed),
+            ("--train-size", settings.TrainSize != saved.TrainSize), ("--test-size", settings.TestSize != saved.TestSize),
+            ("--clip-grad", settings.ClipGrad != saved.ClipGrad),
+        };
+        if (recipe.FirstOrDefault(r => r.Differs && given.Contains(r.Option)).Option is { } changed)
+            throw new UserException($"--resume continues {run.Root} with its own recipe, so {changed} cannot change; start a new run instead.", ExitCodes.Usage);
+        settings = saved with
+        {
+            Epochs = given.Contains("--epochs") ? settings.Epochs : saved.Epochs,
+            Device = given.Contains("--device") ? settings.Device : saved.Device,
+            Threads = given.Contains("--threads") ? settings.Threads : saved.Threads,
+            DataDir = given.Contains("--data-dir") ? settings.DataDir : saved.DataDir,
+            TensorBoard = given.Contains("--tensorboard") ? settings.TensorBoard : saved.TensorBoard,
+            RunDir = run.Root,
+        };
+        if (checkpoint.Header.NextEpoch > settings.Epochs)
+            throw new UserException($"{run.Root}: the run already has {checkpoint.Header.Epoch} of {settings.Epochs} epochs; pass a larger --epochs to train further.", ExitCodes.Usage);
+        return (settings, checkpoint);
+    }
+
+    static readonly CancellationTokenSource Stop = new();
+
+    /// <summary>
+    /// Trains with a progress display. Ctrl-C or SIGTERM: finish the batch, save a checkpoint that resumes exactly there,
+    /// return 130 or 143. A second Ctrl-C ends the process at once; every file is written by rename, so none is left half-written.
+    /// </summary>
+    static int TrainUntilDoneOrStopped(Action<ITrainingObserver> train, RunFolder run)
+    {
         int exitCode = ExitCodes.Ok;
         ConsoleCancelEventHandler onCtrlC = (_, e) =>
         {
-            if (stop.IsCancellationRequested) return;
+            if (Stop.IsCancellationRequested) return;
             e.Cancel = true;
             exitCode = 130;
-            stop.Cancel();
+            Stop.Cancel();
             Console.Error.WriteLine("stopping after this batch to save a checkpoint; press Ctrl-C again to quit at once");
         };
         Console.CancelKeyPress += onCtrlC;
@@ -132,12 +152,12 @@ public static class TrainCommand
         {
             ctx.Cancel = true;
             exitCode = 143;
-            stop.Cancel();
+            Stop.Cancel();
         });
         try
         {
-            var observer = new ConsoleTrainingObserver();
-            observer.Run(o => new Trainer(settings, run, device, o, stop.Token).Run(trainSet, testSet, checkpoint));
+            new ConsoleTrainingObserver().Run(train);
+            return ExitCodes.Ok;
         }
         catch (TrainingInterruptedException e)
         {
@@ -145,11 +165,6 @@ public static class TrainCommand
             return exitCode;
         }
         finally { Console.CancelKeyPress -= onCtrlC; }
-
-        Console.WriteLine($"checkpoints: {run.Best} (best test loss), {run.Last} (resume point)");
-        Console.WriteLine($"samples: {Path.Combine(run.Root, "samples")}; metrics: {run.MetricsFile}");
-        Console.WriteLine($"denoise an image with: denoiser denoise IMAGE.png --checkpoint {run.Best}");
-        return ExitCodes.Ok;
     }
 
     static int? Limit(int size) => size > 0 ? size : null;

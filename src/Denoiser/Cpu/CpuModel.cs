@@ -8,18 +8,17 @@ namespace Denoiser.Cpu;
 
 /// <summary>
 /// Which CPU speed tricks are on: all of them by default. `denoiser bench` turns each off in turn and prints what it
-/// gains (docs/performance.md). SplitBatch and Spin act in <see cref="BatchParts"/>, the others in <see cref="CpuModel"/>.
+/// gains (docs/performance.md). SplitBatch acts in <see cref="BatchParts"/>, the others in <see cref="CpuModel"/>.
 /// </summary>
 /// <param name="ChannelsLast">Inputs stored NHWC, so every layer runs channels-last: libtorch's max-pool is vectorised only
 /// for that layout, oneDNN skips its reorders, and it keeps a libtorch 2.10 oneDNN gradient bug away (see CpuModel).</param>
 /// <param name="TapsConv">Same-size convolutions to one channel run as <see cref="TapsConv2d"/>.</param>
 /// <param name="SplitBias">Transposed convolutions add their bias apart while training (<see cref="SplitBiasConvTranspose2d"/>).</param>
 /// <param name="SplitBatch">A batch runs in parts, one per core, each on its own thread (<see cref="BatchParts"/>).</param>
-/// <param name="Spin">BatchParts' threads spin briefly before they sleep while waiting for the next part.</param>
-public sealed record CpuTricks(bool ChannelsLast = true, bool TapsConv = true, bool SplitBias = true, bool SplitBatch = true, bool Spin = true)
+public sealed record CpuTricks(bool ChannelsLast = true, bool TapsConv = true, bool SplitBias = true, bool SplitBatch = true)
 {
     public static readonly CpuTricks All = new();
-    public static readonly CpuTricks None = new(false, false, false, false, false);
+    public static readonly CpuTricks None = new(false, false, false, false);
 }
 
 public static class CpuModel

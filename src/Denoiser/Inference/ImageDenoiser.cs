@@ -8,6 +8,8 @@ public interface IImageModel : IDisposable
 {
     /// <summary>Which model it is: its channels C and the sizes it maps to themselves.</summary>
     Models.ModelInfo Info { get; }
+    /// <summary>What it was trained on (denoise warns about pictures far from it).</summary>
+    TrainingDomain Domain { get; }
     /// <param name="image">C planes of height x width, row-major.</param>
     float[] Run(float[] image, int height, int width);
 }

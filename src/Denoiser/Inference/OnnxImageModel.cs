@@ -11,6 +11,7 @@ public sealed class OnnxImageModel : IImageModel
     readonly string input;
 
     public Models.ModelInfo Info { get; }
+    public TrainingDomain Domain { get; }
 
     /// <param name="named">--model, for a file that does not record its model.</param>
     public OnnxImageModel(string path, string? named)
@@ -34,6 +35,7 @@ public sealed class OnnxImageModel : IImageModel
             throw new UserException($"{path}: its input is not one (batch, {Info.Channels}, height, width) float tensor, so it is not a Denoiser {Info.Name} model.");
         }
         input = name;
+        Domain = TrainingDomain.Of(Info, session.ModelMetadata.CustomMetadataMap);
     }
 
     public float[] Run(float[] image, int height, int width)

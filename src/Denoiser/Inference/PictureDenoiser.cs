@@ -13,11 +13,15 @@ public static class PictureDenoiser
     /// inversion). MNIST models expect light strokes on dark; documents are the opposite, so a plane whose median
     /// brightness is above one half is inverted before the model and back after it (with InvertMode.Auto).
     /// </summary>
-    public static (Picture Result, string Note) Denoise(IImageModel model, Picture picture, ColorMode color, InvertMode invert, Action? tileDone = null)
+    /// <param name="domain">What the model was trained on: a picture far from it gets a warning in the note.</param>
+    public static (Picture Result, string Note) Denoise(IImageModel model, Picture picture, ColorMode color, InvertMode invert,
+                                                        TrainingDomain? domain = null, Action? tileDone = null)
     {
         var notes = new List<string>();
-        bool flip = invert == InvertMode.Yes || (invert == InvertMode.Auto && Median(Luma(picture)) > 127);
+        var luma = Luma(picture);
+        bool flip = invert == InvertMode.Yes || (invert == InvertMode.Auto && TrainingDomain.Median(luma) > 127);
         if (flip) notes.Add(invert == InvertMode.Yes ? "inverted (--invert yes)" : "inverted: dark on light (median brightness above half)");
+        if (domain?.Warning(flip ? Invert(luma) : luma) is { } warning) notes.Add(warning);
         GrayImage Run(GrayImage plane)
         {
             var output = ImageDenoiser.Denoise(model, flip ? Invert(plane) : plane, tileDone: tileDone);
@@ -98,15 +102,6 @@ public static class PictureDenoiser
     }
 
     static GrayImage Luma(Picture p) => new(p.Width, p.Height, p.Planes(1));
-
-    static int Median(GrayImage plane)
-    {
-        var histogram = new int[256];
-        foreach (byte v in plane.Pixels) histogram[v]++;
-        for (int v = 0, seen = 0; v < 256; v++)
-            if ((seen += histogram[v]) * 2 >= plane.Pixels.Length) return v;
-        return 255;
-    }
 
     static GrayImage Invert(GrayImage g) => g with { Pixels = Array.ConvertAll(g.Pixels, v => (byte)(255 - v)) };
 

@@ -4,9 +4,10 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Inference;
 
-public sealed class TorchImageModel(nn.Module<Tensor, Tensor> model, Models.ModelInfo info, Device device) : IImageModel
+public sealed class TorchImageModel(nn.Module<Tensor, Tensor> model, Models.ModelInfo info, Device device, TrainingDomain? domain = null) : IImageModel
 {
     public Models.ModelInfo Info => info;
+    public TrainingDomain Domain { get; } = domain ?? TrainingDomain.Of(info, (Training.TrainSettings?)null);
 
     public float[] Run(float[] image, int height, int width)
     {
@@ -14,7 +15,7 @@ public sealed class TorchImageModel(nn.Module<Tensor, Tensor> model, Models.Mode
         using var _ = torch.no_grad();
         using var scope = NewDisposeScope();
         var x = torch.tensor(image, new long[] { 1, info.Channels, height, width }).to(device);
-        var y = model.forward(x);
+        var y = model.call(x);
         if (y.shape[2] != height || y.shape[3] != width)
             throw new InvalidOperationException($"{info.Name} maps {height}x{width} to {y.shape[2]}x{y.shape[3]}");
         return y.cpu().contiguous().data<float>().ToArray();

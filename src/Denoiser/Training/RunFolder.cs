@@ -9,6 +9,24 @@ public sealed record RunFolder(string Root)
     public string MetricsFile => Path.Combine(Root, "metrics.csv");
     public string Sample(int epoch) => Path.Combine(Root, "samples", $"epoch-{epoch:D3}.png");
 
+    /// <summary>
+    /// A run's results in its folder: what a new run must not silently replace. settings.json alone is not one: a run
+    /// stopped before its first epoch ended leaves only that, and its recipe is rewritten by the next start.
+    /// </summary>
+    IEnumerable<string> Results => new[] { Last, Best, MetricsFile, Path.Combine(Root, "loss.png"), Path.Combine(Root, "psnr.png"),
+                                           Path.Combine(Root, "samples"), Path.Combine(Root, "tensorboard") };
+
+    /// <summary>The results of an earlier run already in the folder.</summary>
+    public List<string> ExistingOutputs() => Results.Where(p => File.Exists(p) || Directory.Exists(p)).ToList();
+
+    /// <summary>Deletes an earlier run's results and settings (for --overwrite); other files in the folder are left alone.</summary>
+    public void DeleteOutputs()
+    {
+        foreach (var p in ExistingOutputs().Append(SettingsFile))
+            if (Directory.Exists(p)) Directory.Delete(p, recursive: true);
+            else if (File.Exists(p)) File.Delete(p);
+    }
+
     /// <summary>A new folder name under <paramref name="modelsDir"/>, from the start time (sortable).</summary>
     public static RunFolder New(string modelsDir)
     {

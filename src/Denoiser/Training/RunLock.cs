@@ -1,53 +1,41 @@
-// One trainer per run folder: a lock file holding the owner's process id, taken over when that process is gone.
-using System.Diagnostics;
-
+// One trainer per run folder: an exclusive OS lock on RUN/.lock, held open for the whole run, which dies with its process.
 namespace Denoiser.Training;
 
+/// <summary>
+/// .NET opens a file with FileShare.None under an exclusive flock() on Linux and macOS (and a share mode on Windows),
+/// so of any number of trainers started at once exactly one gets it, and a killed trainer's lock is gone with it:
+/// no stale lock to judge. The file itself is never deleted (deleting it would let a second trainer lock a new file
+/// while the first still holds the old one); RUN/.trainer says which process holds it, for the message.
+/// </summary>
 public sealed class RunLock : IDisposable
 {
-    readonly string path;
+    readonly FileStream file;
+    readonly string owner;
 
-    RunLock(string path) => this.path = path;
+    RunLock(FileStream file, string owner) => (this.file, this.owner) = (file, owner);
 
     /// <summary>Takes the lock of <paramref name="runDir"/>, or throws naming the process that holds it.</summary>
     public static RunLock Acquire(string runDir)
     {
         Directory.CreateDirectory(runDir);
-        string path = Path.Combine(runDir, ".lock");
-        for (int attempt = 0; attempt < 2; attempt++)
+        string path = Path.Combine(runDir, ".lock"), owner = Path.Combine(runDir, ".trainer");
+        try
         {
-            try
-            {
-                using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-                using var writer = new StreamWriter(file);
-                writer.Write(Environment.ProcessId);
-                return new RunLock(path);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                int.TryParse(SafeRead(path), out int holder);
-                if (holder > 0 && holder != Environment.ProcessId && IsAlive(holder))
-                    throw new UserException($"{runDir} is in use by another trainer (process {holder}); wait for it to finish or choose another --run-dir.", ExitCodes.Usage);
-                File.Delete(path); // stale: its process is gone (killed, crashed); take the lock over
-            }
+            var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            Data.AtomicFile.WriteAllText(owner, Environment.ProcessId.ToString());
+            return new RunLock(file, owner);
         }
-        throw new UserException($"{runDir}: could not take its lock file {path}; another trainer may be starting there.", ExitCodes.Usage);
-    }
-
-    static bool IsAlive(int pid)
-    {
-        try { using var p = Process.GetProcessById(pid); return !p.HasExited; }
-        catch (ArgumentException) { return false; } // no such process
-    }
-
-    static string SafeRead(string path)
-    {
-        try { return File.ReadAllText(path).Trim(); }
-        catch (IOException) { return ""; }
+        catch (IOException e) when (File.Exists(path) && e is not (FileNotFoundException or DirectoryNotFoundException))
+        {
+            string holder = "";
+            try { holder = File.ReadAllText(owner).Trim(); } catch (IOException) { }
+            throw new UserException($"{runDir} is in use by another trainer{(holder == "" ? "" : $" (process {holder})")}; wait for it to finish or choose another --run-dir.", ExitCodes.Usage);
+        }
     }
 
     public void Dispose()
     {
-        try { File.Delete(path); } catch (IOException) { }
+        try { File.Delete(owner); } catch (IOException) { }
+        file.Dispose(); // releases the lock
     }
 }

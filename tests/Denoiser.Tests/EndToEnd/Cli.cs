@@ -17,14 +17,37 @@ public static class Cli
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "denoiser.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
+        return Finish(Process.Start(psi)!);
+    }
+
+    public static Result Run(string workDir, params string[] args) => Run(workDir, null, args);
+
+    /// <summary>The built `denoiser` executable (the apphost) started directly, as a user of the build output does.</summary>
+    public static Result RunExecutable(string workDir, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "denoiser.exe" : "denoiser"))
+            { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Finish(Process.Start(psi)!);
+    }
+
+    static Result Finish(Process started)
+    {
+        using var p = started;
         var err = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
         Assert.True(p.WaitForExit(TimeSpan.FromMinutes(5)), "the program did not finish");
         return new Result(p.ExitCode, output, err.Result);
     }
 
-    public static Result Run(string workDir, params string[] args) => Run(workDir, null, args);
+    /// <summary>Starts the program without waiting, output redirected, for tests that act while it runs.</summary>
+    public static Process Start(string workDir, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "denoiser.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi)!;
+    }
 
     public static void AssertOneLineFailure(Result r, int exitCode, string expected)
     {

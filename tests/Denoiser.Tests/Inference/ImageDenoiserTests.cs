@@ -14,6 +14,7 @@ public class ImageDenoiserTests
     sealed class Identity(ModelInfo? info = null) : IImageModel
     {
         public ModelInfo Info { get; } = info ?? ConvDenoiser.Info;
+        public TrainingDomain Domain => TrainingDomain.Of(Info, (Denoiser.Training.TrainSettings?)null);
         public float[] Seen = Array.Empty<float>();
         public (int, int) Size;
         public float[] Run(float[] image, int height, int width) { Seen = image; Size = (height, width); return image; }

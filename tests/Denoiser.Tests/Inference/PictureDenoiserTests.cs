@@ -86,4 +86,33 @@ public class PictureDenoiserTests
         Assert.Equal(expected, auto.Pixels);
         Assert.NotEqual(auto.Pixels, plain.Pixels);
     }
+
+    static Picture Gray(GrayImage g) => new(g.Width, g.Height, 1, g.Pixels);
+
+    /// <summary>A photograph-like picture: smooth mid-tone shading over the whole frame.</summary>
+    static GrayImage Photo(int w, int h) =>
+        new(w, h, Enumerable.Range(0, w * h).Select(i => (byte)(60 + (i % w) * 120 / w + (i / w) * 40 / h)).ToArray());
+
+    [Fact]
+    public void A_picture_far_from_MNIST_gets_a_warning_on_its_line_and_a_digit_like_one_does_not()
+    {
+        using var model = Model();
+        var domain = TrainingDomain.Of(ConvDenoiser.Info, new Denoiser.Training.TrainSettings { Dataset = "mnist" });
+
+        var (_, photoNote) = PictureDenoiser.Denoise(model, Gray(Photo(300, 200)), ColorMode.Luma, InvertMode.Auto, domain);
+        Assert.Contains("warning: far from what this model was trained on (MNIST digits", photoNote);
+        Assert.Contains("100% of its pixels are mid-tones", photoNote);
+
+        var (_, strokesNote) = PictureDenoiser.Denoise(model, Gray(Strokes(60, 40)), ColorMode.Luma, InvertMode.Auto, domain);
+        Assert.DoesNotContain("warning", strokesNote);
+        var (_, documentNote) = PictureDenoiser.Denoise(model, Gray(Strokes(60, 40, darkOnLight: true)), ColorMode.Luma, InvertMode.Auto, domain);
+        Assert.DoesNotContain("warning", documentNote); // inverted first, then it looks like MNIST
+        var (_, forcedNote) = PictureDenoiser.Denoise(model, Gray(Strokes(60, 40, darkOnLight: true)), ColorMode.Luma, InvertMode.No, domain);
+        Assert.Contains("its background is light", forcedNote);
+
+        // A model trained on photographs is not warned about photographs.
+        var photos = TrainingDomain.Of(UNet.Info, new Denoiser.Training.TrainSettings { Dataset = "images", Crop = 64, DataDir = "train400" });
+        var (_, photoModelNote) = PictureDenoiser.Denoise(model, Gray(Photo(300, 200)), ColorMode.Luma, InvertMode.Auto, photos);
+        Assert.DoesNotContain("warning", photoModelNote);
+    }
 }
