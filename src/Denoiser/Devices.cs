@@ -24,10 +24,14 @@ public static class Devices
         };
     }
 
-    /// <summary>Sets libtorch's intra-op threads; 0 means one per core.</summary>
+    /// <summary>
+    /// Sets libtorch's intra-op threads: one per core for 0, and never more than the cores. More threads than cores only
+    /// wait for each other: training the seed at batch 20 on 2 cores measured 168 img/s with 8 threads and 74 with 16,
+    /// against 1,610 with 2 (`bench --threads 8`, before this cap).
+    /// </summary>
     public static int SetThreads(int threads)
     {
-        int n = threads > 0 ? threads : Environment.ProcessorCount;
+        int n = threads > 0 ? Math.Min(threads, Environment.ProcessorCount) : Environment.ProcessorCount;
         torch.set_num_threads(n);
         NativeRuntime.ConfigureLibTorch();
         return n;

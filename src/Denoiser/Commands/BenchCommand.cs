@@ -19,7 +19,7 @@ public static class BenchCommand
     public static Command Create()
     {
         var seconds = new Option<double>("--seconds") { Description = "Measuring time per figure and contender; 0 = one short turn each (a smoke run)", DefaultValueFactory = _ => 4 };
-        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core, and never more than the cores", DefaultValueFactory = _ => 0 };
         var only = new Option<string?>("--only") { Description = "Measure only the rows whose name contains this text (for example \"batch 20\")" };
         var alone = new Option<string?>("--alone") { Description = "Print only one contender's training img/s: plain or denoiser (used in a child process)", Hidden = true };
         var command = new Command("bench", "Measure training and inference images/s against a plain TorchSharp loop, and what each CPU speed trick gains, on synthetic data.")
@@ -65,7 +65,7 @@ public static class BenchCommand
         Console.WriteLine($"software:  .NET {Environment.Version}, TorchSharp {typeof(torch).Assembly.GetName().Version}, CPU; " +
                           $"glibc heap tuning {(NativeRuntime.MallocTuned ? "on" : "off")}");
         using (var parts = new BatchParts(threads))
-            Console.WriteLine($"threads:   libtorch {threads} (--threads); batches split in up to {parts.MaxParts} parts of at least {BatchParts.MinImagesPerPart} images");
+            Console.WriteLine($"threads:   libtorch {threads} (--threads, at most one per core); batches split in up to {parts.MaxParts} parts of at least {BatchParts.MinImagesPerPart} images");
         Console.WriteLine($"method:    contenders take turns of 0.5 s for {seconds:0.#} s each in one process; medians of the turns");
         Console.WriteLine();
         var cold = only == null ? ColdDenoise() : default; // first, while no other child has run: getrusage reports the largest child so far

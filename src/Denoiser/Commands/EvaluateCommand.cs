@@ -26,7 +26,7 @@ public static class EvaluateCommand
         var seed = new Option<long>("--seed") { Description = "Seed for the noise", DefaultValueFactory = _ => config.Train.Seed };
         var outputDir = new Option<string?>("--output-dir") { Description = "Where evaluation.csv and evaluation.json go [default: an evaluation folder beside the checkpoint or weights]" };
         var images = new Option<string?>("--images") { Description = "Score on this folder of clean images, each whole (any size, searched recursively), instead of test crops" };
-        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core", DefaultValueFactory = _ => config.Train.Threads };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core, and never more than the cores", DefaultValueFactory = _ => config.Train.Threads };
 
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the results of an earlier evaluation in --output-dir" };
 

@@ -18,7 +18,7 @@ public static class TrainCommand
         var noise = new Option<string>("--noise") { Description = $"Noise added to [0,1] images: {Data.Noise.Kinds}", DefaultValueFactory = _ => d.Noise };
         var seed = new Option<long>("--seed") { Description = "Seed for initialisation, shuffling and noise", DefaultValueFactory = _ => d.Seed };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda", DefaultValueFactory = _ => d.Device };
-        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core", DefaultValueFactory = _ => d.Threads };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core, and never more than the cores", DefaultValueFactory = _ => d.Threads };
         var dataDir = new Option<string>("--data-dir") { Description = "MNIST's IDX files (fetched when missing), CIFAR-10's binary files or .tar.gz, or a folder of images", DefaultValueFactory = _ => d.DataDir };
         var modelsDir = new Option<string>("--models-dir") { Description = "Folder where new run folders are made", DefaultValueFactory = _ => d.ModelsDir };
         var runDir = new Option<string?>("--run-dir") { Description = "Run folder to write (or, with --resume, to continue) [default: a new folder under --models-dir]" };
@@ -85,7 +85,8 @@ public static class TrainCommand
             throw new UserException($"{run.Root} already holds a run ({Path.GetFileName(first)}); pass --resume to continue it, --overwrite to start afresh, or choose another --run-dir.", ExitCodes.Usage);
         else run.DeleteOutputs();
 
-        Console.WriteLine($"device: {device.type.ToString().ToLowerInvariant()}, {threads} threads");
+        Console.WriteLine($"device: {device.type.ToString().ToLowerInvariant()}, {threads} threads" +
+                          (settings.Threads > threads ? $" (--threads {settings.Threads} capped at the {threads} cores)" : ""));
         Console.WriteLine("settings: " + JsonSerializer.Serialize(settings));
         Console.WriteLine($"model: {info.Name} ({info.Description})");
         Console.WriteLine($"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images of {trainSet.Width}x{trainSet.Height}" +

@@ -10,7 +10,10 @@ namespace Denoiser.Inference;
 /// <param name="SparseLightOnDark">MNIST-like: mostly black, with light strokes; other content is far from it.</param>
 public sealed record TrainingDomain(string Name, int Side, bool SparseLightOnDark)
 {
-    /// <summary>Pixels between 15% and 85% grey above this fraction make a picture unlike MNIST (digits have few: stroke edges).</summary>
+    /// <summary>
+    /// Pixels between 15% and 85% grey above this fraction make a picture unlike MNIST, whose digits have few (stroke
+    /// edges): measured over the 10,000 test digits, 7.2% on average and 13.3% at most; a photograph has most.
+    /// </summary>
     public const double MaxMidTones = 0.4;
 
     /// <summary>From the run's settings (a checkpoint, or the settings a weights file carries); else from the model's design size.</summary>

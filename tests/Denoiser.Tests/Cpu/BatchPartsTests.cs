@@ -124,11 +124,15 @@ public class BatchPartsTests
         using (parts.PartThreadsHere())
         {
             // Part 1 fails in its loss after part 0 has its gradients: those must be freed, not left to the finalizer.
+            // (Tensor.TotalCount counts live tensor handles; earlier tests' garbage is finalised first, so that only a
+            // leak can raise it.)
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
             long before = Tensor.TotalCount;
             using (NewDisposeScope())
                 Assert.ThrowsAny<Exception>(() => parts.Backward(model, noisy, noisy, (x, y) =>
                     x.storage_offset() == 0 ? Mse(model, x, y) : throw new InvalidOperationException("part 1 fails")));
-            Assert.Equal(before, Tensor.TotalCount);
+            Assert.True(Tensor.TotalCount <= before, $"{Tensor.TotalCount - before} tensors left alive");
             // The workers still serve.
             for (int i = 0; i < 5; i++)
             {

@@ -9,7 +9,7 @@ namespace Denoiser.Tests.Training;
 
 public class TrainerTests
 {
-    sealed class Silent : ITrainingObserver
+    sealed class Recorder : ITrainingObserver
     {
         public List<EpochMetrics> Epochs { get; } = new();
         public void EpochStarted(int epoch, int epochs, long images) { }
@@ -37,11 +37,11 @@ public class TrainerTests
         Devices.SetThreads(2);
 
         var straight = new RunFolder(dir["straight"]);
-        new Trainer(Settings(straight.Root, 2), straight, torch.CPU, new Silent()).Run(train, test, null);
+        new Trainer(Settings(straight.Root, 2), straight, torch.CPU, new Recorder()).Run(train, test, null);
 
         var split = new RunFolder(dir["split"]);
-        new Trainer(Settings(split.Root, 1), split, torch.CPU, new Silent()).Run(train, test, null);
-        var resumed = new Silent();
+        new Trainer(Settings(split.Root, 1), split, torch.CPU, new Recorder()).Run(train, test, null);
+        var resumed = new Recorder();
         new Trainer(Settings(split.Root, 2), split, torch.CPU, resumed).Run(train, test, Checkpoint.Read(split.Last));
 
         Assert.Equal(2, Assert.Single(resumed.Epochs).Epoch);
@@ -60,7 +60,7 @@ public class TrainerTests
         using var test = ImageSet.LoadMnist(dir["data"], train: false);
         var run = new RunFolder(dir["run"]);
 
-        var history = new Trainer(Settings(run.Root, 2), run, torch.CPU, new Silent()).Run(train, test, null);
+        var history = new Trainer(Settings(run.Root, 2), run, torch.CPU, new Recorder()).Run(train, test, null);
 
         Assert.Equal(2, history.Count);
         Assert.All(new[] { run.Best, run.Last, run.SettingsFile, run.MetricsFile, run.Sample(1), run.Sample(2),
