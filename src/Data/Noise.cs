@@ -9,17 +9,22 @@ namespace Denoiser.Data;
 public abstract record Noise(double Level)
 {
     /// <summary>The spec this noise was parsed from, in canonical form (kind:level).</summary>
-    public string Spec => $"{Kind}:{Level.ToString(CultureInfo.InvariantCulture)}";
+    public virtual string Spec => $"{Kind}:{Level.ToString(CultureInfo.InvariantCulture)}";
     protected abstract string Kind { get; }
 
-    /// <summary>A noisy copy of <paramref name="clean"/>, clipped to [0, 1].</summary>
+    /// <summary>A noisy copy of <paramref name="clean"/>, clipped to [0, 1] (but for the papers' gaussian:S/255).</summary>
     public abstract Tensor Apply(Tensor clean, Generator generator);
 
-    public const string Kinds = "gaussian:SIGMA, salt-pepper:FRACTION, speckle:SIGMA or poisson:PEAK";
+    public const string Kinds = "gaussian:SIGMA, gaussian:S/255 (the papers' protocol), salt-pepper:FRACTION, speckle:SIGMA or poisson:PEAK";
 
     /// <summary>Parses kind:level; a bare number means gaussian. Throws FormatException saying what is accepted.</summary>
     public static Noise Parse(string spec)
     {
+        if (System.Text.RegularExpressions.Regex.Match(spec.Trim(), @"^gaussian:\s*([0-9.]+)\s*/\s*255$", System.Text.RegularExpressions.RegexOptions.IgnoreCase) is
+            { Success: true } paper)
+            return double.TryParse(paper.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double s255) && double.IsFinite(s255)
+                ? new PaperGaussianNoise(s255)
+                : throw new FormatException($"noise '{spec}' does not parse; use {Kinds}");
         string[] parts = spec.Trim().Split(':');
         string kind = parts.Length == 2 ? parts[0].Trim().ToLowerInvariant() : "gaussian";
         string number = parts[^1].Trim();
@@ -45,6 +50,18 @@ public sealed record GaussianNoise(double Sigma) : Noise(Sigma)
     protected override string Kind => "gaussian";
     public override Tensor Apply(Tensor clean, Generator generator) =>
         torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_(Sigma).add_(clean).clamp_(0, 1);
+}
+
+/// <summary>
+/// x + S/255 * N(0, 1) with S on the 0-255 scale, added in floating point and neither clipped nor rounded: how the
+/// denoising papers (DnCNN, FFDNet, DRUNet) corrupt their test images, and so how `evaluate` scores as they do.
+/// </summary>
+public sealed record PaperGaussianNoise(double Sigma255) : Noise(Sigma255 / 255)
+{
+    protected override string Kind => "gaussian";
+    public override string Spec => $"gaussian:{Sigma255.ToString(CultureInfo.InvariantCulture)}/255";
+    public override Tensor Apply(Tensor clean, Generator generator) =>
+        torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_(Level).add_(clean);
 }
 
 /// <summary>A fraction of pixels set to 0 or 1 (half each), the rest untouched.</summary>

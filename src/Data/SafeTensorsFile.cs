@@ -6,11 +6,30 @@ using System.Text.Json.Nodes;
 
 namespace Denoiser.Data;
 
-/// <summary>A float32 tensor as stored in a safetensors file: shape and row-major values.</summary>
-public sealed record SafeTensor(long[] Shape, float[] Data);
+/// <summary>
+/// A tensor as stored in a safetensors file: shape and row-major values, float32 (F32) or int64 (I64, as a BatchNorm's
+/// num_batches_tracked is).
+/// </summary>
+public sealed record SafeTensor
+{
+    public long[] Shape { get; }
+    /// <summary>float[] for F32, long[] for I64.</summary>
+    public Array Values { get; }
+
+    public SafeTensor(long[] shape, Array values)
+    {
+        if (values is not (float[] or long[])) throw new ArgumentException("a safetensors tensor holds float[] (F32) or long[] (I64)");
+        (Shape, Values) = (shape, values);
+    }
+
+    public string Dtype => Values is long[] ? "I64" : "F32";
+    public int ElementSize => Values is long[] ? 8 : 4;
+    /// <summary>The values of an F32 tensor.</summary>
+    public float[] Data => Values as float[] ?? throw new InvalidOperationException($"an {Dtype} tensor has no float values");
+}
 
 /// <summary>
-/// Reads and writes safetensors files of float32 tensors. Nothing in such a file is ever executed (unlike pickle),
+/// Reads and writes safetensors files of float32 and int64 tensors. Nothing in such a file is ever executed (unlike pickle),
 /// and every field is validated before anything is allocated: header length and JSON, dtypes, shapes, and that the
 /// byte ranges lie inside the file, match their shapes, and cover the data without holes or overlaps.
 /// </summary>
@@ -26,10 +45,10 @@ public static class SafeTensorsFile
         long offset = 0;
         foreach (var (name, t) in list)
         {
-            long bytes = 4L * t.Data.Length;
+            long bytes = (long)t.ElementSize * t.Values.Length;
             header[name] = new JsonObject
             {
-                ["dtype"] = "F32",
+                ["dtype"] = t.Dtype,
                 ["shape"] = new JsonArray(t.Shape.Select(d => (JsonNode?)d).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + bytes),
             };
@@ -46,8 +65,11 @@ public static class SafeTensorsFile
             for (int i = 0; i < pad; i++) s.WriteByte((byte)' ');
             foreach (var (_, t) in list)
             {
-                var bytes = new byte[4 * t.Data.Length];
-                for (int i = 0; i < t.Data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), t.Data[i]);
+                var bytes = new byte[t.ElementSize * t.Values.Length];
+                if (t.Values is long[] longs)
+                    for (int i = 0; i < longs.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8 * i), longs[i]);
+                else
+                    for (int i = 0; i < t.Data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), t.Data[i]);
                 s.Write(bytes);
             }
         });
@@ -77,22 +99,24 @@ public static class SafeTensorsFile
             foreach (var (k, v) in meta) metadata[k] = v is JsonValue jv && jv.TryGetValue(out string? s) ? s : throw Bad($"metadata '{k}' is not a string");
 
         long dataStart = 8 + (long)headerLength, dataLength = length - dataStart;
-        var ranges = new List<(long Begin, long End, string Name, long[] Shape)>();
+        var ranges = new List<(long Begin, long End, string Name, long[] Shape, bool Int64)>();
         foreach (var (name, node) in header)
         {
             if (name == MetadataKey) continue;
             if (node is not JsonObject entry) throw Bad($"entry '{name}' is not an object");
             string dtype = entry["dtype"]?.GetValueKind() == JsonValueKind.String ? entry["dtype"]!.GetValue<string>() : throw Bad($"'{name}' has no dtype");
-            if (dtype != "F32") throw new InvalidDataException($"{path}: tensor '{name}' is {dtype}; only F32 (float32) is supported. Convert the weights with .float() before saving.");
+            if (dtype is not ("F32" or "I64"))
+                throw new InvalidDataException($"{path}: tensor '{name}' is {dtype}; only F32 (float32) and I64 (int64) are supported. Convert the weights with .float() before saving.");
+            int size = dtype == "I64" ? 8 : 4;
             long[] shape = ReadLongs(entry["shape"], $"'{name}' shape", Bad);
             long[] offsets = ReadLongs(entry["data_offsets"], $"'{name}' data_offsets", Bad);
             if (offsets.Length != 2 || offsets[0] > offsets[1] || offsets[1] > dataLength)
                 throw Bad($"'{name}' data_offsets [{string.Join(", ", offsets)}] lie outside the {dataLength} data bytes");
             long elements = 1;
             foreach (long d in shape) elements = d >= 0 && d <= int.MaxValue ? checked(elements * d) : throw Bad($"'{name}' has a bad dimension {d}");
-            if (elements * 4 != offsets[1] - offsets[0])
-                throw Bad($"'{name}' has shape [{string.Join(", ", shape)}] ({elements * 4} bytes) but {offsets[1] - offsets[0]} bytes of data");
-            ranges.Add((offsets[0], offsets[1], name, shape));
+            if (elements * size != offsets[1] - offsets[0])
+                throw Bad($"'{name}' has shape [{string.Join(", ", shape)}] ({elements * size} bytes) but {offsets[1] - offsets[0]} bytes of data");
+            ranges.Add((offsets[0], offsets[1], name, shape, dtype == "I64"));
         }
         ranges.Sort((a, b) => a.Begin.CompareTo(b.Begin));
         long covered = 0;
@@ -109,8 +133,16 @@ public static class SafeTensorsFile
         file.ReadExactly(buffer);
         foreach (var r in ranges)
         {
-            var data = new float[(r.End - r.Begin) / 4];
-            for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(buffer.AsSpan((int)r.Begin + 4 * i));
+            var bytes = buffer.AsSpan((int)r.Begin, (int)(r.End - r.Begin));
+            if (r.Int64)
+            {
+                var longs = new long[bytes.Length / 8];
+                for (int i = 0; i < longs.Length; i++) longs[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes[(8 * i)..]);
+                tensors[r.Name] = new SafeTensor(r.Shape, longs);
+                continue;
+            }
+            var data = new float[bytes.Length / 4];
+            for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
             tensors[r.Name] = new SafeTensor(r.Shape, data);
         }
         return (tensors, metadata);

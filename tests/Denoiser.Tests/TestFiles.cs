@@ -17,6 +17,17 @@ public static class TestFiles
     /// <summary>A committed fixture (tests/Denoiser.Tests/Fixtures, made by tools/parity), as copied beside the tests.</summary>
     public static string Fixture(string name) => System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
+    /// <summary>The folder holding Denoiser.sln, found upwards from the test binaries.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+                if (File.Exists(System.IO.Path.Combine(d.FullName, "Denoiser.sln"))) return d.FullName;
+            throw new InvalidOperationException("Denoiser.sln not found above " + AppContext.BaseDirectory);
+        }
+    }
+
     /// <summary>The bytes of an idx3 (images) file: magic 0x00000803, N, rows, cols, pixels.</summary>
     public static byte[] Idx3(byte[][] images, int rows = 28, int cols = 28)
     {

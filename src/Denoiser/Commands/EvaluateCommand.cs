@@ -25,14 +25,20 @@ public static class EvaluateCommand
         var testSize = new Option<int>("--test-size") { Description = "Use the first N test images; 0 = all", DefaultValueFactory = _ => config.Train.TestSize };
         var seed = new Option<long>("--seed") { Description = "Seed for the noise", DefaultValueFactory = _ => config.Train.Seed };
         var outputDir = new Option<string?>("--output-dir") { Description = "Where evaluation.csv and evaluation.json go [default: an evaluation folder beside the checkpoint or weights]" };
-        var images = new Option<string?>("--images") { Description = "Score on this folder of clean images, each whole (any size, searched recursively), instead of test crops" };
+        var images = new Option<string[]>("--images")
+        {
+            Description = "Score on these folders of clean images (a set each: any size, searched recursively), whole, as the papers score, instead of test crops",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core, and never more than the cores", DefaultValueFactory = _ => config.Train.Threads };
 
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the results of an earlier evaluation in --output-dir" };
+        var nlm = new Option<double>("--nlm-h-factor") { Description = "Non-local means' h = this x sigma (0-255 scale); tuned on Train400", DefaultValueFactory = _ => ClassicalStrengths.Tuned.NlMeans };
+        var bilateral = new Option<double>("--bilateral-factor") { Description = "The bilateral filter's range sigma = this x the noise's sigma; tuned on Train400", DefaultValueFactory = _ => ClassicalStrengths.Tuned.Bilateral };
 
         var command = new Command("evaluate", "Score a model against the noisy input and classic filters (median, Gaussian blur) on the test set it was trained for.")
         {
-            noise, dataDir, dataset, testSize, images, seed, outputDir, overwrite, threads,
+            noise, dataDir, dataset, testSize, images, seed, outputDir, overwrite, threads, nlm, bilateral,
         };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
@@ -43,6 +49,9 @@ public static class EvaluateCommand
                 catch (FormatException e) { throw new UserException("--noise: " + e.Message + ".", ExitCodes.Usage); }
             }).ToList();
             if (p.GetValue(testSize) < 0) throw new UserException("--test-size must be 0 (all) or more.", ExitCodes.Usage);
+            if (!(p.GetValue(nlm) > 0) || !(p.GetValue(bilateral) > 0))
+                throw new UserException("--nlm-h-factor and --bilateral-factor must be positive numbers.", ExitCodes.Usage);
+            var strengths = new ClassicalStrengths(p.GetValue(nlm), p.GetValue(bilateral));
             Devices.SetThreads(p.GetValue(threads));
             var (model, info, from, checkpoint, _) = source.Load(p);
             using var _ = model;
@@ -50,12 +59,13 @@ public static class EvaluateCommand
             Console.WriteLine(from);
             string outDir = p.GetValue(outputDir)
                             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? p.GetValue(source.Weights)!))!, "evaluation");
-            bool folder = p.GetValue(images) != null;
+            var sets = p.GetValue(images) ?? Array.Empty<string>();
+            bool folder = sets.Length > 0;
             var outputs = Outputs(outDir, folder ? new List<Noise>() : noises);
             if (!p.GetValue(overwrite) && outputs.FirstOrDefault(File.Exists) is { } existing)
                 throw new UserException($"{existing}: already exists; pass --overwrite to replace the earlier results or choose another --output-dir.", ExitCodes.Usage);
 
-            if (folder) Report(ScoreFolder(model, info, p.GetValue(images)!, noises, p.GetValue(seed)), outDir, null, null);
+            if (folder) Report(sets.SelectMany(set => ScoreFolder(model, info, set, noises, p.GetValue(seed), strengths)).ToList(), outDir, null, null);
             else
             {
                 var trained = checkpoint?.Header.Settings;
@@ -74,11 +84,12 @@ public static class EvaluateCommand
 
     /// <summary>Every file an evaluation writes, so that none replaces an earlier one unasked.</summary>
     static List<string> Outputs(string dir, List<Noise> sampled) =>
-        new[] { "evaluation.csv", "evaluation.json", "psnr-vs-sigma.png" }.Concat(sampled.Select(SampleName)).Select(f => Path.Combine(dir, f)).ToList();
+        new[] { "evaluation.csv", "evaluation.json", "evaluation.md", "psnr-vs-sigma.png" }.Concat(sampled.Select(SampleName)).Select(f => Path.Combine(dir, f)).ToList();
 
     static string SampleName(Noise n) => $"samples-{n.Spec.Replace(':', '-')}.png";
 
-    static List<Score> ScoreFolder(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string folder, List<Noise> noises, long seed)
+    static List<Score> ScoreFolder(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string folder, List<Noise> noises, long seed,
+                                   ClassicalStrengths strengths)
     {
         var clean = new List<(string, torch.Tensor)>();
         try
@@ -86,13 +97,15 @@ public static class EvaluateCommand
             foreach (var f in InputFiles.Expand(new[] { folder }, recursive: true))
             {
                 var picture = ImageFile.ReadPicture(f.Path);
-                using var bytes = torch.tensor(picture.Planes(info.Channels), new long[] { 1, info.Channels, picture.Height, picture.Width });
+                int channels = picture.IsColor || info.Channels == 3 ? 3 : 1; // a grey model takes colour channel by channel
+                using var bytes = torch.tensor(picture.Planes(channels), new long[] { 1, channels, picture.Height, picture.Width });
                 clean.Add((f.Path, ImageSet.ToImages(bytes)));
             }
             Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
             var imageModel = new Inference.TorchImageModel(model, info, torch.CPU); // not disposed: it would dispose the model
-            return ConsoleProgress.WithStatus("evaluating", $"{clean.Count:N0} images x {noises.Count} noise(s) x 4 methods",
-                () => Evaluator.RunImages(imageModel, clean, noises, seed));
+            string set = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+            return ConsoleProgress.WithStatus("evaluating", $"{set}: {clean.Count:N0} images x {noises.Count} noise(s) x 6 methods",
+                () => Evaluator.RunImages(imageModel, set, clean, noises, seed, strengths));
         }
         finally
         {
@@ -119,7 +132,7 @@ public static class EvaluateCommand
     {
         Print(scores);
         Write(outDir, scores);
-        Console.WriteLine($"written: {Path.Combine(outDir, "evaluation.csv")}, {Path.Combine(outDir, "evaluation.json")}");
+        Console.WriteLine($"written: {Path.Combine(outDir, "evaluation.csv")}, {Path.Combine(outDir, "evaluation.json")}, {Path.Combine(outDir, "evaluation.md")}");
         string sweep = Path.Combine(outDir, "psnr-vs-sigma.png");
         if (Reporting.Plots.PsnrAgainstSigma(scores, sweep)) Console.WriteLine($"plot: {sweep}");
         if (samples is not { } s || noises is not { } n) return;
@@ -133,6 +146,7 @@ public static class EvaluateCommand
 
     static void Print(List<Score> scores)
     {
+        if (scores.Any(s => s.Set != null)) { PrintSets(scores); return; }
         var overall = new Table().AddColumns("noise", "method", "PSNR (dB)", "SSIM");
         foreach (var s in scores.Where(s => s.Class == null))
             overall.AddRow(s.Noise, s.Method, s.PsnrDb.ToString("F2", CultureInfo.InvariantCulture), s.Ssim.ToString("F4", CultureInfo.InvariantCulture));
@@ -150,12 +164,49 @@ public static class EvaluateCommand
         }
     }
 
+    /// <summary>A table per set: a row per method, a column per noise, each cell PSNR / SSIM; the seconds each method took.</summary>
+    static void PrintSets(List<Score> scores)
+    {
+        foreach (var set in scores.GroupBy(s => s.Set))
+        {
+            var noises = set.Select(s => s.Noise).Distinct().ToList();
+            var table = new Table { Title = new TableTitle($"{set.Key} ({set.First().Count} images): PSNR (dB) / SSIM") }.AddColumn("method");
+            foreach (var n in noises) table.AddColumn(n);
+            table.AddColumn("seconds");
+            foreach (var method in set.GroupBy(s => s.Method))
+                table.AddRow(new[] { method.Key }
+                    .Concat(noises.Select(n => method.Single(s => s.Noise == n) is var c ? string.Create(CultureInfo.InvariantCulture, $"{c.PsnrDb:F2} / {c.Ssim:F4}") : ""))
+                    .Append(method.All(s => s.Seconds == null) ? "" : string.Create(CultureInfo.InvariantCulture, $"{method.Sum(s => s.Seconds ?? 0):F1}")).ToArray());
+            AnsiConsole.Write(table);
+        }
+    }
+
+    /// <summary>The same tables as Markdown, for a README or a report.</summary>
+    static string Markdown(List<Score> scores)
+    {
+        var md = new StringBuilder();
+        foreach (var set in scores.GroupBy(s => s.Set ?? "test split"))
+        {
+            var noises = set.Where(s => s.Class == null).Select(s => s.Noise).Distinct().ToList();
+            md.AppendLine($"**{set.Key}** ({set.First().Count} images), PSNR (dB) / SSIM").AppendLine();
+            md.AppendLine("| method | " + string.Join(" | ", noises) + " |");
+            md.AppendLine("|---|" + string.Concat(noises.Select(_ => "---|")));
+            foreach (var method in set.Where(s => s.Class == null).GroupBy(s => s.Method))
+                md.AppendLine($"| {method.Key} | " + string.Join(" | ", noises.Select(n => method.Single(s => s.Noise == n))
+                    .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.PsnrDb:F2} / {c.Ssim:F4}"))) + " |");
+            md.AppendLine();
+        }
+        return md.ToString();
+    }
+
     static void Write(string dir, List<Score> scores)
     {
-        var csv = new StringBuilder("noise,method,class,count,psnr_db,ssim\n");
+        var csv = new StringBuilder("set,noise,method,class,count,psnr_db,ssim,seconds\n");
         foreach (var s in scores)
-            csv.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{s.Noise},{s.Method},{(s.Class?.ToString() ?? "all")},{s.Count},{s.PsnrDb:F4},{s.Ssim:F6}"));
+            csv.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{s.Set ?? "test"},{s.Noise},{s.Method},{(s.Class?.ToString() ?? "all")},{s.Count},{s.PsnrDb:F4},{s.Ssim:F6},{s.Seconds:F2}"));
         AtomicFile.WriteAllText(Path.Combine(dir, "evaluation.csv"), csv.ToString());
         AtomicFile.WriteAllText(Path.Combine(dir, "evaluation.json"), JsonSerializer.Serialize(scores, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(dir, "evaluation.md"), Markdown(scores));
     }
 }

@@ -8,7 +8,9 @@ using static TorchSharp.torch;
 namespace Denoiser.Evaluation;
 
 /// <param name="Class">A label 0-9 (MNIST's digits, CIFAR-10's classes) for the per-class rows; null for all images.</param>
-public sealed record Score(string Noise, string Method, int? Class, int Count, double PsnrDb, double Ssim);
+/// <param name="Set">The folder of images scored (`evaluate --images`); null for a dataset's test split.</param>
+/// <param name="Seconds">Wall time the method took over the set (`evaluate --images`); null otherwise.</param>
+public sealed record Score(string Noise, string Method, int? Class, int Count, double PsnrDb, double Ssim, string? Set = null, double? Seconds = null);
 
 /// <summary>A test set's scores during training.</summary>
 /// <param name="Mse">Mean per-pixel MSE of the denoised images.</param>
@@ -95,19 +97,42 @@ public static class Evaluator
         return scores;
     }
 
+    public const string ModelRounded = "model, output rounded to 8 bits";
+
     /// <summary>
-    /// The same scores for a folder of clean images of any size (at least 11 x 11 for SSIM), one at a time: the model
-    /// runs through <see cref="Inference.ImageDenoiser"/> (padding, tiles), the filters on the whole image.
+    /// The papers' protocol on a set of clean images of any size (at least 11 x 11 for SSIM), one at a time: each
+    /// image corrupted once per noise from the seed (so every method sees the same noisy images), the model run on the
+    /// whole image (no tiles: a tile's borders would change the result), its output clipped to [0, 1], PSNR per whole
+    /// image at native size, the mean over the set. Also the model's output rounded to 8 bits, as a saved PNG would be.
+    /// A grey model denoises a colour image channel by channel.
     /// </summary>
-    /// <param name="images">Each (1, C, H, W) in [0, 1], C the model's channels.</param>
-    public static List<Score> RunImages(Inference.IImageModel model, IReadOnlyList<(string Name, Tensor Image)> images,
-                                        IReadOnlyList<Noise> noises, long seed)
+    /// <param name="images">Each (1, C, H, W) in [0, 1]: C is 1, or 3 for colour.</param>
+    public static List<Score> RunImages(Inference.IImageModel model, string set, IReadOnlyList<(string Name, Tensor Image)> images,
+                                        IReadOnlyList<Noise> noises, long seed, ClassicalStrengths? strengths = null)
     {
+        strengths ??= ClassicalStrengths.Tuned;
         var scores = new List<Score>();
+        var methods = new (string Name, Func<Tensor, Tensor> Apply)[]
+        {
+            (Noisy, x => x.alias()), (Model, x => RunWhole(model, x).clamp_(0, 1)), (Median, x => Filters.Median3x3(x).clamp_(0, 1)),
+            (Blur, x => Filters.GaussianBlur(x, 1.0).clamp_(0, 1)),
+        };
         for (int n = 0; n < noises.Count; n++)
         {
+            // Non-local means and the bilateral filter are set from the noise's sigma, so they score Gaussian noise only.
+            double? sigma = noises[n] is GaussianNoise or PaperGaussianNoise ? noises[n].Level : null;
+            var all = sigma is double s ? methods.Concat(new (string, Func<Tensor, Tensor>)[]
+            {
+                (ClassicalDenoisers.NlMeans, x => ClassicalDenoisers.NonLocalMeans(x, s, strengths.NlMeans)),
+                (ClassicalDenoisers.Bilateral, x => ClassicalDenoisers.BilateralFilter(x, s, strengths.Bilateral).clamp_(0, 1)),
+            }).ToArray() : methods;
             using var gen = new Generator(Seeds.ForTestNoise(seed + n));
-            var sums = new Dictionary<string, (double Psnr, double Ssim)>();
+            var sums = new Dictionary<string, (double Psnr, double Ssim, double Seconds)>();
+            void Add(string method, Tensor output, Tensor clean, double seconds)
+            {
+                var (p, q, t) = sums.GetValueOrDefault(method);
+                sums[method] = (p + Metrics.Psnr(output, clean).item<float>(), q + Ssim.PerImage(output, clean).item<double>(), t + seconds);
+            }
             foreach (var (name, clean) in images)
             {
                 int h = (int)clean.shape[2], w = (int)clean.shape[3];
@@ -115,22 +140,29 @@ public static class Evaluator
                     throw new UserException($"{name}: is {w}x{h}; SSIM needs at least {Ssim.Window}x{Ssim.Window} pixels.");
                 using var scope = NewDisposeScope();
                 var noisy = noises[n].Apply(clean, gen);
-                var outputs = new (string, Tensor)[]
+                foreach (var (method, apply) in all)
                 {
-                    (Noisy, noisy),
-                    (Model, torch.tensor(Inference.ImageDenoiser.Denoise(model, noisy.data<float>().ToArray(), h, w), clean.shape)),
-                    (Median, Filters.Median3x3(noisy)), (Blur, Filters.GaussianBlur(noisy, 1.0).clamp(0, 1)),
-                };
-                foreach (var (method, output) in outputs)
-                {
-                    var (p, s) = sums.GetValueOrDefault(method);
-                    sums[method] = (p + Metrics.Psnr(output, clean).item<float>(), s + Ssim.PerImage(output, clean).item<double>());
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    var output = apply(noisy);
+                    Add(method, output, clean, clock.Elapsed.TotalSeconds);
+                    if (method == Model) Add(ModelRounded, output.mul(255).round_().div_(255), clean, 0);
                 }
             }
-            foreach (var method in new[] { Noisy, Model, Median, Blur })
-                scores.Add(new Score(noises[n].Spec, method, null, images.Count, sums[method].Psnr / images.Count, sums[method].Ssim / images.Count));
+            foreach (var (method, (psnr, ssim, seconds)) in sums)
+                scores.Add(new Score(noises[n].Spec, method, null, images.Count, psnr / images.Count, ssim / images.Count, set,
+                                     method == ModelRounded ? null : seconds));
         }
         return scores;
+    }
+
+    /// <summary>The model on a whole (1, C, H, W) image: padded to a size it keeps and cropped back; a grey model takes colour channel by channel.</summary>
+    static Tensor RunWhole(Inference.IImageModel model, Tensor image)
+    {
+        int c = (int)image.shape[1], h = (int)image.shape[2], w = (int)image.shape[3];
+        var planes = model.Info.Channels == c ? new[] { image } : Enumerable.Range(0, c).Select(i => image.narrow(1, i, 1)).ToArray();
+        var outputs = planes.Select(p => torch.tensor(
+            Inference.ImageDenoiser.Denoise(model, p.contiguous().data<float>().ToArray(), h, w, tileSize: int.MaxValue), p.shape)).ToArray();
+        return outputs.Length == 1 ? outputs[0] : torch.cat(outputs, 1);
     }
 
     /// <summary>A picture per noise: rows of clean, noisy, model, median and blur for one test image of each digit.</summary>

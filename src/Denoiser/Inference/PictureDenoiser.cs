@@ -19,7 +19,8 @@ public static class PictureDenoiser
     {
         var notes = new List<string>();
         var luma = Luma(picture);
-        bool flip = invert == InvertMode.Yes || (invert == InvertMode.Auto && TrainingDomain.Median(luma) > 127);
+        // Auto inverts only for a model trained on light strokes on black (MNIST): a photo model takes pictures as they are.
+        bool flip = invert == InvertMode.Yes || (invert == InvertMode.Auto && domain?.SparseLightOnDark != false && TrainingDomain.Median(luma) > 127);
         if (flip) notes.Add(invert == InvertMode.Yes ? "inverted (--invert yes)" : "inverted: dark on light (median brightness above half)");
         if (domain?.Warning(flip ? Invert(luma) : luma) is { } warning) notes.Add(warning);
         GrayImage Run(GrayImage plane)

@@ -8,7 +8,7 @@ namespace Denoiser.Interchange;
 
 public static class OnnxExport
 {
-    public const int Opset = 13;        // Conv, ConvTranspose, MaxPool, Relu, Selu, Sigmoid, Concat, Add, Sub, Clip as of opset 13
+    public const int Opset = 13;        // Conv, ConvTranspose, MaxPool, BatchNormalization, Relu, Selu, Sigmoid, Concat, Add, Sub, Clip as of opset 13
     const long IrVersion = 7;           // the IR version that goes with opset 13
     public const string Input = "input", Output = "output";
 
@@ -18,7 +18,9 @@ public static class OnnxExport
     /// </summary>
     public static ModelProto Build(nn.Module<Tensor, Tensor> model, Models.ModelInfo info, IReadOnlyDictionary<string, string> metadata)
     {
-        var traced = GraphTrace.Trace(model, info.Channels, (info.PaddedSide(info.MinSide), info.PaddedSide(info.MinSide + 1)));
+        // At least 8x8: at 1x1 a fresh DnCNN's ReLUs can all be off, and its output then equals its input, bit for bit.
+        int side = info.PaddedSide(Math.Max(8, info.MinSide));
+        var traced = GraphTrace.Trace(model, info.Channels, (side, info.PaddedSide(side + 1)));
         var graph = new GraphProto { Name = model.GetName() };
         string Value(int i) => i == 0 ? Input : i == traced.Output ? Output : $"{traced.Nodes[i - 1].Name}_{i}";
         for (int i = 0; i < traced.Nodes.Count; i++)
@@ -48,13 +50,21 @@ public static class OnnxExport
         {
             case Convolution c: // Conv2d and ConvTranspose2d: the same attributes, and output_padding for the latter
                 node.OpType = c.transposed ? "ConvTranspose" : "Conv";
-                AddWeights(graph, node, name, c.weight, c.bias);
+                AddTensors(graph, node, name, ("weight", c.weight), ("bias", c.bias));
                 node.Attribute.Add(Ints("kernel_shape", c.kernel_size));
                 node.Attribute.Add(Ints("strides", c.stride));
                 node.Attribute.Add(Ints("dilations", c.dilation));
                 node.Attribute.Add(Ints("pads", c.padding!.Concat(c.padding!).ToArray())); // [top, left, bottom, right]
                 node.Attribute.Add(new AttributeProto { Name = "group", Type = AttributeProto.Types.AttributeType.Int, I = c.groups });
                 if (c.transposed) node.Attribute.Add(Ints("output_padding", c.output_padding));
+                break;
+            case BatchNorm2d b: // as in eval(): the running statistics
+                node.OpType = "BatchNormalization";
+                AddTensors(graph, node, name, ("weight", b.weight), ("bias", b.bias), ("running_mean", b.running_mean), ("running_var", b.running_var));
+                node.Attribute.Add(new AttributeProto { Name = "epsilon", Type = AttributeProto.Types.AttributeType.Float, F = (float)b.eps });
+                break;
+            case ReLU:
+                node.OpType = "Relu";
                 break;
             case MaxPool2d p:
                 node.OpType = "MaxPool";
@@ -86,9 +96,9 @@ public static class OnnxExport
 
     public static void Write(ModelProto onnx, string path) => Data.AtomicFile.Write(path, s => onnx.WriteTo(s));
 
-    static void AddWeights(GraphProto graph, NodeProto node, string name, Tensor weight, Tensor? bias)
+    static void AddTensors(GraphProto graph, NodeProto node, string name, params (string Suffix, Tensor? Tensor)[] tensors)
     {
-        foreach (var (suffix, t) in new[] { ("weight", weight), ("bias", bias) })
+        foreach (var (suffix, t) in tensors)
         {
             if (t is null) continue;
             if (graph.Initializer.Any(i => i.Name == $"{name}.{suffix}")) { node.Input.Add($"{name}.{suffix}"); continue; } // a layer called twice

@@ -15,17 +15,37 @@ public static class WeightsFile
         var tensors = model.state_dict().Select(kv =>
         {
             using var cpu = kv.Value.detach().cpu().contiguous();
-            return (kv.Key, new SafeTensor(cpu.shape, cpu.data<float>().ToArray()));
+            Array values = cpu.dtype switch
+            {
+                ScalarType.Float32 => cpu.data<float>().ToArray(),
+                ScalarType.Int64 => cpu.data<long>().ToArray(), // a BatchNorm's num_batches_tracked
+                var other => throw new NotSupportedException($"{kv.Key} is {other}; safetensors export writes float32 and int64"),
+            };
+            return (kv.Key, new SafeTensor(cpu.shape, values));
         }).ToList();
         var meta = new Dictionary<string, string>(metadata) { ["format"] = "pt" }; // what safetensors' torch writer sets
         SafeTensorsFile.Write(path, tensors, meta);
     }
 
-    /// <summary>The model the file says it holds (Denoiser's metadata), or null when it does not say.</summary>
+    /// <summary>
+    /// The model the file holds: what Denoiser's metadata says, else the one model of the registry whose state-dict
+    /// names and shapes the file's tensors fit exactly (a state dict saved by PyTorch says nothing); null when none does.
+    /// </summary>
     public static string? ModelOf(string path)
     {
-        try { return SafeTensorsFile.Read(path).Metadata.GetValueOrDefault(ModelKey); }
+        IReadOnlyDictionary<string, SafeTensor> tensors;
+        IReadOnlyDictionary<string, string> metadata;
+        try { (tensors, metadata) = SafeTensorsFile.Read(path); }
         catch (InvalidDataException e) { throw new UserException(e.Message); }
+        if (metadata.GetValueOrDefault(ModelKey) is { } recorded) return recorded;
+        var fitting = Models.Registry.All.Where(info =>
+        {
+            using var model = info.Create();
+            var expected = model.state_dict();
+            return expected.Count == tensors.Count
+                   && expected.All(kv => tensors.TryGetValue(kv.Key, out var t) && t.Shape.SequenceEqual(kv.Value.shape));
+        }).ToList();
+        return fitting.Count == 1 ? fitting[0].Name : null;
     }
 
     /// <summary>
@@ -46,6 +66,8 @@ public static class WeightsFile
             .Concat(tensors.Keys.Where(k => !expected.ContainsKey(k)).Select(k => $"unexpected {k}"))
             .Concat(expected.Where(kv => tensors.TryGetValue(kv.Key, out var t) && !t.Shape.SequenceEqual(kv.Value.shape))
                 .Select(kv => $"{kv.Key} is [{string.Join(", ", tensors[kv.Key].Shape)}], expected [{string.Join(", ", kv.Value.shape)}]"))
+            .Concat(expected.Where(kv => tensors.TryGetValue(kv.Key, out var t) && t.Dtype != (kv.Value.dtype == ScalarType.Int64 ? "I64" : "F32"))
+                .Select(kv => $"{kv.Key} is {tensors[kv.Key].Dtype}, expected {(kv.Value.dtype == ScalarType.Int64 ? "I64" : "F32")}"))
             .ToList();
         if (problems.Count > 0)
             throw new UserException($"{path}: does not fit {modelKind} ({string.Join("; ", problems.Take(4))}{(problems.Count > 4 ? "; ..." : "")}); it holds another model's weights.");
@@ -54,7 +76,7 @@ public static class WeightsFile
             foreach (var (name, target) in expected)
             {
                 var t = tensors[name];
-                using var source = torch.tensor(t.Data, t.Shape);
+                using var source = t.Values is long[] longs ? torch.tensor(longs, t.Shape) : torch.tensor(t.Data, t.Shape);
                 target.copy_(source);
             }
         return metadata;

@@ -33,6 +33,7 @@ public static class Registry
         ConvDenoiser.Info,
         ConvAutoEncoder.Info,
         UNet.Info,
+        DnCNN.Info,
     };
 
     public static ModelInfo Default => ConvDenoiser.Info;

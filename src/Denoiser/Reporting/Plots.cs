@@ -28,12 +28,12 @@ public static class Plots
     /// <summary>PSNR of each method against the Gaussian sigma, from evaluate's scores (gaussian noises only).</summary>
     public static bool PsnrAgainstSigma(IReadOnlyList<Score> scores, string path)
     {
-        var gaussian = scores.Where(s => s.Class == null && Noise.Parse(s.Noise) is GaussianNoise).ToList();
+        var gaussian = scores.Where(s => s.Class == null && Noise.Parse(s.Noise) is GaussianNoise or PaperGaussianNoise).ToList();
         if (gaussian.Select(s => s.Noise).Distinct().Count() < 2) return false;
         var plot = new Plot();
         foreach (var method in gaussian.GroupBy(s => s.Method))
         {
-            var points = method.Select(s => (Sigma: ((GaussianNoise)Noise.Parse(s.Noise)).Sigma, s.PsnrDb)).OrderBy(p => p.Sigma).ToArray();
+            var points = method.Select(s => (Sigma: Noise.Parse(s.Noise).Level, s.PsnrDb)).OrderBy(p => p.Sigma).ToArray();
             plot.Add.Scatter(points.Select(p => p.Sigma).ToArray(), points.Select(p => p.PsnrDb).ToArray()).LegendText = method.Key;
         }
         Save(plot, "Mean test PSNR under Gaussian noise", "sigma", "PSNR (dB)", path);

@@ -44,13 +44,24 @@ public class CpuModelTests
         return twin;
     }
 
+    /// <summary>Small models at batch 20, 1 and 3; a large one (DnCNN: 556,096 parameters) at 2 and 1, to keep the suite short.</summary>
     public static TheoryData<string, int, int> Cases()
     {
         var cases = new TheoryData<string, int, int>();
         foreach (var m in Registry.All)
-            foreach (var (batch, size) in new[] { (20, m.Side), (1, m.Side), (3, m.PaddedSide(m.Side + 1)) })
+        {
+            bool large = Parameters(m) > 100_000;
+            foreach (var (batch, size) in large ? new[] { (2, m.Side), (1, m.PaddedSide(m.Side / 2 + 1)) }
+                                                : new[] { (20, m.Side), (1, m.Side), (3, m.PaddedSide(m.Side + 1)) })
                 cases.Add(m.Name, batch, size);
+        }
         return cases;
+    }
+
+    static long Parameters(ModelInfo m)
+    {
+        using var model = m.Create();
+        return model.parameters().Sum(p => p.numel());
     }
 
     /// <summary>
@@ -73,16 +84,21 @@ public class CpuModelTests
         try { reference = OutputAndGradients(plain, x); }
         finally { SetUserEnabledMkldnn(context, true); }
 
-        for (int trial = 0; trial < 20; trial++)
+        // DnCNN's gradients through 15 train-mode BatchNorms amplify float rounding: oneDNN's own NCHW kernels differ from
+        // the reference ones by up to 1.6% there (measured), the fast path by up to 1.0%; the oneDNN bug gave 30% or NaN.
+        bool large = Parameters(info) > 100_000;
+        double tolerance = large ? 5e-2 : 1e-3;
+        for (int trial = 0, trials = large ? 3 : 20; trial < trials; trial++)
         {
             PolluteFreedMemory();
             var (output, grads) = OutputAndGradients(fast, x);
-            Assert.True(output.allclose(reference.Output, rtol: 1e-4, atol: 1e-5), $"{name}, trial {trial}: outputs differ");
+            double outputError = (output - reference.Output).abs().max().item<float>() / (reference.Output.abs().max().item<float>() + 1e-12);
+            Assert.True(outputError < 1e-4, $"{name}, trial {trial}: relative output error {outputError:G3}");
             foreach (var (g, r) in grads.Zip(reference.Grads))
             {
                 double scale = r.abs().max().item<float>() + 1e-12;
                 double diff = (g - r).abs().max().item<float>(); // NaN fails the check below too
-                Assert.True(diff / scale < 1e-3, $"{name}, trial {trial}: relative gradient error {diff / scale:G3}");
+                Assert.True(diff / scale < tolerance, $"{name}, trial {trial}: relative gradient error {diff / scale:G3}");
             }
         }
     }

@@ -68,4 +68,23 @@ public class NoiseTests
         using var gaussian = new GaussianNoise(0.1).Apply(mid, g);
         Assert.InRange((gaussian - mid).std().item<float>(), 0.095f, 0.105f);
     }
+
+    [Fact]
+    public void The_papers_gaussian_on_the_0_255_scale_is_neither_clipped_nor_rounded()
+    {
+        var noise = Noise.Parse("gaussian:25/255");
+        Assert.IsType<PaperGaussianNoise>(noise);
+        Assert.Equal("gaussian:25/255", noise.Spec);
+        Assert.Equal(noise.Spec, Noise.Parse(noise.Spec).Spec);
+        using var clean = torch.full(new long[] { 1, 1, 200, 200 }, 0.5f);
+        using var gen = new torch.Generator(3);
+        using var noisy = noise.Apply(clean, gen);
+        using var delta = noisy - clean;
+        Assert.Equal(25 / 255.0, delta.std().item<float>(), 2);
+        using var edge = torch.zeros(1, 1, 100, 100);
+        using var below = noise.Apply(edge, gen);
+        Assert.True(below.min().item<float>() < 0); // not clipped, as the papers add it
+        Assert.Contains("fraction", Assert.Throws<FormatException>(() => Noise.Parse("salt-pepper:2")).Message);
+        Assert.Throws<FormatException>(() => Noise.Parse("gaussian:x/255"));
+    }
 }

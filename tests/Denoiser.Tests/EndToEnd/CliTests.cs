@@ -187,7 +187,7 @@ public class CliTests
         Assert.Contains("median 3x3", r.Out);
         Assert.Contains("per class", r.Out);
         var csv = File.ReadAllLines(dir["eval/evaluation.csv"]);
-        Assert.Equal("noise,method,class,count,psnr_db,ssim", csv[0]);
+        Assert.Equal("set,noise,method,class,count,psnr_db,ssim,seconds", csv[0]);
         Assert.Equal(1 + 3 * 4 * 11, csv.Length); // 3 noises x 4 methods x (all + 10 digits)
         Assert.Equal(720, ImageFile.ReadGray(dir["eval/psnr-vs-sigma.png"]).Width);
         Assert.True(File.Exists(dir["eval/evaluation.json"]));
@@ -200,7 +200,8 @@ public class CliTests
         TestFiles.WritePng(dir["clean/large.png"], 300, 270);
         var folder = Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "speckle:0.3", "--output-dir", "eval-images");
         Assert.True(folder.ExitCode == 0, folder.Err);
-        Assert.Equal(1 + 4, File.ReadAllLines(dir["eval-images/evaluation.csv"]).Length); // no per-digit rows
+        Assert.Equal(1 + 5, File.ReadAllLines(dir["eval-images/evaluation.csv"]).Length); // no per-digit rows; the model rounded to 8 bits too
+        Assert.Contains("| model, output rounded to 8 bits |", File.ReadAllText(dir["eval-images/evaluation.md"]));
         TestFiles.WritePng(dir["clean/tiny.png"], 8, 8);
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean"), 1, "SSIM needs at least 11x11");
 

@@ -20,6 +20,11 @@ public class OnnxExportTests
         using var dir = new TempDir();
         torch.manual_seed(21);
         using var model = info.Create();
+        // BatchNorm's running statistics away from their initial 0 and 1, so that the export must carry them.
+        using (torch.no_grad())
+            foreach (var (key, buffer) in model.named_buffers())
+                if (key.EndsWith("running_mean")) buffer.copy_(torch.randn_like(buffer) * 0.1);
+                else if (key.EndsWith("running_var")) buffer.copy_(torch.rand_like(buffer) + 0.5);
         var onnx = OnnxExport.Build(model, info, new Dictionary<string, string> { [WeightsFile.ModelKey] = info.Name });
         OnnxExport.Write(onnx, dir["m.onnx"]);
         Assert.True(onnx.OpsetImport.Single().Version >= 13);

@@ -1,0 +1,79 @@
+// The classical denoisers users reach for first, through OpenCV: non-local means and the bilateral filter.
+using OpenCvSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Denoiser.Evaluation;
+
+/// <summary>
+/// How strongly the classical denoisers smooth, from the noise's sigma: non-local means' h = NlMeans x sigma (both on
+/// the 0-255 scale), the bilateral filter's range sigma = Bilateral x sigma. The defaults were tuned once on Train400
+/// (docs/natural-images.md), never on a test set.
+/// </summary>
+public sealed record ClassicalStrengths(double NlMeans = 1.0, double Bilateral = 2.0)
+{
+    public static readonly ClassicalStrengths Tuned = new();
+}
+
+/// <summary>OpenCV's fastNlMeansDenoising (grey) / fastNlMeansDenoisingColored (colour) and bilateralFilter, on (1, C, H, W) images in [0, 1].</summary>
+public static class ClassicalDenoisers
+{
+    public const string NlMeans = "non-local means (OpenCV)", Bilateral = "bilateral (OpenCV)";
+    const double BilateralSigmaSpace = 1.5; // pixels; the window is computed from it (d = -1)
+
+    /// <summary>
+    /// Non-local means of a noisy image for noise of <paramref name="sigma"/> (0-1 scale). OpenCV's fast NL-means
+    /// takes 8-bit images, so the input is clipped to [0, 1] and rounded to 8 bits first, as a user's saved image is.
+    /// Search window 21, patch 7 (OpenCV's defaults, as in Buades et al.).
+    /// </summary>
+    public static Tensor NonLocalMeans(Tensor noisy, double sigma, double factor)
+    {
+        int c = (int)noisy.shape[1], h = (int)noisy.shape[2], w = (int)noisy.shape[3];
+        float strength = (float)(factor * sigma * 255);
+        using var src = ToMat(noisy, MatType.CV_8UC(c), scale: 255);
+        using var dst = new Mat();
+        if (c == 1) Cv2.FastNlMeansDenoising(src, dst, strength, 7, 21);
+        else Cv2.FastNlMeansDenoisingColored(src, dst, strength, strength, 7, 21);
+        return FromMat(dst, c, h, w, scale: 1 / 255f);
+    }
+
+    /// <summary>The bilateral filter, on the float image (no 8-bit rounding), for noise of <paramref name="sigma"/> (0-1 scale).</summary>
+    public static Tensor BilateralFilter(Tensor noisy, double sigma, double factor)
+    {
+        int c = (int)noisy.shape[1], h = (int)noisy.shape[2], w = (int)noisy.shape[3];
+        using var src = ToMat(noisy, MatType.CV_32FC(c), scale: 1);
+        using var dst = new Mat();
+        Cv2.BilateralFilter(src, dst, -1, factor * sigma, BilateralSigmaSpace);
+        return FromMat(dst, c, h, w, scale: 1);
+    }
+
+    /// <summary>(1, C, H, W) planes to an interleaved H x W x C Mat (8-bit values clipped and rounded).</summary>
+    static Mat ToMat(Tensor image, MatType type, float scale)
+    {
+        using var scope = NewDisposeScope();
+        var hwc = image[0].permute(1, 2, 0).mul(scale);
+        if (type.Depth == MatType.CV_8U) hwc = hwc.clamp(0, 255).round().to_type(ScalarType.Byte);
+        hwc = hwc.contiguous();
+        int h = (int)image.shape[2], w = (int)image.shape[3];
+        var mat = new Mat(h, w, type);
+        if (type.Depth == MatType.CV_8U) mat.SetArray(hwc.data<byte>().ToArray());
+        else mat.SetArray(hwc.data<float>().ToArray());
+        return mat;
+    }
+
+    static Tensor FromMat(Mat mat, int c, int h, int w, float scale)
+    {
+        Tensor hwc;
+        if (mat.Depth() == MatType.CV_8U)
+        {
+            mat.GetArray(out byte[] bytes);
+            hwc = torch.tensor(bytes, new long[] { h, w, c }).to_type(ScalarType.Float32);
+        }
+        else
+        {
+            mat.GetArray(out float[] floats);
+            hwc = torch.tensor(floats, new long[] { h, w, c });
+        }
+        using (hwc) return hwc.mul(scale).permute(2, 0, 1).unsqueeze(0).contiguous();
+    }
+}

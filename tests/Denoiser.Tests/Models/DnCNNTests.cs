@@ -1,0 +1,158 @@
+// DnCNN against its authors' PyTorch class: state-dict keys, BatchNorm in train and eval mode, gradients, running statistics, Adam.
+using Denoiser.Data;
+using Denoiser.Interchange;
+using Denoiser.Models;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Denoiser.Tests.Models;
+
+/// <summary>
+/// The fixture is written by tools/parity/make_dncnn_fixture.py with PyTorch 1.13 (Debian's python3-torch): the
+/// authors' DnCNN class with seeded weights, outputs in eval and train mode, the MSE loss, gradients (six tensors whole,
+/// every tensor as sums), the running statistics after one training step, and weights after one and three Adam steps.
+/// </summary>
+public class DnCNNTests
+{
+    static readonly IReadOnlyDictionary<string, SafeTensor> Fixture =
+        SafeTensorsFile.Read(TestFiles.Fixture("dncnn-parity.safetensors")).Tensors;
+
+    static Tensor T(string name) =>
+        Fixture[name].Values is long[] longs ? torch.tensor(longs, Fixture[name].Shape) : torch.tensor(Fixture[name].Data, Fixture[name].Shape);
+
+    static DnCNN AtInit()
+    {
+        var model = new DnCNN();
+        using (torch.no_grad())
+            foreach (var (name, t) in model.state_dict()) t.copy_(T($"init.{name}"));
+        return model;
+    }
+
+    /// <summary>max |expected - actual| within tolerance x the size of the values (1 at least).</summary>
+    static void AssertClose(Tensor expected, Tensor actual, double tolerance, string what)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        double scale = Math.Max(1, expected.abs().max().to_type(ScalarType.Float64).item<double>());
+        double diff = (expected.to_type(ScalarType.Float64) - actual.to_type(ScalarType.Float64)).abs().max().item<double>();
+        Assert.True(diff <= tolerance * scale, $"{what}: max |difference| {diff:G3} > {tolerance * scale:G3}");
+    }
+
+    static Tensor Sums(Tensor t) =>
+        torch.stack(new[] { t.to_type(ScalarType.Float64).sum(), t.to_type(ScalarType.Float64).abs().sum() });
+
+    [Fact]
+    public void State_dict_keys_are_the_authors_and_the_size_is_theirs()
+    {
+        using var model = new DnCNN();
+        var keys = model.state_dict().Keys.ToList();
+        Assert.Equal(93, keys.Count);
+        // TorchSharp lists parameters, then buffers; PyTorch module by module. Loading goes by name, so the set is the contract.
+        Assert.Equal(new[] { "dncnn.0.weight", "dncnn.0.bias", "dncnn.2.weight", "dncnn.3.weight", "dncnn.3.bias", "dncnn.5.weight" },
+                     model.named_parameters().Select(p => p.name).Take(6));
+        Assert.Equal("dncnn.47.weight", model.named_parameters().Last().name);
+        Assert.Contains("dncnn.45.num_batches_tracked", keys);
+        Assert.Equal(Fixture.Keys.Where(k => k.StartsWith("init.")).Select(k => k[5..]).Order(), keys.Order());
+        Assert.Equal(556_096, model.parameters().Sum(p => p.numel()));
+        Assert.Equal(ScalarType.Int64, model.state_dict()["dncnn.3.num_batches_tracked"].dtype);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_pytorchs_initial_weights()
+    {
+        torch.manual_seed(20261201);
+        using var model = new DnCNN();
+        foreach (var (name, t) in model.state_dict())
+            AssertClose(T($"init.{name}"), t, 0, $"initial {name}");
+    }
+
+    [Fact]
+    public void Outputs_loss_gradients_and_running_statistics_match_pytorch_in_both_modes()
+    {
+        using var model = AtInit();
+        using var scope = NewDisposeScope();
+        model.eval();
+        using (torch.no_grad()) AssertClose(T("eval_output"), model.call(T("input")), 1e-5, "eval-mode output");
+
+        model.train();
+        var y = model.call(T("input"));
+        AssertClose(T("train_output"), y, 1e-5, "train-mode output");
+        var loss = nn.functional.mse_loss(y, T("target"));
+        AssertClose(T("loss"), loss.reshape(1), 1e-6, "loss");
+        loss.backward();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            AssertClose(T($"gradsum.{name}"), Sums(p.grad!), 1e-5, $"sums of the gradient of {name}");
+            if (Fixture.ContainsKey($"grad.{name}")) AssertClose(T($"grad.{name}"), p.grad!, 1e-5, $"gradient of {name}");
+        }
+        foreach (var (name, b) in model.named_buffers())
+            AssertClose(T($"step1.{name}"), b, 1e-5, $"{name} after one training step");
+    }
+
+    [Fact]
+    public void Adam_steps_match_pytorch_and_eval_uses_the_running_statistics()
+    {
+        using var model = AtInit();
+        using var scope = NewDisposeScope();
+        model.train();
+        nn.functional.mse_loss(model.call(T("input")), T("target")).backward(); // as the fixture: one pass before Adam
+        model.zero_grad();
+        using var optimizer = torch.optim.Adam(model.parameters(), lr: 1e-3);
+        for (int step = 1; step <= 3; step++)
+        {
+            optimizer.zero_grad();
+            nn.functional.mse_loss(model.call(T("input")), T("target")).backward();
+            optimizer.step();
+            if (step is 1 or 3)
+                foreach (var (name, p) in model.named_parameters())
+                {
+                    AssertClose(T($"adam{step}.sum.{name}"), Sums(p), 1e-5, $"sums of {name} after {step} Adam steps");
+                    if (Fixture.ContainsKey($"adam{step}.{name}")) AssertClose(T($"adam{step}.{name}"), p, 1e-5, $"{name} after {step} Adam steps");
+                }
+        }
+        model.eval();
+        // 2e-5: weights that agree to 1e-7 after three steps, through 17 layers and each BatchNorm's 1/sqrt(running_var).
+        using (torch.no_grad()) AssertClose(T("adam3.eval_output"), model.call(T("input")), 2e-5, "eval-mode output after training");
+    }
+
+    [Fact]
+    public void Its_weights_travel_through_safetensors_with_int64_counters_and_the_wrong_dtype_is_refused()
+    {
+        using var dir = new TempDir();
+        using var model = AtInit();
+        WeightsFile.Export(model, dir["d.safetensors"], new Dictionary<string, string>());
+        var (tensors, _) = SafeTensorsFile.Read(dir["d.safetensors"]);
+        Assert.Equal("I64", tensors["dncnn.3.num_batches_tracked"].Dtype);
+        Assert.Equal(DnCNN.Kind, WeightsFile.ModelOf(dir["d.safetensors"])); // told by the names and shapes alone
+
+        using var loaded = new DnCNN();
+        WeightsFile.LoadInto(loaded, DnCNN.Kind, dir["d.safetensors"]);
+        foreach (var ((name, a), (_, b)) in model.state_dict().Zip(loaded.state_dict()))
+            Assert.True(a.to_type(ScalarType.Float64).allclose(b.to_type(ScalarType.Float64), rtol: 0, atol: 0), name);
+
+        var wrong = tensors.Select(kv => (kv.Key, kv.Value.Dtype == "I64" ? new SafeTensor(kv.Value.Shape, new float[] { 1 }) : kv.Value));
+        SafeTensorsFile.Write(dir["wrong.safetensors"], wrong, new Dictionary<string, string>());
+        var e = Assert.Throws<UserException>(() => WeightsFile.LoadInto(new DnCNN(), DnCNN.Kind, dir["wrong.safetensors"]));
+        Assert.Contains("dncnn.3.num_batches_tracked is F32, expected I64", e.Message);
+    }
+
+    /// <summary>The authors' own sigma-25 weights (../shared/anchors), where this machine has them.</summary>
+    [SkippableFact]
+    public void The_authors_weights_load_strictly_and_denoise()
+    {
+        string anchor = Path.GetFullPath(Path.Combine(TestFiles.RepositoryRoot, "..", "shared", "anchors", "dncnn-sigma25.safetensors"));
+        Skip.IfNot(File.Exists(anchor), $"{anchor} is not on this machine");
+        Assert.Equal(DnCNN.Kind, WeightsFile.ModelOf(anchor));
+        using var model = new DnCNN();
+        WeightsFile.LoadInto(model, DnCNN.Kind, anchor);
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var _ = torch.no_grad();
+        torch.manual_seed(1);
+        var clean = torch.rand(1, 1, 1, 1).expand(1, 1, 40, 40) * 0.5 + 0.25; // a flat grey patch
+        var noisy = clean + torch.randn(1, 1, 40, 40) * (25 / 255.0);
+        var denoised = model.call(noisy).clamp(0, 1);
+        double before = (noisy - clean).square().mean().item<float>(), after = (denoised - clean).square().mean().item<float>();
+        Assert.True(after < before / 10, $"MSE {before:G3} -> {after:G3}");
+    }
+}
