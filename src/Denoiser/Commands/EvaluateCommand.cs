@@ -61,11 +61,12 @@ public static class EvaluateCommand
                             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? p.GetValue(source.Weights)!))!, "evaluation");
             var sets = p.GetValue(images) ?? Array.Empty<string>();
             bool folder = sets.Length > 0;
-            var outputs = Outputs(outDir, folder ? new List<Noise>() : noises);
+            var outputs = Outputs(outDir, folder ? new List<Noise>() : noises)
+                .Concat(sets.SelectMany(set => noises.Select(n => Path.Combine(outDir, ComparisonName(SetName(set), n))))).ToList();
             if (!p.GetValue(overwrite) && outputs.FirstOrDefault(File.Exists) is { } existing)
                 throw new UserException($"{existing}: already exists; pass --overwrite to replace the earlier results or choose another --output-dir.", ExitCodes.Usage);
 
-            if (folder) Report(sets.SelectMany(set => ScoreFolder(model, info, set, noises, p.GetValue(seed), strengths)).ToList(), outDir, null, null);
+            if (folder) Report(sets.SelectMany(set => ScoreFolder(model, info, set, noises, p.GetValue(seed), strengths, outDir)).ToList(), outDir, null, null);
             else
             {
                 var trained = checkpoint?.Header.Settings;
@@ -88,8 +89,12 @@ public static class EvaluateCommand
 
     static string SampleName(Noise n) => $"samples-{n.Spec.Replace(':', '-')}.png";
 
+    static string ComparisonName(string set, Noise n) => $"compare-{set}-{n.Spec.Replace(':', '-').Replace('/', '_')}.png";
+
+    static string SetName(string folder) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+
     static List<Score> ScoreFolder(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string folder, List<Noise> noises, long seed,
-                                   ClassicalStrengths strengths)
+                                   ClassicalStrengths strengths, string outDir)
     {
         var clean = new List<(string, torch.Tensor)>();
         try
@@ -103,14 +108,32 @@ public static class EvaluateCommand
             }
             Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
             var imageModel = new Inference.TorchImageModel(model, info, torch.CPU); // not disposed: it would dispose the model
-            string set = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+            string set = SetName(folder);
+            // A picture of the set's first image per noise: clean, noisy, non-local means and the model, each with its PSNR.
+            void Picture(Noise noise, IReadOnlyList<(string Method, torch.Tensor Output, double Psnr)> shown)
+            {
+                string path = Path.Combine(outDir, ComparisonName(set, noise));
+                var panels = shown.Where(s => s.Method is "clean" or Evaluator.Noisy or Evaluator.Model or ClassicalDenoisers.NlMeans)
+                    .Select(s => (s.Method == "clean" ? "clean" : string.Create(CultureInfo.InvariantCulture, $"{s.Method} {s.Psnr:F2} dB"), ToPicture(s.Output)))
+                    .ToList();
+                Reporting.Comparison.Write(path, panels);
+                Console.WriteLine($"picture: {path}");
+            }
             return ConsoleProgress.WithStatus("evaluating", $"{set}: {clean.Count:N0} images x {noises.Count} noise(s) x 6 methods",
-                () => Evaluator.RunImages(imageModel, set, clean, noises, seed, strengths));
+                () => Evaluator.RunImages(imageModel, set, clean, noises, seed, strengths, Picture));
         }
         finally
         {
             foreach (var (_, t) in clean) t.Dispose();
         }
+    }
+
+    /// <summary>A (1, C, H, W) image in [0, 1] as an 8-bit picture.</summary>
+    static Picture ToPicture(torch.Tensor image)
+    {
+        int c = (int)image.shape[1], h = (int)image.shape[2], w = (int)image.shape[3];
+        using var bytes = image[0].clamp(0, 1).mul(255).round().to_type(torch.ScalarType.Byte).permute(1, 2, 0).contiguous();
+        return new Picture(w, h, c, bytes.data<byte>().ToArray());
     }
 
     static ImageSet LoadTestSet(Models.ModelInfo info, Training.TrainSettings? trained, string dir, string kindName, int size, AppConfig config)

@@ -10,7 +10,7 @@ namespace Denoiser.Evaluation;
 /// the 0-255 scale), the bilateral filter's range sigma = Bilateral x sigma. The defaults were tuned once on Train400
 /// (docs/natural-images.md), never on a test set.
 /// </summary>
-public sealed record ClassicalStrengths(double NlMeans = 1.0, double Bilateral = 2.0)
+public sealed record ClassicalStrengths(double NlMeans = 0.9, double Bilateral = 3.0)
 {
     public static readonly ClassicalStrengths Tuned = new();
 }

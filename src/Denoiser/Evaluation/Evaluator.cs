@@ -107,8 +107,10 @@ public static class Evaluator
     /// A grey model denoises a colour image channel by channel.
     /// </summary>
     /// <param name="images">Each (1, C, H, W) in [0, 1]: C is 1, or 3 for colour.</param>
+    /// <param name="first">Called with the set's first image under each noise: each method's output and its PSNR (for a picture).</param>
     public static List<Score> RunImages(Inference.IImageModel model, string set, IReadOnlyList<(string Name, Tensor Image)> images,
-                                        IReadOnlyList<Noise> noises, long seed, ClassicalStrengths? strengths = null)
+                                        IReadOnlyList<Noise> noises, long seed, ClassicalStrengths? strengths = null,
+                                        Action<Noise, IReadOnlyList<(string Method, Tensor Output, double Psnr)>>? first = null)
     {
         strengths ??= ClassicalStrengths.Tuned;
         var scores = new List<Score>();
@@ -140,13 +142,16 @@ public static class Evaluator
                     throw new UserException($"{name}: is {w}x{h}; SSIM needs at least {Ssim.Window}x{Ssim.Window} pixels.");
                 using var scope = NewDisposeScope();
                 var noisy = noises[n].Apply(clean, gen);
+                var shown = new List<(string, Tensor, double)> { ("clean", clean, double.PositiveInfinity) };
                 foreach (var (method, apply) in all)
                 {
                     var clock = System.Diagnostics.Stopwatch.StartNew();
                     var output = apply(noisy);
                     Add(method, output, clean, clock.Elapsed.TotalSeconds);
                     if (method == Model) Add(ModelRounded, output.mul(255).round_().div_(255), clean, 0);
+                    shown.Add((method, output, Metrics.Psnr(output, clean).item<float>()));
                 }
+                if (ReferenceEquals(clean, images[0].Image)) first?.Invoke(noises[n], shown);
             }
             foreach (var (method, (psnr, ssim, seconds)) in sums)
                 scores.Add(new Score(noises[n].Spec, method, null, images.Count, psnr / images.Count, ssim / images.Count, set,
