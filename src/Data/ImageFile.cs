@@ -76,7 +76,7 @@ public sealed record Picture(int Width, int Height, int Channels, byte[] Pixels)
 public static class ImageFile
 {
     /// <summary>File name endings read as images when a folder or pattern is given.</summary>
-    public static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".webp" };
+    public static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".webp", ".tif", ".tiff" };
 
     /// <summary>Images with more pixels than this are refused before decoding (a decompression bomb guard).</summary>
     public const long MaxPixels = 100_000_000;
@@ -96,12 +96,16 @@ public static class ImageFile
         byte[] bytes = File.ReadAllBytes(path);
         if (bytes.Length == 0) throw new InvalidDataException($"{path}: the file is empty (0 bytes), not an image.");
 
+        (int, int)? tiff;
+        try { tiff = Tiff.Size(bytes); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}."); }
+        if (tiff is { } size) return Tiff.Decode(bytes, size, grayOnly, path);
         // The header alone says the size: absurd dimensions are refused before anything is decoded.
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data); // Skia reads WebP and the EXIF orientation; stb reads the rest
         var info = ImageInfo.FromStream(new MemoryStream(bytes));
         (int width, int height) = info is { } i ? (i.Width, i.Height) : codec != null ? (codec.Info.Width, codec.Info.Height)
-            : throw new InvalidDataException($"{path}: not a readable image; PNG, JPEG, BMP, GIF, TGA and WebP are supported.");
+            : throw new InvalidDataException($"{path}: not a readable image; PNG, JPEG, BMP, GIF, TGA, WebP and TIFF are supported.");
         if ((long)width * height > MaxPixels || width <= 0 || height <= 0)
             throw new InvalidDataException($"{path}: declares {width}x{height} pixels, more than the {MaxPixels:N0} allowed.");
         try

@@ -31,6 +31,20 @@ def png(w, h, declared=None):
         chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
+def tiff(w, h, declared=None):
+    """A little-endian, uncompressed 8-bit grey TIFF: one strip, its size as declared."""
+    dw, dh = declared or (w, h)
+    pixels = bytes((x + y) % 256 for y in range(h) for x in range(w))
+    entries = [(256, 4, dw), (257, 4, dh), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 0), (277, 3, 1), (278, 4, dh), (279, 4, len(pixels))]
+    ifd_size = 2 + 12 * len(entries) + 4
+    data_offset = 8 + ifd_size
+    ifd = struct.pack("<H", len(entries)) + b"".join(
+        struct.pack("<HHI", tag, kind, 1) + (struct.pack("<I", data_offset) if tag == 273 else
+                                             struct.pack("<HH", value, 0) if kind == 3 else struct.pack("<I", value))
+        for tag, kind, value in entries) + struct.pack("<I", 0)
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + pixels
+
+
 def write(rel, data):
     p = OUT / rel
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +100,9 @@ write("images/text.png", "this is not an image")
 write("images/truncated.png", png(64, 64)[:120])
 write("images/bomb.png", png(1, 1, declared=(60000, 60000)))
 write("images/truncated.jpg", (FIX / "exif-orientation-6.jpg").read_bytes()[:200])
+write("images/bomb.tif", tiff(1, 1, declared=(60000, 60000)))
+write("images/header-only.tif", tiff(8, 8)[:8])
+write("images/cut.tif", tiff(64, 64)[:300])
 write("images/none/readme.txt", "no images here")
 weights = write("weights/model.safetensors", (FIX / "parity-init.safetensors").read_bytes())
 W = ["--weights", weights]
@@ -96,6 +113,9 @@ for name, file, expect in [
     ("image truncated jpeg", "images/truncated.jpg", "images/truncated.jpg"),
     ("image bomb", "images/bomb.png", "declares 60000x60000 pixels"),
     ("image missing", "images/missing.png", "file not found"),
+    ("image tiff bomb", "images/bomb.tif", "declares 60000x60000 pixels"),
+    ("image tiff header only", "images/header-only.tif", "the TIFF header is damaged or truncated"),
+    ("image tiff cut", "images/cut.tif", "images/cut.tif"),
 ]:
     case(name, ["denoise", file, "-o", "out/x.png"] + W, 1, expect)
 case("folder with no images", ["denoise", "images/none"] + W, 1, "holds no images")

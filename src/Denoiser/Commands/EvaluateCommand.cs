@@ -66,7 +66,17 @@ public static class EvaluateCommand
             if (!p.GetValue(overwrite) && outputs.FirstOrDefault(File.Exists) is { } existing)
                 throw new UserException($"{existing}: already exists; pass --overwrite to replace the earlier results or choose another --output-dir.", ExitCodes.Usage);
 
-            if (folder) Report(sets.SelectMany(set => ScoreFolder(model, info, set, noises, p.GetValue(seed), strengths, outDir)).ToList(), outDir, null, null);
+            if (folder)
+            {
+                var pictures = new List<(string Path, List<(string, Picture)> Panels)>();
+                var scores = sets.SelectMany(set => ScoreFolder(model, info, set, noises, p.GetValue(seed), strengths, outDir, pictures)).ToList();
+                Report(scores, outDir, null, null);
+                foreach (var (path, panels) in pictures) // after the scores: a run that fails part-way writes nothing
+                {
+                    Reporting.Comparison.Write(path, panels);
+                    Console.WriteLine($"picture: {path}");
+                }
+            }
             else
             {
                 var trained = checkpoint?.Header.Settings;
@@ -94,7 +104,7 @@ public static class EvaluateCommand
     static string SetName(string folder) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
 
     static List<Score> ScoreFolder(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string folder, List<Noise> noises, long seed,
-                                   ClassicalStrengths strengths, string outDir)
+                                   ClassicalStrengths strengths, string outDir, List<(string Path, List<(string, Picture)> Panels)> pictures)
     {
         var clean = new List<(string, torch.Tensor)>();
         try
@@ -102,6 +112,8 @@ public static class EvaluateCommand
             foreach (var f in InputFiles.Expand(new[] { folder }, recursive: true))
             {
                 var picture = ImageFile.ReadPicture(f.Path);
+                if (picture.Width < Ssim.Window || picture.Height < Ssim.Window) // before any work, so that nothing is half done
+                    throw new UserException($"{f.Path}: is {picture.Width}x{picture.Height}; SSIM needs at least {Ssim.Window}x{Ssim.Window} pixels.");
                 int channels = picture.IsColor || info.Channels == 3 ? 3 : 1; // a grey model takes colour channel by channel
                 using var bytes = torch.tensor(picture.Planes(channels), new long[] { 1, channels, picture.Height, picture.Width });
                 clean.Add((f.Path, ImageSet.ToImages(bytes)));
@@ -114,10 +126,9 @@ public static class EvaluateCommand
             {
                 string path = Path.Combine(outDir, ComparisonName(set, noise));
                 var panels = shown.Where(s => s.Method is "clean" or Evaluator.Noisy or Evaluator.Model or ClassicalDenoisers.NlMeans)
-                    .Select(s => (s.Method == "clean" ? "clean" : string.Create(CultureInfo.InvariantCulture, $"{s.Method} {s.Psnr:F2} dB"), ToPicture(s.Output)))
+                    .Select(s => (s.Method == "clean" ? "clean" : string.Create(CultureInfo.InvariantCulture, $"{Short(s.Method)} {s.Psnr:F2} dB"), ToPicture(s.Output)))
                     .ToList();
-                Reporting.Comparison.Write(path, panels);
-                Console.WriteLine($"picture: {path}");
+                pictures.Add((path, panels));
             }
             return ConsoleProgress.WithStatus("evaluating", $"{set}: {clean.Count:N0} images x {noises.Count} noise(s) x 6 methods",
                 () => Evaluator.RunImages(imageModel, set, clean, noises, seed, strengths, Picture));
@@ -127,6 +138,11 @@ public static class EvaluateCommand
             foreach (var (_, t) in clean) t.Dispose();
         }
     }
+
+    static string Short(string method) => method switch
+    {
+        Evaluator.Noisy => "noisy", ClassicalDenoisers.NlMeans => "NL-means", _ => method,
+    };
 
     /// <summary>A (1, C, H, W) image in [0, 1] as an 8-bit picture.</summary>
     static Picture ToPicture(torch.Tensor image)

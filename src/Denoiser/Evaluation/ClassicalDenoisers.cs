@@ -30,6 +30,7 @@ public static class ClassicalDenoisers
     {
         int c = (int)noisy.shape[1], h = (int)noisy.shape[2], w = (int)noisy.shape[3];
         float strength = (float)(factor * sigma * 255);
+        Data.OpenCv.Quiet();
         using var src = ToMat(noisy, MatType.CV_8UC(c), scale: 255);
         using var dst = new Mat();
         if (c == 1) Cv2.FastNlMeansDenoising(src, dst, strength, 7, 21);
@@ -41,6 +42,7 @@ public static class ClassicalDenoisers
     public static Tensor BilateralFilter(Tensor noisy, double sigma, double factor)
     {
         int c = (int)noisy.shape[1], h = (int)noisy.shape[2], w = (int)noisy.shape[3];
+        Data.OpenCv.Quiet();
         using var src = ToMat(noisy, MatType.CV_32FC(c), scale: 1);
         using var dst = new Mat();
         Cv2.BilateralFilter(src, dst, -1, factor * sigma, BilateralSigmaSpace);
@@ -51,27 +53,30 @@ public static class ClassicalDenoisers
     static Mat ToMat(Tensor image, MatType type, float scale)
     {
         using var scope = NewDisposeScope();
+        int c = (int)image.shape[1], h = (int)image.shape[2], w = (int)image.shape[3];
         var hwc = image[0].permute(1, 2, 0).mul(scale);
-        if (type.Depth == MatType.CV_8U) hwc = hwc.clamp(0, 255).round().to_type(ScalarType.Byte);
+        bool bytes = type.Depth == MatType.CV_8U;
+        if (bytes) hwc = hwc.clamp(0, 255).round().to_type(ScalarType.Byte);
         hwc = hwc.contiguous();
-        int h = (int)image.shape[2], w = (int)image.shape[3];
-        var mat = new Mat(h, w, type);
-        if (type.Depth == MatType.CV_8U) mat.SetArray(hwc.data<byte>().ToArray());
-        else mat.SetArray(hwc.data<float>().ToArray());
-        return mat;
+        // OpenCvSharp copies arrays into single-channel Mats only: one row of W x C values, then a header of C channels.
+        using var flat = new Mat(h, w * c, bytes ? MatType.CV_8UC1 : MatType.CV_32FC1);
+        if (bytes) flat.SetArray(hwc.data<byte>().ToArray());
+        else flat.SetArray(hwc.data<float>().ToArray());
+        return flat.Reshape(c, h).Clone();
     }
 
     static Tensor FromMat(Mat mat, int c, int h, int w, float scale)
     {
+        using var flat = mat.Reshape(1, h);
         Tensor hwc;
         if (mat.Depth() == MatType.CV_8U)
         {
-            mat.GetArray(out byte[] bytes);
+            flat.GetArray(out byte[] bytes);
             hwc = torch.tensor(bytes, new long[] { h, w, c }).to_type(ScalarType.Float32);
         }
         else
         {
-            mat.GetArray(out float[] floats);
+            flat.GetArray(out float[] floats);
             hwc = torch.tensor(floats, new long[] { h, w, c });
         }
         using (hwc) return hwc.mul(scale).permute(2, 0, 1).unsqueeze(0).contiguous();

@@ -202,8 +202,21 @@ public class CliTests
         Assert.True(folder.ExitCode == 0, folder.Err);
         Assert.Equal(1 + 5, File.ReadAllLines(dir["eval-images/evaluation.csv"]).Length); // no per-digit rows; the model rounded to 8 bits too
         Assert.Contains("| model, output rounded to 8 bits |", File.ReadAllText(dir["eval-images/evaluation.md"]));
+        // The papers' protocol: unclipped Gaussian noise on the 0-255 scale, with NL-means, the bilateral filter and a picture.
+        var paper = Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "gaussian:25/255", "--output-dir", "eval-paper");
+        Assert.True(paper.ExitCode == 0, paper.Err);
+        string md = File.ReadAllText(dir["eval-paper/evaluation.md"]);
+        foreach (var method in new[] { "| model |", "| non-local means (OpenCV) |", "| bilateral (OpenCV) |", "| model, output rounded to 8 bits |" })
+            Assert.Contains(method, md);
+        Assert.Contains("| method | gaussian:25/255 |", md);
+        var compare = ImageFile.ReadPicture(Assert.Single(Directory.GetFiles(dir["eval-paper"], "compare-clean-gaussian-25_255.png")));
+        Assert.True(compare.Width > 4 * 40, $"{compare.Width} wide"); // four panels of the first image
+        AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "gaussian:25/255", "--output-dir", "eval-paper"),
+                             2, "already exists; pass --overwrite");
+
         TestFiles.WritePng(dir["clean/tiny.png"], 8, 8);
-        AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean"), 1, "SSIM needs at least 11x11");
+        AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--output-dir", "eval-tiny"), 1, "SSIM needs at least 11x11");
+        Assert.False(Directory.Exists(dir["eval-tiny"]) && Directory.EnumerateFileSystemEntries(dir["eval-tiny"]).Any()); // nothing half written
 
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--noise", "blur:2"), 2, "unknown kind 'blur'");
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", "missing.safetensors", "--data-dir", "data"), 1, "missing.safetensors");
