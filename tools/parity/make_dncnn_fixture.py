@@ -7,13 +7,15 @@ Needs Debian's python3-torch (apt-get install -y python3-torch); run with /usr/b
 small, gradients and stepped weights are stored whole for six tensors (first, middle and last layers) and as
 [sum, sum of |x|] for every tensor; the initial weights and all running statistics are stored whole.
 """
-import json
-import struct
+import sys
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).parent))
+from make_fixture import save_safetensors  # noqa: E402  (the same hand-written safetensors writer)
 
 FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "Denoiser.Tests" / "Fixtures" / "dncnn-parity.safetensors"
 WHOLE = ["dncnn.0.weight", "dncnn.0.bias", "dncnn.2.weight", "dncnn.3.weight", "dncnn.3.bias", "dncnn.47.weight"]
@@ -33,20 +35,6 @@ class DnCNN(nn.Module):
 
     def forward(self, x):
         return x - self.dncnn(x)
-
-
-def save_safetensors(path, tensors, metadata):
-    header, offset, blobs = {"__metadata__": metadata}, 0, []
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        dtype, data = ("I64", t.long().numpy().tobytes()) if t.dtype == torch.int64 else ("F32", t.float().numpy().tobytes())
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    raw = json.dumps(header).encode()
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
 
 
 def sums(t):

@@ -48,8 +48,9 @@ class ConvDenoiser(nn.Module):
 def save_safetensors(path, tensors, metadata):
     header, offset, blobs = {"__metadata__": metadata}, 0, []
     for name, t in tensors.items():
-        data = t.detach().contiguous().float().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        t = t.detach().contiguous()  # int64 (a BatchNorm's num_batches_tracked) as I64, all else as F32
+        dtype, data = ("I64", t.numpy().tobytes()) if t.dtype == torch.int64 else ("F32", t.float().numpy().tobytes())
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
         offset += len(data)
         blobs.append(data)
     raw = json.dumps(header).encode()
