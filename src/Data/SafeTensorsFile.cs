@@ -128,24 +128,24 @@ public static class SafeTensorsFile
         if (covered != dataLength) throw Bad($"the tensors cover {covered} of {dataLength} data bytes");
 
         if (dataLength > Array.MaxLength) throw Bad($"{dataLength} data bytes are more than this reader holds in memory");
-        var tensors = new Dictionary<string, SafeTensor>();
         var buffer = new byte[dataLength];
         file.ReadExactly(buffer);
-        foreach (var r in ranges)
-        {
-            var bytes = buffer.AsSpan((int)r.Begin, (int)(r.End - r.Begin));
-            if (r.Int64)
-            {
-                var longs = new long[bytes.Length / 8];
-                for (int i = 0; i < longs.Length; i++) longs[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes[(8 * i)..]);
-                tensors[r.Name] = new SafeTensor(r.Shape, longs);
-                continue;
-            }
-            var data = new float[bytes.Length / 4];
-            for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
-            tensors[r.Name] = new SafeTensor(r.Shape, data);
-        }
+        var tensors = ranges.ToDictionary(r => r.Name, r => Decode(buffer.AsSpan((int)r.Begin, (int)(r.End - r.Begin)), r.Shape, r.Int64));
         return (tensors, metadata);
+    }
+
+    /// <summary>Little-endian values, already checked to fill exactly <paramref name="bytes"/>.</summary>
+    static SafeTensor Decode(ReadOnlySpan<byte> bytes, long[] shape, bool int64)
+    {
+        if (int64)
+        {
+            var longs = new long[bytes.Length / 8];
+            for (int i = 0; i < longs.Length; i++) longs[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes[(8 * i)..]);
+            return new SafeTensor(shape, longs);
+        }
+        var data = new float[bytes.Length / 4];
+        for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]);
+        return new SafeTensor(shape, data);
     }
 
     static long[] ReadLongs(JsonNode? node, string what, Func<string, InvalidDataException> bad)

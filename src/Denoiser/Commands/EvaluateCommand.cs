@@ -51,7 +51,9 @@ public static class EvaluateCommand
             if (p.GetValue(testSize) < 0) throw new UserException("--test-size must be 0 (all) or more.", ExitCodes.Usage);
             if (!(p.GetValue(nlm) > 0) || !(p.GetValue(bilateral) > 0))
                 throw new UserException("--nlm-h-factor and --bilateral-factor must be positive numbers.", ExitCodes.Usage);
-            var strengths = new ClassicalStrengths(p.GetValue(nlm), p.GetValue(bilateral));
+            var sets = p.GetValue(images) ?? Array.Empty<string>();
+            if (sets.GroupBy(SetName).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new UserException($"--images: {string.Join(" and ", twice)} are both named '{twice.Key}'; the results of a set are named after its folder.", ExitCodes.Usage);
             Devices.SetThreads(p.GetValue(threads));
             var (model, info, from, checkpoint, _) = source.Load(p);
             using var _ = model;
@@ -59,24 +61,12 @@ public static class EvaluateCommand
             Console.WriteLine(from);
             string outDir = p.GetValue(outputDir)
                             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? p.GetValue(source.Weights)!))!, "evaluation");
-            var sets = p.GetValue(images) ?? Array.Empty<string>();
-            bool folder = sets.Length > 0;
-            var outputs = Outputs(outDir, folder ? new List<Noise>() : noises)
+            var outputs = Outputs(outDir, sets.Length > 0 ? new List<Noise>() : noises)
                 .Concat(sets.SelectMany(set => noises.Select(n => Path.Combine(outDir, ComparisonName(SetName(set), n))))).ToList();
             if (!p.GetValue(overwrite) && outputs.FirstOrDefault(File.Exists) is { } existing)
                 throw new UserException($"{existing}: already exists; pass --overwrite to replace the earlier results or choose another --output-dir.", ExitCodes.Usage);
 
-            if (folder)
-            {
-                var pictures = new List<(string Path, List<(string, Picture)> Panels)>();
-                var scores = sets.SelectMany(set => ScoreFolder(model, info, set, noises, p.GetValue(seed), strengths, outDir, pictures)).ToList();
-                Report(scores, outDir, null, null);
-                foreach (var (path, panels) in pictures) // after the scores: a run that fails part-way writes nothing
-                {
-                    Reporting.Comparison.Write(path, panels);
-                    Console.WriteLine($"picture: {path}");
-                }
-            }
+            if (sets.Length > 0) EvaluateSets(model, info, sets, noises, p.GetValue(seed), new ClassicalStrengths(p.GetValue(nlm), p.GetValue(bilateral)), outDir);
             else
             {
                 var trained = checkpoint?.Header.Settings;
@@ -93,13 +83,30 @@ public static class EvaluateCommand
         return command;
     }
 
+    /// <summary>Each folder scored as a set, then the tables and files, then the pictures: a run that fails part-way writes nothing.</summary>
+    static void EvaluateSets(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string[] sets, List<Noise> noises, long seed,
+                             ClassicalStrengths strengths, string outDir)
+    {
+        var pictures = new List<(string Path, List<(string, Picture)> Panels)>();
+        var scores = sets.SelectMany(set => ScoreFolder(model, info, set, noises, seed, strengths, outDir, pictures)).ToList();
+        Report(scores, outDir, null, null);
+        foreach (var (path, panels) in pictures)
+        {
+            Reporting.Comparison.Write(path, panels);
+            Console.WriteLine($"picture: {path}");
+        }
+    }
+
     /// <summary>Every file an evaluation writes, so that none replaces an earlier one unasked.</summary>
     static List<string> Outputs(string dir, List<Noise> sampled) =>
         new[] { "evaluation.csv", "evaluation.json", "evaluation.md", "psnr-vs-sigma.png" }.Concat(sampled.Select(SampleName)).Select(f => Path.Combine(dir, f)).ToList();
 
-    static string SampleName(Noise n) => $"samples-{n.Spec.Replace(':', '-')}.png";
+    static string SampleName(Noise n) => $"samples-{FileName(n)}.png";
 
-    static string ComparisonName(string set, Noise n) => $"compare-{set}-{n.Spec.Replace(':', '-').Replace('/', '_')}.png";
+    static string ComparisonName(string set, Noise n) => $"compare-{set}-{FileName(n)}.png";
+
+    /// <summary>A noise's spec as part of a file name: gaussian:25/255 -> gaussian-25_255.</summary>
+    static string FileName(Noise n) => n.Spec.Replace(':', '-').Replace('/', '_');
 
     static string SetName(string folder) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
 

@@ -15,7 +15,7 @@ public sealed class BatchParts : IDisposable
 {
     /// <summary>
     /// Fewer images than this per part cost more in hand-overs than a core gains (the seed model, 28x28: 2 parts of 10
-    /// gain 1.2x at batch 20 on 2 cores). So a batch of 20 is at most 2 parts, whatever the cores.
+    /// gained 1.02-1.07x at batch 20 on 2 cores, docs/performance.md). So a batch of 20 is at most 2 parts, whatever the cores.
     /// </summary>
     public const int MinImagesPerPart = 8;
 

@@ -130,10 +130,12 @@ public static class Evaluator
             }).ToArray() : methods;
             using var gen = new Generator(Seeds.ForTestNoise(seed + n));
             var sums = new Dictionary<string, (double Psnr, double Ssim, double Seconds)>();
-            void Add(string method, Tensor output, Tensor clean, double seconds)
+            double Add(string method, Tensor output, Tensor clean, double seconds)
             {
                 var (p, q, t) = sums.GetValueOrDefault(method);
-                sums[method] = (p + Metrics.Psnr(output, clean).item<float>(), q + Ssim.PerImage(output, clean).item<double>(), t + seconds);
+                double psnr = Metrics.Psnr(output, clean).item<float>();
+                sums[method] = (p + psnr, q + Ssim.PerImage(output, clean).item<double>(), t + seconds);
+                return psnr;
             }
             foreach (var (name, clean) in images)
             {
@@ -147,9 +149,9 @@ public static class Evaluator
                 {
                     var clock = System.Diagnostics.Stopwatch.StartNew();
                     var output = apply(noisy);
-                    Add(method, output, clean, clock.Elapsed.TotalSeconds);
+                    double psnr = Add(method, output, clean, clock.Elapsed.TotalSeconds);
                     if (method == Model) Add(ModelRounded, output.mul(255).round_().div_(255), clean, 0);
-                    shown.Add((method, output, Metrics.Psnr(output, clean).item<float>()));
+                    shown.Add((method, output, psnr));
                 }
                 if (ReferenceEquals(clean, images[0].Image)) first?.Invoke(noises[n], shown);
             }

@@ -193,6 +193,9 @@ public class CliTests
         Assert.True(File.Exists(dir["eval/evaluation.json"]));
         var picture = ImageFile.ReadGray(dir["eval/samples-poisson-20.png"]);
         Assert.Equal(5 * 56 + 6 * 2, picture.Height); // clean, noisy, model, median, blur
+        // The papers' noise on MNIST too: its spec has a slash, its picture's name does not.
+        Assert.Equal(0, Run(dir.Path, "evaluate", "--weights", weights, "--data-dir", "data", "--noise", "gaussian:25/255", "--output-dir", "eval-255").ExitCode);
+        Assert.True(File.Exists(dir["eval-255/samples-gaussian-25_255.png"]));
 
         // A folder of clean images of any size instead of MNIST.
         Directory.CreateDirectory(dir["clean"]);
@@ -213,6 +216,11 @@ public class CliTests
         Assert.True(compare.Width > 4 * 40, $"{compare.Width} wide"); // four panels of the first image
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "gaussian:25/255", "--output-dir", "eval-paper"),
                              2, "already exists; pass --overwrite");
+
+        Directory.CreateDirectory(dir["other/clean"]);
+        TestFiles.WritePng(dir["other/clean/a.png"], 40, 30);
+        AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "other/clean", "--output-dir", "eval-twice"), 2,
+                             "are both named 'clean'");
 
         TestFiles.WritePng(dir["clean/tiny.png"], 8, 8);
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--output-dir", "eval-tiny"), 1, "SSIM needs at least 11x11");
