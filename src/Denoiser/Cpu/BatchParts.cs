@@ -29,12 +29,14 @@ public sealed class BatchParts : IDisposable
 
     /// <param name="threads">libtorch threads to use in all (torch.get_num_threads()).</param>
     /// <param name="tricks">SplitBatch off: one part.</param>
-    public BatchParts(int threads, CpuTricks? tricks = null)
+    /// <param name="cores">The machine's cores (Environment.ProcessorCount; tests pass others to check the rule).</param>
+    public BatchParts(int threads, CpuTricks? tricks = null, int? cores = null)
     {
         tricks ??= CpuTricks.All;
+        int usable = Math.Min(threads, cores ?? Environment.ProcessorCount);
         // Never more parts than cores: a part is a thread that must not wait for a core.
-        int parts = tricks.SplitBatch ? Math.Clamp(Math.Min(threads, Environment.ProcessorCount), 1, 64) : 1;
-        threadsPerPart = Math.Max(1, Math.Min(threads, Environment.ProcessorCount) / parts);
+        int parts = tricks.SplitBatch ? Math.Clamp(usable, 1, 64) : 1;
+        threadsPerPart = Math.Max(1, usable / parts);
         workers = Enumerable.Range(1, parts - 1).Select(i => new Worker(i, threadsPerPart)).ToArray();
     }
 

@@ -48,12 +48,18 @@ public class BatchPartsTests
     }
 
     [Fact]
-    public void A_batch_of_20_on_many_threads_is_never_more_than_two_parts()
+    public void On_32_cores_a_batch_of_20_is_two_parts_and_a_part_never_has_fewer_than_8_images()
     {
-        using var parts = new BatchParts(32);
-        Assert.InRange(parts.PartsFor(20), 1, 2);
-        Assert.Equal(1, parts.PartsFor(7));
-        Assert.True(parts.MaxParts <= Environment.ProcessorCount);
+        using var many = new BatchParts(threads: 32, cores: 32);
+        Assert.Equal(32, many.MaxParts);
+        Assert.Equal(2, many.PartsFor(20));
+        Assert.Equal(16, many.PartsFor(128));
+        Assert.Equal(32, many.PartsFor(1000));
+        Assert.Equal(1, many.PartsFor(7));
+        using var fewerThreads = new BatchParts(threads: 4, cores: 32); // --threads 4: four parts at most
+        Assert.Equal(4, fewerThreads.PartsFor(1000));
+        using var fewerCores = new BatchParts(threads: 16, cores: 2);   // --threads above the cores: one part per core
+        Assert.Equal(2, fewerCores.MaxParts);
     }
 
     [Theory]
