@@ -58,15 +58,13 @@ public static class GraphTrace
         foreach (var (name, module) in model.named_modules())
             if (module is nn.Module<Tensor, Tensor> layer && !module.named_children().Any())
                 removers.Add(layer.register_forward_hook((_, x, y) => { calls.Add((name, layer, x.clone(), y.clone())); return y; }).remove);
+        // Spread wide, so that relu, clip01 and the identity differ on this input.
+        var traced = torch.randn(1, channels, sides.Trace, sides.Trace) * 4;
         Tensor output;
-        try
-        {
-            // Spread wide, so that relu, clip01 and the identity differ on this input.
-            output = model.forward(torch.randn(1, channels, sides.Trace, sides.Trace) * 4);
-        }
+        try { output = model.forward(traced); }
         finally { foreach (var remove in removers) remove(); }
 
-        var builder = new Builder(calls.Count > 0 ? calls[0].Input : throw new NotSupportedException("the model calls no layers"));
+        var builder = new Builder(traced);
         foreach (var (name, layer, input, result) in calls)
             builder.Add(new GraphNode("layer", name, new[] { builder.Find(input, name) }, layer), result);
         var graph = new Graph(builder.Nodes, builder.Find(output, "the output"));
