@@ -1,4 +1,5 @@
-// Image files in and out as 8-bit pixel arrays (PNG, JPEG, BMP, GIF, TGA, WebP in; PNG, JPEG, WebP out), EXIF-oriented.
+// Image files in and out (PNG, JPEG, BMP, GIF, TGA, WebP, TIFF in; PNG, JPEG, WebP, TIFF out), EXIF-oriented, 16-bit kept.
+// stb and Skia decode the 8-bit formats (the bad-file corpus pins their refusals); OpenCV TIFF and 16-bit PNG.
 using SkiaSharp;
 using StbImageSharp;
 using StbImageWriteSharp;
@@ -6,72 +7,6 @@ using ReadComponents = StbImageSharp.ColorComponents;
 using WriteComponents = StbImageWriteSharp.ColorComponents;
 
 namespace Denoiser.Data;
-
-/// <summary>A grayscale image, row-major, one byte per pixel.</summary>
-public sealed record GrayImage(int Width, int Height, byte[] Pixels)
-{
-    /// <summary>Pixels as floats in [0, 1]: p / 255.</summary>
-    public float[] ToUnit() => Array.ConvertAll(Pixels, p => p / 255f);
-
-    /// <summary>Rounds floats in [0, 1] to bytes (half to even, clamped), as torch's round() then clamp.</summary>
-    public static GrayImage FromUnit(int width, int height, float[] values) =>
-        new(width, height, Array.ConvertAll(values, v => (byte)Math.Clamp(Math.Round(v * 255f, MidpointRounding.ToEven), 0, 255)));
-}
-
-/// <summary>An 8-bit image with 1 (gray), 2 (gray, alpha), 3 (RGB) or 4 (RGBA) interleaved channels.</summary>
-public sealed record Picture(int Width, int Height, int Channels, byte[] Pixels)
-{
-    public bool HasAlpha => Channels is 2 or 4;
-    public bool IsColor => Channels >= 3;
-
-    /// <summary>Channel <paramref name="c"/> as its own plane.</summary>
-    public GrayImage Plane(int c)
-    {
-        var plane = new byte[Width * Height];
-        for (int i = 0; i < plane.Length; i++) plane[i] = Pixels[i * Channels + c];
-        return new GrayImage(Width, Height, plane);
-    }
-
-    /// <summary><paramref name="left"/> and <paramref name="right"/> (same size and channels) side by side, a gap between.</summary>
-    public static Picture SideBySide(Picture left, Picture right, int gap = 4)
-    {
-        int width = left.Width + gap + right.Width, c = left.Channels;
-        var pixels = new byte[width * left.Height * c];
-        for (int y = 0; y < left.Height; y++)
-        {
-            Array.Copy(left.Pixels, y * left.Width * c, pixels, y * width * c, left.Width * c);
-            Array.Copy(right.Pixels, y * right.Width * c, pixels, (y * width + left.Width + gap) * c, right.Width * c);
-        }
-        return new Picture(width, left.Height, c, pixels);
-    }
-
-    /// <summary>
-    /// (C, H, W) bytes, alpha dropped: for 1 channel the luma (ITU-R BT.601, as JPEG and Pillow's convert("L")), for 3
-    /// R, G and B (a gray picture's plane three times).
-    /// </summary>
-    public byte[] Planes(int channels)
-    {
-        if (channels is not (1 or 3)) throw new ArgumentException($"planes are 1 (luma) or 3 (RGB), not {channels}");
-        int n = Width * Height;
-        var planes = new byte[channels * n];
-        for (int i = 0; i < n; i++)
-        {
-            int o = i * Channels;
-            byte r = Pixels[o], g = IsColor ? Pixels[o + 1] : r, b = IsColor ? Pixels[o + 2] : r;
-            if (channels == 1) planes[i] = (byte)Math.Clamp(Math.Round(0.299 * r + 0.587 * g + 0.114 * b), 0, 255);
-            else (planes[i], planes[n + i], planes[2 * n + i]) = (r, g, b);
-        }
-        return planes;
-    }
-
-    /// <summary>A copy with channel <paramref name="c"/> replaced by <paramref name="plane"/>.</summary>
-    public Picture WithPlane(int c, GrayImage plane)
-    {
-        var pixels = (byte[])Pixels.Clone();
-        for (int i = 0; i < plane.Pixels.Length; i++) pixels[i * Channels + c] = plane.Pixels[i];
-        return this with { Pixels = pixels };
-    }
-}
 
 public static class ImageFile
 {
@@ -84,7 +19,7 @@ public static class ImageFile
     public static GrayImage ReadGray(string path)
     {
         var picture = Decode(path, grayOnly: true);
-        return new GrayImage(picture.Width, picture.Height, picture.Pixels);
+        return new GrayImage(picture.Width, picture.Height, picture.Bytes());
     }
 
     /// <summary>Reads an image keeping its channels (gray, gray+alpha, RGB or RGBA) as stored.</summary>
@@ -96,18 +31,22 @@ public static class ImageFile
         byte[] bytes = File.ReadAllBytes(path);
         if (bytes.Length == 0) throw new InvalidDataException($"{path}: the file is empty (0 bytes), not an image.");
 
-        (int, int)? tiff;
+        (int Width, int Height)? tiff;
         try { tiff = Tiff.Size(bytes); }
         catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}."); }
-        if (tiff is { } size) return Tiff.Decode(bytes, size, grayOnly, path);
+        if (tiff is { } size)
+        {
+            CheckSize(size.Width, size.Height, path);
+            return Grey(OpenCv.Decode(bytes, path, "TIFF"), grayOnly);
+        }
         // The header alone says the size: absurd dimensions are refused before anything is decoded.
         using var data = SKData.CreateCopy(bytes);
         using var codec = SKCodec.Create(data); // Skia reads WebP and the EXIF orientation; stb reads the rest
         var info = ImageInfo.FromStream(new MemoryStream(bytes));
         (int width, int height) = info is { } i ? (i.Width, i.Height) : codec != null ? (codec.Info.Width, codec.Info.Height)
             : throw new InvalidDataException($"{path}: not a readable image; PNG, JPEG, BMP, GIF, TGA, WebP and TIFF are supported.");
-        if ((long)width * height > MaxPixels || width <= 0 || height <= 0)
-            throw new InvalidDataException($"{path}: declares {width}x{height} pixels, more than the {MaxPixels:N0} allowed.");
+        CheckSize(width, height, path);
+        if (info is { BitsPerChannel: 16 }) return Grey(OpenCv.Decode(bytes, path, "PNG"), grayOnly); // stb would keep 8 of the 16 bits
         try
         {
             Picture picture;
@@ -128,6 +67,14 @@ public static class ImageFile
             throw new InvalidDataException($"{path}: the image data is damaged or truncated ({e.Message.ReplaceLineEndings(" ")}).");
         }
     }
+
+    static void CheckSize(int width, int height, string path)
+    {
+        if ((long)width * height > MaxPixels || width <= 0 || height <= 0)
+            throw new InvalidDataException($"{path}: declares {width}x{height} pixels, more than the {MaxPixels:N0} allowed.");
+    }
+
+    static Picture Grey(Picture p, bool grayOnly) => grayOnly ? new Picture(p.Width, p.Height, 1, p.Planes(1)) : p;
 
     static Picture DecodeWithSkia(SKCodec codec, bool grayOnly, string path)
     {
@@ -155,7 +102,7 @@ public static class ImageFile
         if (origin == SKEncodedOrigin.TopLeft) return p;
         bool swap = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
         int w = p.Width, h = p.Height, ow = swap ? h : w, oh = swap ? w : h, c = p.Channels;
-        var pixels = new byte[p.Pixels.Length];
+        var samples = new ushort[p.Samples.Length];
         for (int y = 0; y < oh; y++)
             for (int x = 0; x < ow; x++)
             {
@@ -169,38 +116,48 @@ public static class ImageFile
                     SKEncodedOrigin.RightBottom => (w - 1 - y, h - 1 - x),
                     _ => (w - 1 - y, x), // LeftBottom
                 };
-                Array.Copy(p.Pixels, (sy * w + sx) * c, pixels, (y * ow + x) * c, c);
+                Array.Copy(p.Samples, (sy * w + sx) * c, samples, (y * ow + x) * c, c);
             }
-        return new Picture(ow, oh, c, pixels);
+        return new Picture(ow, oh, c, samples, p.Bits);
     }
 
-    /// <summary>Writes a picture atomically as PNG (all channels kept), WebP (kept) or JPEG (alpha dropped); quality 1-100.</summary>
+    /// <summary>
+    /// Writes a picture atomically as PNG or TIFF (all channels kept, 8 or 16 bits as the picture has them), WebP
+    /// (channels kept, 8 bits) or JPEG (alpha dropped, 8 bits); quality 1-100 for WebP and JPEG.
+    /// </summary>
     public static void Write(string path, Picture picture, string format = "png", int quality = 90)
     {
-        if (format == "webp")
+        if (format == "tiff" || (format == "png" && picture.Bits == 16))
         {
-            var rgba = ToRgba(picture);
+            byte[] encoded = OpenCv.Encode(picture, "." + format); // stb writes 8-bit PNG only
+            AtomicFile.Write(path, s => s.Write(encoded));
+        }
+        else if (format == "webp")
+        {
+            var rgba = ToRgba(picture.To8Bit());
             using var image = SKImage.FromPixelCopy(new SKImageInfo(picture.Width, picture.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba);
             using var encoded = image.Encode(SKEncodedImageFormat.Webp, quality);
             AtomicFile.Write(path, s => encoded.SaveTo(s));
         }
         else if (format == "jpg")
         {
-            var opaque = picture.HasAlpha ? DropAlpha(picture) : picture;
-            AtomicFile.Write(path, s => new ImageWriter().WriteJpg(opaque.Pixels, opaque.Width, opaque.Height, (WriteComponents)opaque.Channels, s, quality));
+            var opaque = picture.HasAlpha ? DropAlpha(picture.To8Bit()) : picture.To8Bit();
+            AtomicFile.Write(path, s => new ImageWriter().WriteJpg(opaque.Bytes(), opaque.Width, opaque.Height, (WriteComponents)opaque.Channels, s, quality));
         }
         else
-            AtomicFile.Write(path, s => new ImageWriter().WritePng(picture.Pixels, picture.Width, picture.Height, (WriteComponents)picture.Channels, s));
+            AtomicFile.Write(path, s => new ImageWriter().WritePng(picture.Bytes(), picture.Width, picture.Height, (WriteComponents)picture.Channels, s));
     }
 
-    static byte[] ToRgba(Picture p)
+    static byte[] ToRgba(Picture picture)
     {
+        byte[] bytes = picture.Bytes();
+        var p = picture;
         var rgba = new byte[p.Width * p.Height * 4];
         for (int i = 0; i < p.Width * p.Height; i++)
         {
             int o = i * p.Channels;
-            byte r = p.Pixels[o], g = p.IsColor ? p.Pixels[o + 1] : r, b = p.IsColor ? p.Pixels[o + 2] : r;
-            byte a = p.HasAlpha ? p.Pixels[o + p.Channels - 1] : (byte)255;
+            byte r = bytes[o], g = p.IsColor ? bytes[o + 1] : r, b = p.IsColor ? bytes[o + 2] : r;
+            byte a = p.HasAlpha ? bytes[o + p.Channels - 1] : (byte)255;
             (rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2], rgba[4 * i + 3]) = (r, g, b, a);
         }
         return rgba;
@@ -209,10 +166,10 @@ public static class ImageFile
     static Picture DropAlpha(Picture p)
     {
         int channels = p.Channels - 1;
-        var pixels = new byte[p.Width * p.Height * channels];
+        var samples = new ushort[p.Width * p.Height * channels];
         for (int i = 0; i < p.Width * p.Height; i++)
-            for (int c = 0; c < channels; c++) pixels[i * channels + c] = p.Pixels[i * p.Channels + c];
-        return new Picture(p.Width, p.Height, channels, pixels);
+            for (int c = 0; c < channels; c++) samples[i * channels + c] = p.Samples[i * p.Channels + c];
+        return new Picture(p.Width, p.Height, channels, samples, p.Bits);
     }
 
     /// <summary>Writes an 8-bit grayscale PNG atomically (temporary file, then rename).</summary>

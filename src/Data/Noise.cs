@@ -15,11 +15,18 @@ public abstract record Noise(double Level)
     /// <summary>A noisy copy of <paramref name="clean"/>, clipped to [0, 1] (but for the papers' gaussian:S/255).</summary>
     public abstract Tensor Apply(Tensor clean, Generator generator);
 
-    public const string Kinds = "gaussian:SIGMA, gaussian:S/255 (the papers' protocol), salt-pepper:FRACTION, speckle:SIGMA or poisson:PEAK";
+    public const string Kinds = "gaussian:SIGMA, gaussian:S/255 (the papers' protocol), gaussian:LOW-HIGH/255 (a sigma drawn per image), " +
+                                "salt-pepper:FRACTION, speckle:SIGMA or poisson:PEAK";
 
     /// <summary>Parses kind:level; a bare number means gaussian. Throws FormatException saying what is accepted.</summary>
     public static Noise Parse(string spec)
     {
+        if (System.Text.RegularExpressions.Regex.Match(spec.Trim(), @"^gaussian:\s*([0-9.]+)\s*-\s*([0-9.]+)\s*/\s*255$", System.Text.RegularExpressions.RegexOptions.IgnoreCase) is
+            { Success: true } range)
+            return double.TryParse(range.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double low) && double.IsFinite(low) &&
+                   double.TryParse(range.Groups[2].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double high) && double.IsFinite(high)
+                ? low < high ? new BlindGaussianNoise(low, high) : throw new FormatException($"noise '{spec}': the range's low end must be below its high end")
+                : throw new FormatException($"noise '{spec}' does not parse; use {Kinds}");
         if (System.Text.RegularExpressions.Regex.Match(spec.Trim(), @"^gaussian:\s*([0-9.]+)\s*/\s*255$", System.Text.RegularExpressions.RegexOptions.IgnoreCase) is
             { Success: true } paper)
             return double.TryParse(paper.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double s255) && double.IsFinite(s255)
@@ -62,6 +69,25 @@ public sealed record PaperGaussianNoise(double Sigma255) : Noise(Sigma255 / 255)
     public override string Spec => $"gaussian:{Sigma255.ToString(CultureInfo.InvariantCulture)}/255";
     public override Tensor Apply(Tensor clean, Generator generator) =>
         torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_(Level).add_(clean);
+}
+
+/// <summary>
+/// The papers' noise with a sigma drawn per image, uniformly in [Low255, High255] on the 0-255 scale: how a blind
+/// denoiser is trained (DnCNN-B: 0-55). Unclipped, as <see cref="PaperGaussianNoise"/>. Its Level is the midpoint.
+/// </summary>
+public sealed record BlindGaussianNoise(double Low255, double High255) : Noise((Low255 + High255) / 2 / 255)
+{
+    protected override string Kind => "gaussian";
+    public override string Spec => $"gaussian:{Low255.ToString(CultureInfo.InvariantCulture)}-{High255.ToString(CultureInfo.InvariantCulture)}/255";
+    public override Tensor Apply(Tensor clean, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        var shape = new long[clean.dim()];
+        Array.Fill(shape, 1L);
+        shape[0] = clean.shape[0];
+        var sigma = torch.rand(shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_((High255 - Low255) / 255).add_(Low255 / 255);
+        return torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_(sigma).add_(clean).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>A fraction of pixels set to 0 or 1 (half each), the rest untouched.</summary>

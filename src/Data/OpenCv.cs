@@ -1,4 +1,4 @@
-// OpenCV set up once for Denoiser: its own log lines off, since every failure becomes one error line of ours.
+// OpenCV for Denoiser: its own log lines off, and its codecs for what stb and Skia cannot do (TIFF, 16-bit PNG).
 using OpenCvSharp;
 
 namespace Denoiser.Data;
@@ -13,4 +13,62 @@ public static class OpenCv
 
     /// <summary>Call before using OpenCV.</summary>
     public static void Quiet() => _ = quiet.Value;
+
+    /// <summary>
+    /// Decodes at the file's own depth, 8 or 16 bits, keeping its channels: grey, grey and alpha (OpenCV gives RGBA),
+    /// RGB or RGBA. The caller has checked the declared size.
+    /// </summary>
+    public static Picture Decode(byte[] bytes, string path, string format)
+    {
+        Quiet();
+        using var mat = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
+        if (mat.Empty()) throw new InvalidDataException($"{path}: the {format} data is damaged or in a form OpenCV cannot read.");
+        int depth = mat.Depth();
+        int bits = depth == MatType.CV_8U ? 8 : depth == MatType.CV_16U ? 16
+            : throw new InvalidDataException($"{path}: holds {DepthName(depth)} samples; only 8- and 16-bit integer images are supported (convert it to 16-bit).");
+        int channels = mat.Channels();
+        if (channels is not (1 or 3 or 4)) throw new InvalidDataException($"{path}: has {channels} channels; grey, RGB and RGBA images are supported.");
+        using var ordered = new Mat();
+        if (channels == 3) Cv2.CvtColor(mat, ordered, ColorConversionCodes.BGR2RGB); // OpenCV keeps colour as BGR
+        else if (channels == 4) Cv2.CvtColor(mat, ordered, ColorConversionCodes.BGRA2RGBA);
+        else mat.CopyTo(ordered);
+        using var flat = ordered.Reshape(1, ordered.Height); // OpenCvSharp reads arrays out of single-channel Mats only
+        if (bits == 8)
+        {
+            flat.GetArray(out byte[] pixels);
+            return new Picture(ordered.Width, ordered.Height, channels, pixels);
+        }
+        flat.GetArray(out ushort[] samples);
+        return new Picture(ordered.Width, ordered.Height, channels, samples, 16);
+    }
+
+    /// <summary>A picture as PNG or TIFF (<paramref name="extension"/> ".png" or ".tiff") at its own depth; grey and alpha is written as RGBA.</summary>
+    public static byte[] Encode(Picture picture, string extension)
+    {
+        Quiet();
+        if (picture.Channels == 2) picture = GreyAlphaAsRgba(picture); // OpenCV writes 1, 3 or 4 channels
+        int c = picture.Channels;
+        using var flat = new Mat(picture.Height, picture.Width * c, picture.Bits == 8 ? MatType.CV_8UC1 : MatType.CV_16UC1);
+        if (picture.Bits == 8) flat.SetArray(picture.Bytes());
+        else flat.SetArray(picture.Samples);
+        using var mat = flat.Reshape(c, picture.Height);
+        using var ordered = new Mat();
+        if (c == 3) Cv2.CvtColor(mat, ordered, ColorConversionCodes.RGB2BGR);
+        else if (c == 4) Cv2.CvtColor(mat, ordered, ColorConversionCodes.RGBA2BGRA);
+        else mat.CopyTo(ordered);
+        if (!Cv2.ImEncode(extension, ordered, out byte[] bytes)) throw new IOException($"OpenCV could not encode a {extension} image");
+        return bytes;
+    }
+
+    static Picture GreyAlphaAsRgba(Picture p)
+    {
+        var samples = new ushort[p.Width * p.Height * 4];
+        for (int i = 0; i < p.Width * p.Height; i++)
+            (samples[4 * i], samples[4 * i + 1], samples[4 * i + 2], samples[4 * i + 3]) = (p.Samples[2 * i], p.Samples[2 * i], p.Samples[2 * i], p.Samples[2 * i + 1]);
+        return new Picture(p.Width, p.Height, 4, samples, p.Bits);
+    }
+
+    static string DepthName(int depth) =>
+        depth == MatType.CV_32F ? "32-bit floating-point" : depth == MatType.CV_64F ? "64-bit floating-point"
+        : depth == MatType.CV_8S ? "signed 8-bit" : depth == MatType.CV_16S ? "signed 16-bit" : depth == MatType.CV_32S ? "32-bit integer" : $"type-{depth}";
 }

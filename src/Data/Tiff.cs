@@ -1,6 +1,5 @@
-// TIFF images (McMaster's format, and most microscopy's), read through OpenCV after their size is checked.
+// TIFF images (McMaster's format, and most microscopy's): their declared size, read before OpenCV decodes them.
 using System.Buffers.Binary;
-using OpenCvSharp;
 
 namespace Denoiser.Data;
 
@@ -33,37 +32,4 @@ static class Tiff
     }
 
     static InvalidDataException Bad() => new("the TIFF header is damaged or truncated (no image width and height)");
-
-    /// <summary>Decodes to 8-bit grey or RGB (a 16-bit TIFF is scaled to 8 bits: its low bits are lost).</summary>
-    public static Picture Decode(byte[] bytes, (int Width, int Height) size, bool grayOnly, string path)
-    {
-        if ((long)size.Width * size.Height > ImageFile.MaxPixels)
-            throw new InvalidDataException($"{path}: declares {size.Width}x{size.Height} pixels, more than the {ImageFile.MaxPixels:N0} allowed.");
-        OpenCv.Quiet();
-        using var mat = Cv2.ImDecode(bytes, grayOnly ? ImreadModes.Grayscale : ImreadModes.Color);
-        if (mat.Empty()) throw new InvalidDataException($"{path}: the TIFF data is damaged or in a form OpenCV cannot read.");
-        bool gray = grayOnly || IsGray(mat);
-        using var converted = new Mat();
-        if (grayOnly) mat.CopyTo(converted);
-        else if (gray) Cv2.CvtColor(mat, converted, ColorConversionCodes.BGR2GRAY);
-        else Cv2.CvtColor(mat, converted, ColorConversionCodes.BGR2RGB);
-        using var flat = converted.Reshape(1, converted.Height); // OpenCvSharp reads arrays out of single-channel Mats only
-        flat.GetArray(out byte[] pixels);
-        return new Picture(converted.Width, converted.Height, gray ? 1 : 3, pixels);
-    }
-
-    /// <summary>OpenCV gives every colour-mode image three channels; a grey TIFF has them equal.</summary>
-    static bool IsGray(Mat bgr)
-    {
-        var planes = Cv2.Split(bgr);
-        using var bg = new Mat();
-        using var gr = new Mat();
-        try
-        {
-            Cv2.Absdiff(planes[0], planes[1], bg);
-            Cv2.Absdiff(planes[1], planes[2], gr);
-            return Cv2.CountNonZero(bg) == 0 && Cv2.CountNonZero(gr) == 0;
-        }
-        finally { foreach (var p in planes) p.Dispose(); }
-    }
 }

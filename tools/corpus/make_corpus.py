@@ -22,20 +22,23 @@ def idx1(n):
     return struct.pack(">ii", 0x801, n) + bytes(i % 10 for i in range(n))
 
 
-def png(w, h, declared=None):
-    raw = b"".join(b"\x00" + bytes((x + y) % 256 for x in range(w)) for y in range(h))
+def png(w, h, declared=None, bits=8):
+    """A grey PNG of 8 or 16 bits (16: big-endian samples, as PNG stores them)."""
+    raw = b"".join(b"\x00" + b"".join(((x + y) * (1 if bits == 8 else 251) % (1 << bits)).to_bytes(bits // 8, "big") for x in range(w)) for y in range(h))
     def chunk(t, d):
         return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
     dw, dh = declared or (w, h)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", dw, dh, 8, 0, 0, 0, 0)) + \
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", dw, dh, bits, 0, 0, 0, 0)) + \
         chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
-def tiff(w, h, declared=None):
-    """A little-endian, uncompressed 8-bit grey TIFF: one strip, its size as declared."""
+def tiff(w, h, declared=None, bits=8, sample_format=1):
+    """A little-endian, uncompressed grey TIFF: one strip, its size as declared; bits 8, 16 or 32, sample_format 1
+    (unsigned integer) or 3 (IEEE float)."""
     dw, dh = declared or (w, h)
-    pixels = bytes((x + y) % 256 for y in range(h) for x in range(w))
-    entries = [(256, 4, dw), (257, 4, dh), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 0), (277, 3, 1), (278, 4, dh), (279, 4, len(pixels))]
+    pixels = b"".join(((x + y) % 256).to_bytes(bits // 8, "little") for y in range(h) for x in range(w))
+    entries = [(256, 4, dw), (257, 4, dh), (258, 3, bits), (259, 3, 1), (262, 3, 1), (273, 4, 0), (277, 3, 1), (278, 4, dh), (279, 4, len(pixels))]
+    entries += [(339, 3, sample_format)] if sample_format != 1 else []
     ifd_size = 2 + 12 * len(entries) + 4
     data_offset = 8 + ifd_size
     ifd = struct.pack("<H", len(entries)) + b"".join(
@@ -103,6 +106,10 @@ write("images/truncated.jpg", (FIX / "exif-orientation-6.jpg").read_bytes()[:200
 write("images/bomb.tif", tiff(1, 1, declared=(60000, 60000)))
 write("images/header-only.tif", tiff(8, 8)[:8])
 write("images/cut.tif", tiff(64, 64)[:300])
+write("images/bomb16.png", png(1, 1, declared=(60000, 60000), bits=16))
+write("images/truncated16.png", png(64, 64, bits=16)[:300])
+write("images/float.tif", tiff(8, 8, bits=32, sample_format=3))
+write("images/cut16.tif", tiff(64, 64, bits=16)[:300])
 write("images/none/readme.txt", "no images here")
 weights = write("weights/model.safetensors", (FIX / "parity-init.safetensors").read_bytes())
 W = ["--weights", weights]
@@ -116,6 +123,10 @@ for name, file, expect in [
     ("image tiff bomb", "images/bomb.tif", "declares 60000x60000 pixels"),
     ("image tiff header only", "images/header-only.tif", "the TIFF header is damaged or truncated"),
     ("image tiff cut", "images/cut.tif", "images/cut.tif"),
+    ("image 16-bit png bomb", "images/bomb16.png", "declares 60000x60000 pixels"),
+    ("image 16-bit png truncated", "images/truncated16.png", "images/truncated16.png: the PNG data is damaged"),
+    ("image float tiff", "images/float.tif", "32-bit floating-point samples"),
+    ("image 16-bit tiff cut", "images/cut16.tif", "images/cut16.tif: the TIFF data is damaged"),
 ]:
     case(name, ["denoise", file, "-o", "out/x.png"] + W, 1, expect)
 case("folder with no images", ["denoise", "images/none"] + W, 1, "holds no images")

@@ -1,4 +1,4 @@
-// `denoiser denoise IMAGE...`: load a model (TorchSharp or ONNX Runtime), denoise each image, write PNGs.
+// `denoiser denoise IMAGE...`: load a model (TorchSharp or ONNX Runtime), denoise each image, write it at its own depth.
 using System.CommandLine;
 using Denoiser.Data;
 using Denoiser.Inference;
@@ -11,10 +11,10 @@ public static class DenoiseCommand
 {
     public static Command Create(AppConfig config)
     {
-        var inputs = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, BMP, GIF, TGA, WebP), folders or glob patterns", Arity = ArgumentArity.OneOrMore };
+        var inputs = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, BMP, GIF, TGA, WebP, TIFF; 8 or 16 bits), folders or glob patterns", Arity = ArgumentArity.OneOrMore };
         var recursive = new Option<bool>("--recursive", "-r") { Description = "Look for images in subfolders of folder arguments too" };
-        var format = new Option<string>("--format") { Description = "Output format: png or webp (keep alpha) or jpg", DefaultValueFactory = _ => "png" };
-        format.AcceptOnlyFromAmong("png", "jpg", "webp");
+        var format = new Option<string>("--format") { Description = "Output format: png or tiff (keep alpha and 16 bits), webp (keeps alpha) or jpg", DefaultValueFactory = _ => "png" };
+        format.AcceptOnlyFromAmong("png", "tiff", "jpg", "webp");
         var quality = new Option<int>("--quality") { Description = "JPEG and WebP quality, 1-100", DefaultValueFactory = _ => 90 };
         var color = new Option<string>("--color") { Description = "Colour images through a grayscale model: luma (denoise Y of YCbCr) or channels (each of R, G, B); an RGB model takes them whole", DefaultValueFactory = _ => "luma" };
         color.AcceptOnlyFromAmong("luma", "channels");
@@ -123,6 +123,7 @@ public static class DenoiseCommand
                     var (result, note) = PictureDenoiser.Denoise(model, picture, settings.Color, settings.Invert, settings.Domain,
                         () => status($"{input}: tile {++tile}/{tiles}"));
                     ImageFile.Write(target, result, settings.Format, settings.Quality);
+                    if (result.Bits == 16 && settings.Format is "jpg" or "webp") note += $"; written at 8 bits ({settings.Format} holds no more; png and tiff keep 16)";
                     string compared = "";
                     if (side != null)
                     {

@@ -122,8 +122,8 @@ public static class EvaluateCommand
                 if (picture.Width < Ssim.Window || picture.Height < Ssim.Window) // before any work, so that nothing is half done
                     throw new UserException($"{f.Path}: is {picture.Width}x{picture.Height}; SSIM needs at least {Ssim.Window}x{Ssim.Window} pixels.");
                 int channels = picture.IsColor || info.Channels == 3 ? 3 : 1; // a grey model takes colour channel by channel
-                using var bytes = torch.tensor(picture.Planes(channels), new long[] { 1, channels, picture.Height, picture.Width });
-                clean.Add((f.Path, ImageSet.ToImages(bytes)));
+                // samples / 65535 for a 16-bit image: noise levels are of the data's full range at any depth
+                clean.Add((f.Path, torch.tensor(picture.UnitPlanes(channels), new long[] { 1, channels, picture.Height, picture.Width })));
             }
             Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
             var imageModel = new Inference.TorchImageModel(model, info, torch.CPU); // not disposed: it would dispose the model

@@ -98,6 +98,8 @@ public static class Evaluator
     }
 
     public const string ModelRounded = "model, output rounded to 8 bits";
+    /// <summary>A grey model on a colour image as `denoise` runs it by default: the luma denoised, the noisy chroma kept.</summary>
+    public const string ModelLuma = "model on luma, chroma kept";
 
     /// <summary>
     /// The papers' protocol on a set of clean images of any size (at least 11 x 11 for SSIM), one at a time: each
@@ -119,6 +121,8 @@ public static class Evaluator
             (Noisy, x => x.alias()), (Model, x => RunWhole(model, x).clamp_(0, 1)), (Median, x => Filters.Median3x3(x).clamp_(0, 1)),
             (Blur, x => Filters.GaussianBlur(x, 1.0).clamp_(0, 1)),
         };
+        if (model.Info.Channels == 1 && images.Any(i => i.Image.shape[1] == 3))
+            methods = methods.Append((ModelLuma, x => x.shape[1] == 3 ? RunLuma(model, x).clamp_(0, 1) : RunWhole(model, x).clamp_(0, 1))).ToArray();
         for (int n = 0; n < noises.Count; n++)
         {
             // Non-local means and the bilateral filter are set from the noise's sigma, so they score Gaussian noise only.
@@ -170,6 +174,19 @@ public static class Evaluator
         var outputs = planes.Select(p => torch.tensor(
             Inference.ImageDenoiser.Denoise(model, p.contiguous().data<float>().ToArray(), h, w, tileSize: int.MaxValue), p.shape)).ToArray();
         return outputs.Length == 1 ? outputs[0] : torch.cat(outputs, 1);
+    }
+
+    /// <summary>
+    /// A grey model on the luma of a (1, 3, H, W) RGB image, the chroma kept: JPEG's full-range BT.601 YCbCr, as
+    /// PictureDenoiser.WithLuma.
+    /// </summary>
+    static Tensor RunLuma(Inference.IImageModel model, Tensor rgb)
+    {
+        using var scope = NewDisposeScope();
+        Tensor r = rgb.narrow(1, 0, 1), g = rgb.narrow(1, 1, 1), b = rgb.narrow(1, 2, 1);
+        var y = RunWhole(model, 0.299 * r + 0.587 * g + 0.114 * b);
+        Tensor cb = -0.168736 * r - 0.331264 * g + 0.5 * b, cr = 0.5 * r - 0.418688 * g - 0.081312 * b;
+        return torch.cat(new[] { y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb }, 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>A picture per noise: rows of clean, noisy, model, median and blur for one test image of each digit.</summary>

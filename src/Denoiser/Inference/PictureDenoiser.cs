@@ -1,4 +1,5 @@
-// Denoises whole pictures for a grayscale model: colour by luma or per channel, alpha kept, polarity handled.
+// Denoises whole pictures: colour by luma or per channel for a grey model, RGB for a colour one, alpha kept,
+// polarity handled, at the picture's own depth (8 or 16 bits).
 using Denoiser.Data;
 
 namespace Denoiser.Inference;
@@ -17,38 +18,43 @@ public static class PictureDenoiser
     public static (Picture Result, string Note) Denoise(IImageModel model, Picture picture, ColorMode color, InvertMode invert,
                                                         TrainingDomain? domain = null, Action? tileDone = null)
     {
+        int w = picture.Width, h = picture.Height;
         var notes = new List<string>();
-        var luma = Luma(picture);
+        var luma = picture.UnitPlanes(1);
         // Auto inverts only for a model trained on light strokes on black (MNIST): a photo model takes pictures as they are.
         bool flip = invert == InvertMode.Yes || (invert == InvertMode.Auto && domain?.SparseLightOnDark != false && TrainingDomain.Median(luma) > 127);
         if (flip) notes.Add(invert == InvertMode.Yes ? "inverted (--invert yes)" : "inverted: dark on light (median brightness above half)");
-        if (domain?.Warning(flip ? Invert(luma) : luma) is { } warning) notes.Add(warning);
-        GrayImage Run(GrayImage plane)
+        if (domain?.Warning(flip ? Invert(luma) : luma, w, h) is { } warning) notes.Add(warning);
+        float[] Run(float[] planes)
         {
-            var output = ImageDenoiser.Denoise(model, flip ? Invert(plane) : plane, tileDone: tileDone);
+            var output = ImageDenoiser.Denoise(model, flip ? Invert(planes) : planes, h, w, tileDone: tileDone);
             return flip ? Invert(output) : output;
         }
 
-        Picture result;
+        Picture result = picture;
         if (model.Info.Channels == 3)
         {
-            result = DenoiseRgb(model, picture, flip, tileDone);
+            var rgb = Run(picture.UnitPlanes(3));
+            int n = w * h;
+            if (picture.IsColor)
+                for (int c = 0; c < 3; c++) result = result.WithUnitPlane(c, rgb[(c * n)..((c + 1) * n)]);
+            else result = result.WithUnitPlane(0, Enumerable.Range(0, n).Select(i => (rgb[i] + rgb[n + i] + rgb[2 * n + i]) / 3).ToArray());
             notes.Add(picture.IsColor ? "colour: R, G, B denoised together (RGB model)" : "gray: run as three equal planes (RGB model)");
         }
         else if (!picture.IsColor)
-            result = picture.WithPlane(0, Run(picture.Plane(0)));
+            result = picture.WithUnitPlane(0, Run(picture.UnitPlane(0)));
         else if (color == ColorMode.Channels)
         {
-            result = picture;
-            for (int c = 0; c < 3; c++) result = result.WithPlane(c, Run(picture.Plane(c)));
+            for (int c = 0; c < 3; c++) result = result.WithUnitPlane(c, Run(picture.UnitPlane(c)));
             notes.Add("colour: each of R, G, B denoised");
         }
         else
         {
-            result = DenoiseLuma(picture, Run);
+            result = WithLuma(picture, Run(luma));
             notes.Add("colour: luma (Y of YCbCr) denoised, chroma kept");
         }
         if (picture.HasAlpha) notes.Add("alpha kept");
+        if (picture.Bits == 16) notes.Add("16-bit");
         return (result, string.Join("; ", notes));
     }
 
@@ -56,55 +62,22 @@ public static class PictureDenoiser
     public static int TileCount(IImageModel model, Picture picture, ColorMode color) =>
         ImageDenoiser.TileCount(picture.Width, picture.Height) * (model.Info.Channels == 1 && picture.IsColor && color == ColorMode.Channels ? 3 : 1);
 
-    /// <summary>A 3-channel model on the picture's R, G, B (or its gray plane three times, averaged back); alpha kept.</summary>
-    static Picture DenoiseRgb(IImageModel model, Picture p, bool flip, Action? tileDone)
+    /// <summary>The picture with luma <paramref name="y"/> and its own chroma: JPEG's full-range BT.601 YCbCr (ITU-T T.871).</summary>
+    public static Picture WithLuma(Picture p, float[] y)
     {
+        var rgb = p.UnitPlanes(3);
         int n = p.Width * p.Height;
-        var planes = new float[3 * n];
-        for (int i = 0; i < n; i++)
-            for (int c = 0; c < 3; c++)
-            {
-                byte v = p.Pixels[i * p.Channels + (p.IsColor ? c : 0)];
-                planes[c * n + i] = (flip ? 255 - v : v) / 255f;
-            }
-        float[] output = ImageDenoiser.Denoise(model, planes, p.Height, p.Width, tileDone: tileDone);
-        var pixels = (byte[])p.Pixels.Clone();
+        var (outR, outG, outB) = (new float[n], new float[n], new float[n]);
         for (int i = 0; i < n; i++)
         {
-            if (p.IsColor)
-                for (int c = 0; c < 3; c++) pixels[i * p.Channels + c] = Unit(output[c * n + i], flip);
-            else pixels[i * p.Channels] = Unit((output[i] + output[n + i] + output[2 * n + i]) / 3, flip);
-        }
-        return p with { Pixels = pixels };
-    }
-
-    static byte Unit(float v, bool flip)
-    {
-        byte b = Byte(v * 255.0);
-        return flip ? (byte)(255 - b) : b;
-    }
-
-    // JPEG's full-range BT.601 YCbCr (ITU-T T.871).
-    static Picture DenoiseLuma(Picture p, Func<GrayImage, GrayImage> run)
-    {
-        var y = run(Luma(p));
-        var pixels = (byte[])p.Pixels.Clone();
-        for (int i = 0; i < p.Width * p.Height; i++)
-        {
-            int o = i * p.Channels;
-            double r = p.Pixels[o], g = p.Pixels[o + 1], b = p.Pixels[o + 2];
+            double r = rgb[i], g = rgb[n + i], b = rgb[2 * n + i];
             double cb = -0.168736 * r - 0.331264 * g + 0.5 * b, cr = 0.5 * r - 0.418688 * g - 0.081312 * b;
-            double luma = y.Pixels[i];
-            pixels[o] = Byte(luma + 1.402 * cr);
-            pixels[o + 1] = Byte(luma - 0.344136 * cb - 0.714136 * cr);
-            pixels[o + 2] = Byte(luma + 1.772 * cb);
+            outR[i] = (float)(y[i] + 1.402 * cr);
+            outG[i] = (float)(y[i] - 0.344136 * cb - 0.714136 * cr);
+            outB[i] = (float)(y[i] + 1.772 * cb);
         }
-        return p with { Pixels = pixels };
+        return p.WithUnitPlane(0, outR).WithUnitPlane(1, outG).WithUnitPlane(2, outB);
     }
 
-    static GrayImage Luma(Picture p) => new(p.Width, p.Height, p.Planes(1));
-
-    static GrayImage Invert(GrayImage g) => g with { Pixels = Array.ConvertAll(g.Pixels, v => (byte)(255 - v)) };
-
-    static byte Byte(double v) => (byte)Math.Clamp(Math.Round(v), 0, 255);
+    static float[] Invert(float[] plane) => Array.ConvertAll(plane, v => 1 - v);
 }

@@ -40,25 +40,28 @@ public sealed record TrainingDomain(string Name, int Side, bool SparseLightOnDar
         return Of(info, trained);
     }
 
-    /// <summary>Why <paramref name="plane"/> (as the model will see it, after any inversion) is far from the training data; null when it is not.</summary>
-    public string? Warning(GrayImage plane)
+    /// <summary>Why <paramref name="plane"/> (in [0, 1], as the model will see it, after any inversion) is far from the training data; null when it is not.</summary>
+    public string? Warning(float[] plane, int width, int height)
     {
         if (!SparseLightOnDark) return null;
         var why = new List<string>();
-        double mid = plane.Pixels.Count(v => v is > 38 and < 217) / (double)plane.Pixels.Length;
+        double mid = plane.Count(v => Grey(v) is > 38 and < 217) / (double)plane.Length;
         if (mid > MaxMidTones) why.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{mid * 100:F0}% of its pixels are mid-tones"));
         if (Median(plane) > 127) why.Add("its background is light (try --invert auto)");
-        if (Math.Min(plane.Width, plane.Height) > 8 * Side) why.Add($"it is {plane.Width}x{plane.Height}, strokes of another scale");
+        if (Math.Min(width, height) > 8 * Side) why.Add($"it is {width}x{height}, strokes of another scale");
         return why.Count == 0 ? null
             : $"warning: far from what this model was trained on ({Name}): {string.Join("; ", why)}. Expect artefacts; a model trained on pictures like it will do better";
     }
 
-    public static int Median(GrayImage plane)
+    /// <summary>The median of a plane in [0, 1], as a grey level 0-255.</summary>
+    public static int Median(float[] plane)
     {
         var histogram = new int[256];
-        foreach (byte v in plane.Pixels) histogram[v]++;
+        foreach (float v in plane) histogram[Grey(v)]++;
         for (int v = 0, seen = 0; v < 256; v++)
-            if ((seen += histogram[v]) * 2 >= plane.Pixels.Length) return v;
+            if ((seen += histogram[v]) * 2 >= plane.Length) return v;
         return 255;
     }
+
+    static int Grey(float v) => (int)Math.Clamp(Math.Round(v * 255.0), 0, 255);
 }

@@ -21,10 +21,11 @@ public static class Comparison
         foreach (var (label, picture) in panels)
         {
             canvas.DrawText(label, x + 4, Caption - 6, SKTextAlign.Left, font, ink);
+            byte[] bytes = picture.Bytes();
             var rgba = new byte[picture.Width * picture.Height * 4];
             for (int i = 0; i < picture.Width * picture.Height; i++)
                 for (int k = 0; k < 4; k++)
-                    rgba[4 * i + k] = k == 3 ? (byte)255 : picture.Pixels[i * picture.Channels + (picture.IsColor ? k : 0)];
+                    rgba[4 * i + k] = k == 3 ? (byte)255 : bytes[i * picture.Channels + (picture.IsColor ? k : 0)];
             using var image = SKImage.FromPixelCopy(new SKImageInfo(picture.Width, picture.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba);
             canvas.DrawImage(image, x, Caption);
             x += picture.Width + Gap;

@@ -50,8 +50,8 @@ public class ImageFileTests
         using var dir = new TempDir();
         var rgba = new Picture(3, 2, 4, Enumerable.Range(0, 24).Select(i => (byte)(i * 10)).ToArray());
         ImageFile.Write(dir["a.png"], rgba);
-        Assert.Equal(rgba, ImageFile.ReadPicture(dir["a.png"]) with { Pixels = rgba.Pixels });
-        Assert.Equal(rgba.Pixels, ImageFile.ReadPicture(dir["a.png"]).Pixels);
+        Assert.Equal(rgba, ImageFile.ReadPicture(dir["a.png"]) with { Samples = rgba.Samples });
+        Assert.Equal(rgba.Bytes(), ImageFile.ReadPicture(dir["a.png"]).Bytes());
 
         ImageFile.Write(dir["a.jpg"], rgba, "jpg", 95);
         var jpeg = ImageFile.ReadPicture(dir["a.jpg"]);
@@ -73,13 +73,13 @@ public class ImageFileTests
     {
         var pillow = ImageFile.ReadPicture(TestFiles.Fixture("pillow-lossless.webp"));
         Assert.Equal((16, 12, 4), (pillow.Width, pillow.Height, pillow.Channels));
-        Assert.Equal(new byte[] { 45, 40, 90, 200 }, pillow.Pixels.Skip((2 * 16 + 3) * 4).Take(4).ToArray());
+        Assert.Equal(new byte[] { 45, 40, 90, 200 }, pillow.Bytes().Skip((2 * 16 + 3) * 4).Take(4).ToArray());
 
         using var dir = new TempDir();
         ImageFile.Write(dir["out.webp"], pillow, "webp", 100);
         var back = ImageFile.ReadPicture(dir["out.webp"]);
         Assert.Equal((16, 12, 4), (back.Width, back.Height, back.Channels));
-        Assert.True(back.Pixels.Zip(pillow.Pixels).All(p => Math.Abs(p.First - p.Second) <= 16));
+        Assert.True(back.Bytes().Zip(pillow.Bytes()).All(p => Math.Abs(p.First - p.Second) <= 16));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public class TiffTests
         using (var mat = new Mat(5, 7, MatType.CV_8UC1)) { mat.SetArray(grey); WriteTiff(dir["g.tif"], mat); }
         var g = ImageFile.ReadPicture(dir["g.tif"]);
         Assert.Equal((7, 5, 1), (g.Width, g.Height, g.Channels));
-        Assert.Equal(grey, g.Pixels);
+        Assert.Equal(grey, g.Bytes());
 
         var rgb = Enumerable.Range(0, 7 * 5 * 3).Select(i => (byte)(i * 3 % 251)).ToArray();
         using (var flat = new Mat(5, 7 * 3, MatType.CV_8UC1))
@@ -36,7 +36,7 @@ public class TiffTests
         }
         var c = ImageFile.ReadPicture(dir["c.tiff"]);
         Assert.Equal((7, 5, 3), (c.Width, c.Height, c.Channels));
-        Assert.Equal(rgb, c.Pixels);
+        Assert.Equal(rgb, c.Bytes());
         Assert.Equal(5 * 7, ImageFile.ReadGray(dir["c.tiff"]).Pixels.Length);
     }
 

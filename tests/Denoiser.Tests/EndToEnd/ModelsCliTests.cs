@@ -80,7 +80,7 @@ public class ModelsCliTests
         Assert.True(onnx.ExitCode == 0, onnx.Err);
         Assert.Contains("conv-autoencoder, ONNX Runtime", onnx.Out);
         var viaOnnx = ImageFile.ReadPicture(dir["onnx.png"]);
-        int maxDiff = output.Pixels.Zip(viaOnnx.Pixels).Max(p => Math.Abs(p.First - p.Second));
+        int maxDiff = output.Bytes().Zip(viaOnnx.Bytes()).Max(p => Math.Abs(p.First - p.Second));
         Assert.True(maxDiff <= 1, $"ONNX Runtime and TorchSharp outputs differ by {maxDiff} levels");
 
         // Through safetensors and back: the file names its model, so import and --weights need no --model.
@@ -91,7 +91,7 @@ public class ModelsCliTests
         Assert.Equal("conv-autoencoder", Checkpoint.Read(dir["runs/imported/best.ckpt"]).Header.Model);
         var viaWeights = Run(dir.Path, "denoise", "photo.png", "--weights", "ae.safetensors", "-o", "weights.png", "--invert", "no");
         Assert.True(viaWeights.ExitCode == 0, viaWeights.Err);
-        Assert.Equal(output.Pixels, ImageFile.ReadPicture(dir["weights.png"]).Pixels);
+        Assert.Equal(output.Bytes(), ImageFile.ReadPicture(dir["weights.png"]).Bytes());
         AssertOneLineFailure(Run(dir.Path, "denoise", "photo.png", "--weights", "ae.safetensors", "--model", "unet", "-o", "y.png"),
                              1, "holds weights of model 'conv-autoencoder', not 'unet'");
 

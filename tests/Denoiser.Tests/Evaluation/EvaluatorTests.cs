@@ -1,6 +1,7 @@
 // The evaluation table: one row per noise and method, per-class rows that add up, and figures that mean something.
 using Denoiser.Data;
 using Denoiser.Evaluation;
+using Denoiser.Inference;
 using Denoiser.Models;
 using Denoiser.Training;
 using TorchSharp;
@@ -41,5 +42,28 @@ public class EvaluatorTests
         // Salt-and-pepper noise is what a median filter is for.
         var sp = overall.Where(s => s.Noise == "salt-pepper:0.1").ToDictionary(s => s.Method);
         Assert.True(sp[Evaluator.Median].PsnrDb > sp[Evaluator.Noisy].PsnrDb);
+    }
+    /// <summary>Returns its input: what comes out of a method is then its colour handling alone.</summary>
+    sealed class Identity : IImageModel
+    {
+        public ModelInfo Info => ConvDenoiser.Info;
+        public TrainingDomain Domain => TrainingDomain.Of(Info, (TrainSettings?)null);
+        public float[] Run(float[] image, int height, int width) => image;
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void A_grey_model_scores_colour_sets_per_channel_and_on_luma_and_the_luma_round_trip_is_exact()
+    {
+        using var gen = new torch.Generator(7);
+        using var colour = torch.rand(new long[] { 1, 3, 24, 20 }, generator: gen);
+        using var grey = torch.rand(new long[] { 1, 1, 24, 20 }, generator: gen);
+        var noise = new Noise[] { Noise.Parse("gaussian:25/255") };
+
+        var scores = Evaluator.RunImages(new Identity(), "c", new[] { ("a", colour) }, noise, seed: 1).ToDictionary(s => s.Method);
+        // Luma out and back with the noisy chroma gives the noisy image itself (clipped), as channel by channel does.
+        Assert.Equal(scores[Evaluator.Model].PsnrDb, scores[Evaluator.ModelLuma].PsnrDb, 3);
+        Assert.True(scores[Evaluator.Model].PsnrDb > scores[Evaluator.Noisy].PsnrDb); // clipping alone helps
+        Assert.DoesNotContain(Evaluator.RunImages(new Identity(), "g", new[] { ("a", grey) }, noise, seed: 1), s => s.Method == Evaluator.ModelLuma);
     }
 }
