@@ -25,15 +25,7 @@ public static class ImageFolder
     /// </summary>
     public static ImageSet Load(string dir, bool train, int side, int channels, long seed, int? limit = null)
     {
-        if (!Directory.Exists(dir))
-            throw new DirectoryNotFoundException($"{dir}: folder not found; point --data-dir at a folder of images.");
-        var files = Files(dir);
-        if (files.Count < 2)
-            throw new InvalidDataException($"{dir}: holds {files.Count} image(s) ({string.Join(", ", ImageFile.Extensions)}); a training set needs at least 2 (1 in {TestEvery} is kept for testing).");
-        var rank = files.ToDictionary(f => f, f => Hash(Path.GetRelativePath(dir, f), seed));
-        var test = files.Where(f => rank[f] % TestEvery == 0).ToList();
-        if (test.Count == 0) test.Add(files.MinBy(f => rank[f])!); // too few files for the rule to pick one
-        var chosen = train ? files.Except(test).ToList() : test;
+        var chosen = Split(dir, train, seed);
 
         // A seeded System.Random gives the same numbers on every run and platform (HashCode.Combine would not).
         var random = new Random(unchecked((int)(seed * 2 + (train ? 1 : 0))));
@@ -60,6 +52,23 @@ public static class ImageFolder
         for (int i = 0; i < crops.Count; i++) crops[i].CopyTo(pixels, i * cropBytes);
         return new ImageSet(torch.tensor(pixels, new long[] { crops.Count, channels, side, side }),
                             torch.full(crops.Count, -1L, dtype: torch.ScalarType.Int64));
+    }
+
+    /// <summary>
+    /// The files of one split: one in <see cref="TestEvery"/> is held out for testing, by a hash of its path below
+    /// <paramref name="dir"/> and the seed.
+    /// </summary>
+    public static List<string> Split(string dir, bool train, long seed)
+    {
+        if (!Directory.Exists(dir))
+            throw new DirectoryNotFoundException($"{dir}: folder not found; point --data-dir at a folder of images.");
+        var files = Files(dir);
+        if (files.Count < 2)
+            throw new InvalidDataException($"{dir}: holds {files.Count} image(s) ({string.Join(", ", ImageFile.Extensions)}); a training set needs at least 2 (1 in {TestEvery} is kept for testing).");
+        var rank = files.ToDictionary(f => f, f => Hash(Path.GetRelativePath(dir, f), seed));
+        var test = files.Where(f => rank[f] % TestEvery == 0).ToList();
+        if (test.Count == 0) test.Add(files.MinBy(f => rank[f])!); // too few files for the rule to pick one
+        return train ? files.Except(test).ToList() : test;
     }
 
     // FNV-1a over the path's UTF-8 bytes, then the seed: string.GetHashCode differs from run to run.

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Data;
 
-public sealed class ImageSet : IDisposable
+public sealed class ImageSet : IDisposable, IEpochImages
 {
     /// <summary>The images as stored, (N, C, H, W) bytes: a quarter of the float size (47 MB for MNIST's training set, not 188).</summary>
     public Tensor Pixels { get; }
@@ -27,6 +27,9 @@ public sealed class ImageSet : IDisposable
         Pixels = pixels;
         Labels = labels;
     }
+
+    /// <summary>The same images every epoch (a view of <see cref="Pixels"/>; disposing it leaves the set whole).</summary>
+    public Tensor ForEpoch(int epoch) => Pixels.alias();
 
     /// <summary>Bytes to float32 in [0, 1]: per batch in training, so the whole set never exists as floats.</summary>
     public static Tensor ToImages(Tensor pixels) => pixels.to_type(ScalarType.Float32).div_(255f);

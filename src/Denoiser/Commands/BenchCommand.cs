@@ -123,9 +123,9 @@ public static class BenchCommand
     {
         readonly Workload w;
         readonly bool realLoop;
-        readonly Tensor pixels;
+        readonly ImageSet images;
         readonly nn.Module<Tensor, Tensor> model;
-        readonly optim.Optimizer optimizer;
+        readonly TorchSharp.Modules.OptimizerHelper optimizer;
         readonly BatchParts parts;
         readonly Trainer trainer;
         readonly Noise noise;
@@ -135,7 +135,8 @@ public static class BenchCommand
         {
             (this.w, this.realLoop) = (w, realLoop);
             torch.manual_seed(0);
-            pixels = torch.randint(0, 256, new long[] { w.Images, 1, w.Side, w.Side }, ScalarType.Byte).DetachFromDisposeScope();
+            images = new ImageSet(torch.randint(0, 256, new long[] { w.Images, 1, w.Side, w.Side }, ScalarType.Byte).DetachFromDisposeScope(),
+                                  torch.full(w.Images, -1L, dtype: ScalarType.Int64).DetachFromDisposeScope());
             model = w.Model();
             CpuModel.Prepare(model, torch.CPU, tricks);
             optimizer = torch.optim.Adam(model.parameters(), lr: 1e-3);
@@ -147,7 +148,7 @@ public static class BenchCommand
 
         public long Turn()
         {
-            if (realLoop) trainer.TrainEpoch(model, optimizer, pixels, noise, ++epoch, from: null, parts);
+            if (realLoop) trainer.TrainEpoch(model, optimizer, images, noise, ++epoch, from: null, parts);
             else
             {
                 using var partThreads = parts.PartThreadsHere();
@@ -155,7 +156,7 @@ public static class BenchCommand
                 for (long start = 0; start < w.Images; start += w.Batch)
                 {
                     using var scope = NewDisposeScope();
-                    var clean = ImageSet.ToImages(pixels.narrow(0, start, Math.Min(w.Batch, w.Images - start)));
+                    var clean = ImageSet.ToImages(images.Pixels.narrow(0, start, Math.Min(w.Batch, w.Images - start)));
                     Trainer.Step(model, optimizer, clean, noise, gen, parts);
                 }
             }
@@ -167,7 +168,7 @@ public static class BenchCommand
             parts.Dispose();
             optimizer.Dispose();
             model.Dispose();
-            pixels.Dispose();
+            images.Dispose();
         }
     }
 

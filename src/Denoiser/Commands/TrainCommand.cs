@@ -29,18 +29,22 @@ public static class TrainCommand
         var model = new Option<string>("--model") { Description = $"Model to train: {Models.Registry.Names}", DefaultValueFactory = _ => d.Model };
         var dataset = new Option<string>("--dataset") { Description = $"What --data-dir holds: {Datasets.Names}", DefaultValueFactory = _ => d.Dataset };
         var crop = new Option<int>("--crop") { Description = "Side of the random crops taken from a folder of images; 0 = the model's own (28 or 32)", DefaultValueFactory = _ => d.Crop };
+        var patch = new Option<int>("--patch") { Description = "Side of random patches of a folder's whole images, redrawn every epoch in any of 8 flips and rotations (photo models); 0 = fixed crops (--crop)", DefaultValueFactory = _ => d.Patch };
+        var patches = new Option<int>("--patches-per-epoch") { Description = $"With --patch: patches per epoch; 0 = {Patches.DefaultPerImage} per training image", DefaultValueFactory = _ => d.PatchesPerEpoch };
+        var schedule = new Option<string>("--lr-schedule") { Description = $"Learning rate over the run: {LrSchedule.Kinds}", DefaultValueFactory = _ => d.LrSchedule };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir (default: the latest run) from its last checkpoint" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Start afresh in a --run-dir that holds an earlier run, deleting that run's files" };
 
         var command = new Command("train", "Train a denoiser (the seed ConvDenoiser on noisy MNIST by default); writes checkpoints, metrics and sample pictures.")
         {
-            model, dataset, crop, epochs, batch, lr, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, clipGrad, tensorboard, resume, overwrite,
+            model, dataset, crop, patch, patches, epochs, batch, lr, schedule, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, clipGrad, tensorboard, resume, overwrite,
         };
         command.SetAction(p =>
         {
             var settings = d with
             {
                 Model = p.GetValue(model)!, Dataset = p.GetValue(dataset)!, Crop = p.GetValue(crop),
+                Patch = p.GetValue(patch), PatchesPerEpoch = p.GetValue(patches), LrSchedule = p.GetValue(schedule)!,
                 Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), LearningRate = p.GetValue(lr),
                 Noise = p.GetValue(noise)!, Seed = p.GetValue(seed), Device = p.GetValue(device)!,
                 Threads = p.GetValue(threads), DataDir = p.GetValue(dataDir)!, ModelsDir = p.GetValue(modelsDir)!,
@@ -48,7 +52,7 @@ public static class TrainCommand
                 TensorBoard = p.GetValue(tensorboard), ClipGrad = p.GetValue(clipGrad),
             };
             // Options typed on the command line; on --resume they may change how the run continues, not its recipe.
-            var given = new Option[] { model, dataset, crop, epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, clipGrad, tensorboard }
+            var given = new Option[] { model, dataset, crop, patch, patches, schedule, epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, clipGrad, tensorboard }
                 .Where(o => p.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();
             return Run(settings, config.Data, p.GetValue(resume), p.GetValue(overwrite), given);
         });
@@ -73,7 +77,7 @@ public static class TrainCommand
         var info = Models.Registry.Get(settings.Model);
         var (trainSet, testSet, kind) = LoadData(settings, info, data);
         settings = settings with { Dataset = kind.ToString().ToLowerInvariant() }; // what "auto" found, for the run's record
-        using var _ = trainSet;
+        using var _ = trainSet as IDisposable;
         using var __ = testSet;
 
         // Only now the run folder: nothing is written into it when the data or options are bad, and every look at it
@@ -89,8 +93,11 @@ public static class TrainCommand
                           (settings.Threads > threads ? $" (--threads {settings.Threads} capped at the {threads} cores)" : ""));
         Console.WriteLine("settings: " + JsonSerializer.Serialize(settings));
         Console.WriteLine($"model: {info.Name} ({info.Description})");
-        Console.WriteLine($"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images of {trainSet.Width}x{trainSet.Height}" +
-                          $"x{trainSet.Channels} from {settings.DataDir} ({Datasets.Describe(kind)})");
+        Console.WriteLine(trainSet is Patches drawn
+            ? $"data: {drawn.Count:N0} patches of {drawn.Side}x{drawn.Side}x{drawn.Channels} per epoch, redrawn every epoch from {drawn.ImageCount:N0} training images; " +
+              $"{testSet.Count:N0} fixed test crops of the held-out images, from {settings.DataDir}"
+            : $"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images of {trainSet.Width}x{trainSet.Height}" +
+              $"x{trainSet.Channels} from {settings.DataDir} ({Datasets.Describe(kind)})");
         string at = checkpoint?.Header.Interrupted is { } i ? $", batch {i.Batch + 1:N0}" : "";
         Console.WriteLine(checkpoint == null ? $"run: {run.Root}" : $"run: {run.Root} (resuming at epoch {checkpoint.Header.NextEpoch}{at})");
 
@@ -110,6 +117,8 @@ public static class TrainCommand
         var recipe = new (string Option, bool Differs)[]
         {
             ("--model", settings.Model != saved.Model), ("--dataset", settings.Dataset != saved.Dataset), ("--crop", settings.Crop != saved.Crop),
+            ("--patch", settings.Patch != saved.Patch), ("--patches-per-epoch", settings.PatchesPerEpoch != saved.PatchesPerEpoch),
+            ("--lr-schedule", settings.LrSchedule != saved.LrSchedule),
             ("--batch-size", settings.BatchSize != saved.BatchSize), ("--lr", settings.LearningRate != saved.LearningRate),
             ("--noise", settings.Noise != saved.Noise), ("--seed", settings.Seed != saved.Seed),
             ("--train-size", settings.TrainSize != saved.TrainSize), ("--test-size", settings.TestSize != saved.TestSize),
@@ -171,27 +180,32 @@ public static class TrainCommand
     static int? Limit(int size) => size > 0 ? size : null;
 
     /// <summary>Both splits, converted to the model's channels, after checking the model maps their size to itself.</summary>
-    internal static (ImageSet Train, ImageSet Test, DatasetKind Kind) LoadData(TrainSettings settings, Models.ModelInfo info, DataSettings data)
+    internal static (IEpochImages Train, ImageSet Test, DatasetKind Kind) LoadData(TrainSettings settings, Models.ModelInfo info, DataSettings data)
     {
-        var request = new DatasetRequest(settings.DataDir, Datasets.Parse(settings.Dataset), settings.Crop > 0 ? settings.Crop : info.Side,
-                                         info.Channels, settings.Seed);
+        int side = settings.Patch > 0 ? settings.Patch : settings.Crop > 0 ? settings.Crop : info.Side;
+        var request = new DatasetRequest(settings.DataDir, Datasets.Parse(settings.Dataset), side, info.Channels, settings.Seed);
         var kind = Datasets.Resolve(request);
         if (kind == DatasetKind.Mnist) DataCommand.EnsureMnist(settings.DataDir, data);
-        if (kind == DatasetKind.Images && info.PaddedSide(request.Crop) != request.Crop)
-            throw new UserException($"--crop {request.Crop}: {info.Name} maps only sides of {info.KeptSides} to themselves; try --crop {info.PaddedSide(request.Crop)}.", ExitCodes.Usage);
-        var train = Datasets.Load(request with { Kind = kind }, train: true, Limit(settings.TrainSize));
+        string sideOption = settings.Patch > 0 ? "--patch" : "--crop";
+        if (settings.Patch > 0 && kind != DatasetKind.Images)
+            throw new UserException($"--patch draws patches from a folder of images, and {settings.DataDir} holds {Datasets.Describe(kind)}; drop --patch or point --data-dir at a folder of images.", ExitCodes.Usage);
+        if (kind == DatasetKind.Images && info.PaddedSide(side) != side)
+            throw new UserException($"{sideOption} {side}: {info.Name} maps only sides of {info.KeptSides} to themselves; try {sideOption} {info.PaddedSide(side)}.", ExitCodes.Usage);
+        IEpochImages train = settings.Patch > 0
+            ? Patches.FromFolder(settings.DataDir, side, info.Channels, settings.PatchesPerEpoch, settings.Seed, Limit(settings.TrainSize))
+            : Datasets.Load(request with { Kind = kind }, train: true, Limit(settings.TrainSize));
         ImageSet? test = null;
         try
         {
             test = Datasets.Load(request with { Kind = kind }, train: false, Limit(settings.TestSize));
-            foreach (int side in new[] { train.Height, train.Width })
-                if (info.PaddedSide(side) != side)
+            foreach (int trainSide in new[] { train.Height, train.Width })
+                if (info.PaddedSide(trainSide) != trainSide)
                     throw new UserException($"{settings.DataDir}: its {train.Width}x{train.Height} images do not come out of {info.Name} at the same size " +
                                             $"(it keeps sides of {info.KeptSides}); choose another --model (see `denoiser shapes --model {info.Name} --input {train.Channels}x{train.Height}x{train.Width}`).", ExitCodes.Usage);
         }
         catch
         {
-            train.Dispose();
+            (train as IDisposable)?.Dispose();
             test?.Dispose();
             throw;
         }

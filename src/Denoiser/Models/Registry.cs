@@ -34,6 +34,7 @@ public static class Registry
         ConvAutoEncoder.Info,
         UNet.Info,
         DnCNN.Info,
+        ResUNet.Info,
     };
 
     public static ModelInfo Default => ConvDenoiser.Info;

@@ -13,9 +13,12 @@ public sealed record TrainSettings
     public string Model { get; init; } = Models.ConvDenoiser.Kind; // the seed; `denoiser shapes` lists the others
     public string Dataset { get; init; } = "auto";      // auto = what DataDir holds: MNIST, CIFAR-10 or pictures
     public int Crop { get; init; } = 0;                 // side of the crops taken from a folder of pictures; 0 = the model's own
+    public int Patch { get; init; } = 0;                // side of the patches redrawn every epoch from a folder's whole images; 0 = fixed crops
+    public int PatchesPerEpoch { get; init; } = 0;      // with Patch: patches per epoch; 0 = 16 per training image
     public int Epochs { get; init; } = 20;              // the seed's recipe; PSNR is still rising slowly at 20
     public int BatchSize { get; init; } = 20;           // the seed's DataLoader batch size
     public double LearningRate { get; init; } = 1e-3;   // Adam's usual default, as in the seed
+    public string LrSchedule { get; init; } = "constant"; // the seed's; cosine or step:EVERY:FACTOR for photo models
     [JsonConverter(typeof(NoiseSpecConverter))]
     public string Noise { get; init; } = "gaussian:0.5"; // x + 0.5*randn, as in the seed; see Data.Noise for kinds
     public long Seed { get; init; } = 1;                // drives initialisation, shuffling and noise
@@ -34,9 +37,14 @@ public sealed record TrainSettings
         Models.Registry.Find(Model) == null ? $"--model must be one of {Models.Registry.Names}, not '{Model}'" :
         DatasetProblem() is { } dataset ? "--dataset: " + dataset :
         Crop < 0 ? "--crop must be 0 (the model's own size) or more" :
+        Patch < 0 ? "--patch must be 0 (fixed crops) or more" :
+        Patch > 0 && Crop > 0 ? "--patch and --crop: give one (--patch redraws its patches every epoch, --crop draws its crops once)" :
+        PatchesPerEpoch < 0 ? "--patches-per-epoch must be 0 (16 per training image) or more" :
+        PatchesPerEpoch > 0 && Patch == 0 ? "--patches-per-epoch needs --patch" :
         Epochs < 1 ? "--epochs must be at least 1" :
         BatchSize < 1 ? "--batch-size must be at least 1" :
         !(LearningRate > 0) || double.IsInfinity(LearningRate) ? "--lr must be a positive number" :
+        ScheduleProblem() is { } schedule ? "--lr-schedule: " + schedule :
         NoiseProblem() is { } noise ? "--noise: " + noise :
         Threads < 0 ? "--threads must be 0 (one per core) or more" :
         !(ClipGrad >= 0) || double.IsInfinity(ClipGrad) ? "--clip-grad must be 0 (off) or a positive number" :
@@ -48,6 +56,12 @@ public sealed record TrainSettings
     string? DatasetProblem()
     {
         try { Data.Datasets.Parse(Dataset); return null; }
+        catch (FormatException e) { return e.Message; }
+    }
+
+    string? ScheduleProblem()
+    {
+        try { Training.LrSchedule.Parse(LrSchedule); return null; }
         catch (FormatException e) { return e.Message; }
     }
 

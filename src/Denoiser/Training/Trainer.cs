@@ -42,7 +42,8 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
     const int ReportEvery = 100; // batches between progress updates (each one is a host sync)
 
     /// <summary>Trains from <paramref name="resume"/> (or from scratch) up to settings.Epochs; returns the history.</summary>
-    public IReadOnlyList<EpochMetrics> Run(ImageSet trainSet, ImageSet testSet, Checkpoint.Loaded? resume)
+    /// <param name="trainSet">A fixed set, or patches redrawn every epoch.</param>
+    public IReadOnlyList<EpochMetrics> Run(IEpochImages trainSet, ImageSet testSet, Checkpoint.Loaded? resume)
     {
         var noise = Noise.Parse(settings.Noise);
         var info = Registry.Get(settings.Model);
@@ -58,7 +59,6 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         var history = resume?.Header.History.ToList() ?? new List<EpochMetrics>();
         double bestLoss = resume?.Header.BestTestLoss ?? double.PositiveInfinity;
 
-        using var train = trainSet.Pixels.to(device); // bytes; each batch becomes float on its own
         using var test = TestSet.Make(testSet, noise, settings.Seed, device);
         // TensorBoard's event files are append-only logs of their own; they are the one output not renamed into place.
         var board = settings.TensorBoard ? torch.utils.tensorboard.SummaryWriter(Path.Combine(run.Root, "tensorboard")) : null;
@@ -68,7 +68,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         for (int epoch = resume?.Header.NextEpoch ?? 1; epoch <= settings.Epochs; epoch++, partial = null)
         {
             var clock = Stopwatch.StartNew();
-            var (trainLoss, stopped) = TrainEpoch(model, optimizer, train, noise, epoch, partial, parts);
+            var (trainLoss, stopped) = TrainEpoch(model, optimizer, trainSet, noise, epoch, partial, parts);
             if (stopped != null)
             {
                 var saved = new CheckpointHeader(info.Name, epoch - 1, epoch, settings, history, bestLoss, DateTimeOffset.Now, stopped);
@@ -78,7 +78,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             double trainSeconds = clock.Elapsed.TotalSeconds + (partial?.Seconds ?? 0);
             var scores = Evaluator.Score(model, test.Clean, test.Noisy, parts);
             var metrics = new EpochMetrics(epoch, trainLoss, scores.Mse, scores.Psnr, scores.NoisyPsnr,
-                clock.Elapsed.TotalSeconds + (partial?.Seconds ?? 0), train.shape[0] / trainSeconds);
+                clock.Elapsed.TotalSeconds + (partial?.Seconds ?? 0), trainSet.Count / trainSeconds);
             history.Add(metrics);
             bool best = scores.Mse < bestLoss;
             if (best) bestLoss = scores.Mse;
@@ -136,11 +136,15 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
 
     /// <summary>One epoch, from its start or from where <paramref name="from"/> stopped; returns the mean loss, or where it stopped.</summary>
     /// <remarks>Internal for `denoiser bench`, which times this very loop.</remarks>
-    internal (double Loss, Interruption? Stopped) TrainEpoch(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor pixels, Noise noise,
-                                                             int epoch, Interruption? from, BatchParts parts)
+    internal (double Loss, Interruption? Stopped) TrainEpoch(nn.Module<Tensor, Tensor> model, TorchSharp.Modules.OptimizerHelper optimizer,
+                                                             IEpochImages images, Noise noise, int epoch, Interruption? from, BatchParts parts)
     {
         model.train();
+        using var drawn = images.ForEpoch(epoch);
+        using var onDevice = drawn.device == device ? null : drawn.to(device);
+        var pixels = onDevice ?? drawn; // bytes; each batch becomes float on its own
         long n = pixels.shape[0];
+        var schedule = LrSchedule.Parse(settings.LrSchedule);
         int batch = settings.BatchSize;
         observer.EpochStarted(epoch, settings.Epochs, n);
         var clock = Stopwatch.StartNew();
@@ -159,6 +163,8 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         {
             using var scope = NewDisposeScope();
             long start = b * batch, len = Math.Min(batch, n - start);
+            foreach (var group in optimizer.ParamGroups)
+                group.LearningRate = schedule.At(settings.LearningRate, epoch - 1 + (double)b / batches, settings.Epochs);
             var clean = ImageSet.ToImages(pixels.index_select(0, order.narrow(0, start, len)));
             var loss = Step(model, optimizer, clean, noise, gen, parts, settings.ClipGrad);
             // On the device, no host sync per batch: a non-finite loss makes the sum non-finite, and is found later.
@@ -220,19 +226,4 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
     }
 
     static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
-}
-
-/// <summary>Seeds derived from the run's seed, so any epoch can be replayed without replaying the ones before it.</summary>
-public static class Seeds
-{
-    public static ulong ForEpoch(long seed, int epoch) => Mix((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)epoch);
-    public static ulong ForTestNoise(long seed) => Mix((ulong)seed ^ 0xD1B54A32D192ED03UL);
-
-    // SplitMix64's finaliser (Steele, Lea & Flood 2014): nearby inputs give unrelated seeds.
-    static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
 }

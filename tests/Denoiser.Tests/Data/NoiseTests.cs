@@ -87,4 +87,22 @@ public class NoiseTests
         Assert.Contains("fraction", Assert.Throws<FormatException>(() => Noise.Parse("salt-pepper:2")).Message);
         Assert.Throws<FormatException>(() => Noise.Parse("gaussian:x/255"));
     }
+    [Fact]
+    public void A_blind_range_draws_one_sigma_per_image_across_the_range_unclipped()
+    {
+        var noise = Noise.Parse("gaussian:0-55/255");
+        Assert.Equal("gaussian:0-55/255", Assert.IsType<BlindGaussianNoise>(noise).Spec);
+        Assert.Equal(noise, Noise.Parse(noise.Spec));
+        using var clean = torch.zeros(300, 1, 48, 48);
+        using var gen = new torch.Generator(4);
+        using var noisy = noise.Apply(clean, gen);
+        float[] sigmas = noisy.flatten(1).std(1).data<float>().ToArray();
+        Assert.All(sigmas, s => Assert.InRange(s * 255, 0, 57)); // 2,304 pixels per image: its std within ~3% of its sigma
+        Assert.InRange(sigmas.Min() * 255, 0, 3);
+        Assert.InRange(sigmas.Max() * 255, 52, 57);
+        Assert.InRange(sigmas.Average() * 255, 24, 31); // uniform on [0, 55]: mean 27.5
+        Assert.True(noisy.min().item<float>() < 0); // the papers' noise: not clipped
+        Assert.Contains("low end", Assert.Throws<FormatException>(() => Noise.Parse("gaussian:30-10/255")).Message);
+        Assert.Throws<FormatException>(() => Noise.Parse("gaussian:1-2-3/255"));
+    }
 }

@@ -129,4 +129,33 @@ public class ModelsCliTests
         AssertOneLineFailure(Run(dir.Path, "train", "--model", "unet", "--data-dir", "photos", "--dataset", "tiff", "--run-dir", "runs/w"), 2, "'tiff' is not a dataset");
         Assert.False(Directory.Exists(dir["runs/v"]) && Directory.EnumerateFiles(dir["runs/v"]).Any());
     }
+    [Fact]
+    public void A_photo_model_trains_on_patches_redrawn_every_epoch_and_resumes_exactly()
+    {
+        using var dir = new TempDir();
+        for (int i = 0; i < 12; i++) TestFiles.WritePng(dir[$"photos/{i:D2}.png"], 40 + 3 * i, 36);
+        string[] recipe = { "--model", "resunet", "--data-dir", "photos", "--patch", "16", "--patches-per-epoch", "48", "--batch-size", "16",
+                            "--noise", "gaussian:0-55/255", "--lr-schedule", "step:1:0.5", "--threads", "2" };
+        var straight = Run(dir.Path, new[] { "train", "--run-dir", "runs/straight", "--epochs", "2" }.Concat(recipe).ToArray());
+        Assert.True(straight.ExitCode == 0, straight.Err);
+        Assert.Matches("48 patches of 16x16x1 per epoch, redrawn every epoch from 1[01] training images", straight.Out);
+        Assert.Contains("\"LrSchedule\":\"step:1:0.5\"", File.ReadAllText(dir["runs/straight/settings.json"]).Replace(" ", "").Replace("\n", ""));
+
+        var first = Run(dir.Path, new[] { "train", "--run-dir", "runs/resumed", "--epochs", "1" }.Concat(recipe).ToArray());
+        Assert.True(first.ExitCode == 0, first.Err);
+        var resumed = Run(dir.Path, "train", "--resume", "--run-dir", "runs/resumed", "--epochs", "2");
+        Assert.True(resumed.ExitCode == 0, resumed.Err);
+        // Epoch 2 draws its own patches, noise and rate from the seed, so the resumed run ends where the straight one did.
+        using var a = new Denoiser.Models.ResUNet();
+        using var b = new Denoiser.Models.ResUNet();
+        Checkpoint.Read(dir["runs/straight/last.ckpt"]).LoadWeights(a);
+        Checkpoint.Read(dir["runs/resumed/last.ckpt"]).LoadWeights(b);
+        foreach (var (x, y) in a.parameters().Zip(b.parameters())) Assert.True(x.allclose(y, rtol: 0, atol: 0), "weights differ");
+
+        AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--run-dir", "runs/resumed", "--epochs", "3", "--lr-schedule", "cosine"), 2, "--lr-schedule cannot change");
+        AssertOneLineFailure(Run(dir.Path, new[] { "train", "--run-dir", "runs/x", "--crop", "16" }.Concat(recipe).ToArray()), 2, "--patch and --crop: give one");
+        AssertOneLineFailure(Run(dir.Path, "train", "--model", "resunet", "--data-dir", "photos", "--patch", "18", "--run-dir", "runs/y"), 2, "try --patch 20");
+        AssertOneLineFailure(Run(dir.Path, "train", "--model", "resunet", "--data-dir", "photos", "--patch", "48", "--run-dir", "runs/z"), 1, "smaller than the 48x48 patches");
+        AssertOneLineFailure(Run(dir.Path, "train", "--data-dir", "photos", "--lr-schedule", "linear", "--run-dir", "runs/w"), 2, "--lr-schedule: 'linear' is not a schedule");
+    }
 }
