@@ -88,6 +88,7 @@ public static class BenchCommand
                 Row(label, Training(new Contender(workload, CpuTricks.All), new Contender(workload, without), seconds));
             }
         Console.WriteLine();
+        if (Wanted("photo")) PhotoSpeed(seconds);
         if (only != null) return;
 
         double fresh = Child("denoiser", seconds, threads), plain = Child("plain", seconds, threads);
@@ -246,6 +247,53 @@ public static class BenchCommand
             var (code, _, seconds) = RunSelf(new[] { "denoise", png, "--weights", weights, "-o", Path.Combine(dir, "out.png") });
             if (code != 0) throw new UserException($"bench: `denoiser denoise` failed in the child process (exit {code}).");
             return (seconds, ChildrenPeakKb());
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    /// <summary>
+    /// The shipped photo model on a 4000x3000 grey picture (400x300 for a smoke run) through a child `denoise`, so that
+    /// its wall time and peak memory are a user's; beside it OpenCV's NL-means on the same picture in this process.
+    /// The picture is synthetic (shading, edges and texture, with noise of sigma 25): the time does not depend on content.
+    /// </summary>
+    static void PhotoSpeed(double seconds)
+    {
+        if (!Denoiser.Inference.Pretrained.All().Any(m => m.Name == Denoiser.Inference.Pretrained.Default))
+        {
+            Console.WriteLine("photo: no shipped photo model beside this program; skipped");
+            return;
+        }
+        int w = seconds > 0 ? 4000 : 400, h = seconds > 0 ? 3000 : 300;
+        string dir = Directory.CreateTempSubdirectory("denoiser-bench-").FullName;
+        try
+        {
+            var random = new Random(1);
+            var pixels = new byte[w * h];
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                {
+                    double v = 60 + 120.0 * x / w + 40 * Math.Sin(y / 37.0) * Math.Cos(x / 53.0) + ((x / 97 + y / 89) % 2 == 0 ? 25 : 0)
+                               + 25 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                    pixels[y * w + x] = (byte)Math.Clamp(Math.Round(v), 0, 255);
+                }
+            string png = Path.Combine(dir, "photo.png");
+            ImageFile.WritePng(png, new GrayImage(w, h, pixels));
+            var (code, output, wall) = RunSelf(new[] { "denoise", png, "--pretrained", Denoiser.Inference.Pretrained.Default, "-o", Path.Combine(dir, "out.png") });
+            if (code != 0) throw new UserException($"bench: `denoiser denoise` of the {w}x{h} picture failed in the child process (exit {code}): {output.Trim()}");
+            long peakKb = ChildrenPeakKb();
+            double megapixels = w * h / 1e6;
+
+            OpenCv.Quiet();
+            using var src = new OpenCvSharp.Mat(h, w, OpenCvSharp.MatType.CV_8UC1);
+            src.SetArray(pixels);
+            using var dst = new OpenCvSharp.Mat();
+            var clock = Stopwatch.StartNew();
+            OpenCvSharp.Cv2.FastNlMeansDenoising(src, dst, (float)(Evaluation.ClassicalStrengths.Tuned.NlMeans * 25), 7, 21);
+            double nlm = clock.Elapsed.TotalSeconds;
+            Console.WriteLine($"photo {w}x{h} grey, shipped model through `denoise` (child process: load, read, tiles, write): {wall:F1} s wall, " +
+                              $"{megapixels / wall:F2} MP/s, {peakKb / 1024.0:N0} MB peak resident");
+            Console.WriteLine($"photo {w}x{h} grey, non-local means (OpenCV, h = {Evaluation.ClassicalStrengths.Tuned.NlMeans} x 25, this process): " +
+                              $"{nlm:F1} s, {megapixels / nlm:F2} MP/s; the model takes {wall / nlm:F2}x its time");
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -119,6 +119,7 @@ public static class DenoiseCommand
                 try
                 {
                     var picture = ImageFile.ReadPicture(input);
+                    double sigma = NoiseLevel.Estimate(picture);
                     int tiles = PictureDenoiser.TileCount(model, picture, settings.Color), tile = 0;
                     var (result, note) = PictureDenoiser.Denoise(model, picture, settings.Color, settings.Invert, settings.Domain,
                         () => status($"{input}: tile {++tile}/{tiles}"));
@@ -130,7 +131,8 @@ public static class DenoiseCommand
                         ImageFile.Write(side, Picture.SideBySide(picture, result));
                         compared = $", compare: {side}";
                     }
-                    finished($"{input} -> {target} ({picture.Width}x{picture.Height}{(tiles > 1 ? $", {tiles} tiles" : "")}{(note == "" ? "" : "; " + note)}{compared})");
+                    string level = double.IsFinite(sigma) ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; noise ~{sigma:F1}/255 estimated") : "";
+                    finished($"{input} -> {target} ({picture.Width}x{picture.Height}{(tiles > 1 ? $", {tiles} tiles" : "")}{level}{(note == "" ? "" : "; " + note)}{compared})");
                 }
                 catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException && jobs.Count > 1)
                 {

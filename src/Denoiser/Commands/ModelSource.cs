@@ -1,4 +1,5 @@
-// Where a command's trained model comes from: --weights (safetensors), --checkpoint, or the latest run's best.ckpt.
+// Where a command's trained model comes from: --weights (safetensors), --checkpoint, --pretrained, the latest run's
+// best.ckpt, or, before any training, the shipped photo model.
 using System.CommandLine;
 using Denoiser.Interchange;
 using Denoiser.Models;
@@ -12,22 +13,34 @@ public sealed class ModelSource
 {
     public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Checkpoint to use [default: best.ckpt of the latest run under --models-dir]" };
     public Option<string?> Weights { get; } = new("--weights") { Description = "A .safetensors file of weights (PyTorch state_dict keys), instead of a checkpoint" };
+    public Option<string?> Pretrained { get; } = new("--pretrained") { Description = $"A model shipped with Denoiser, by name (`denoiser runs` lists them) [default, when no run exists: {Inference.Pretrained.Default}]" };
     public Option<string?> Model { get; } = new("--model") { Description = $"The model --weights holds, when the file does not say ({Registry.Names}) [default: {Registry.Default.Name}]" };
     public Option<string> ModelsDir { get; }
 
     public ModelSource(AppConfig config) =>
         ModelsDir = new Option<string>("--models-dir") { Description = "Where runs are looked for", DefaultValueFactory = _ => config.Train.ModelsDir };
 
-    public IEnumerable<Option> Options => new Option[] { Checkpoint, Weights, Model, ModelsDir };
+    public IEnumerable<Option> Options => new Option[] { Checkpoint, Weights, Pretrained, Model, ModelsDir };
 
     /// <summary>The model its checkpoint or weights file names, on the CPU with those weights, and a line saying where they came from.</summary>
     /// <remarks>Domain: what the model was trained on, from the checkpoint's settings or those the weights file carries.</remarks>
     public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) Load(ParseResult p)
     {
-        string? checkpoint = p.GetValue(Checkpoint), weights = p.GetValue(Weights), named = p.GetValue(Model);
-        if (checkpoint != null && weights != null)
-            throw new UserException("--checkpoint and --weights both name weights; give one of them.", ExitCodes.Usage);
+        string? checkpoint = p.GetValue(Checkpoint), weights = p.GetValue(Weights), named = p.GetValue(Model), pretrained = p.GetValue(Pretrained);
+        if (new[] { checkpoint, weights, pretrained }.Count(o => o != null) > 1)
+            throw new UserException("--checkpoint, --weights and --pretrained each name weights; give one of them.", ExitCodes.Usage);
         if (named != null) Registry.Get(named); // an unknown --model is a usage error before any file is read
+        string? dir = p.GetValue(ModelsDir);
+        // Before any training, the shipped photo model: a new user can denoise a photo at once.
+        if (checkpoint == null && weights == null && pretrained == null && RunFolder.Latest(dir!, r => r.Best) == null &&
+            Inference.Pretrained.All().Any(m => m.Name == Inference.Pretrained.Default))
+            pretrained = Inference.Pretrained.Default;
+        string? shipped = null;
+        if (pretrained != null)
+        {
+            var (entry, path) = Inference.Pretrained.Get(pretrained);
+            (weights, shipped) = (path, $"pretrained: {entry.Name} ({entry.Summary})");
+        }
         if (weights != null)
         {
             var info = Registry.ForWeights(weights, WeightsFile.ModelOf(weights), named);
@@ -35,12 +48,11 @@ public sealed class ModelSource
             IReadOnlyDictionary<string, string> metadata;
             try { metadata = WeightsFile.LoadInto(model, info.Name, weights); }
             catch { model.Dispose(); throw; }
-            return (model, info, $"weights: {weights} ({info.Name})", null, Inference.TrainingDomain.Of(info, metadata));
+            return (model, info, shipped ?? $"weights: {weights} ({info.Name})", null, Inference.TrainingDomain.Of(info, metadata));
         }
         if (checkpoint == null)
         {
-            string dir = p.GetValue(ModelsDir)!;
-            checkpoint = (RunFolder.Latest(dir, r => r.Best)
+            checkpoint = (RunFolder.Latest(dir!, r => r.Best)
                           ?? throw new UserException($"no trained run under {dir}; train one with `denoiser train`, or pass --checkpoint or --weights.")).Best;
         }
         var loaded = Training.Checkpoint.Read(checkpoint, named);

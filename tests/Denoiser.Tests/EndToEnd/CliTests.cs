@@ -88,7 +88,8 @@ public class CliTests
         AssertOneLineFailure(Run(dir.Path, new Dictionary<string, string> { ["DENOISER_CONFIG"] = dir["typed.json"] }, "train"), 2, "Train:Epochs");
         AssertOneLineFailure(Run(dir.Path, "denoise", "ok.png", "--checkpoint", "missing.ckpt"), 1, "checkpoint not found");
         AssertOneLineFailure(Run(dir.Path, "denoise", "ok.png", "--checkpoint", "bad.ckpt"), 1, "not a complete Denoiser checkpoint");
-        AssertOneLineFailure(Run(dir.Path, "denoise", "ok.png"), 1, "no trained run");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "ok.png", "--pretrained", "nosuch"), 2, "there is no shipped model of that name");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "ok.png", "--pretrained", "photo", "--checkpoint", "bad.ckpt"), 2, "give one of them");
         AssertOneLineFailure(Run(dir.Path, "denoise", "missing.png"), 1, "missing.png: file not found");
         AssertOneLineFailure(Run(dir.Path, "denoise", "ok.png", "-o", "ok.png"), 2, "is the input itself");
 
@@ -237,7 +238,7 @@ public class CliTests
         string weights = TestFiles.Fixture("parity-init.safetensors");
         Directory.CreateDirectory(dir["scans/sub"]);
         TestFiles.WritePng(dir["scans/a.png"], 40, 30);
-        TestFiles.WritePng(dir["scans/sub/b.png"], 300, 280); // more than one tile
+        TestFiles.WritePng(dir["scans/sub/b.png"], 560, 280); // more than one tile
         ImageFile.Write(dir["scans/sub/c.png"], new Picture(20, 20, 4, Enumerable.Range(0, 1600).Select(i => (byte)(i % 256)).ToArray()));
         File.WriteAllText(dir["scans/notes.txt"], "not an image, and not picked up");
 
@@ -421,5 +422,24 @@ public class CliTests
                     Assert.Contains($"[default: {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)}]", help.Out);
             }
         }
+    }
+    /// <summary>A new user's first command: no training, no options, a photograph.</summary>
+    [Fact]
+    public void Before_any_training_denoise_uses_the_shipped_photo_model_and_estimates_the_noise()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteRgbPng(dir["photo.png"], 90, 70);
+        var r = Run(dir.Path, "denoise", "photo.png");
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Contains("pretrained: photo (", r.Out);
+        Assert.Matches(@"noise ~\d+\.\d/255 estimated", r.Out);
+        Assert.DoesNotContain("warning", r.Out); // a photo model takes a photo as it is: no MNIST inversion or warning
+        var output = ImageFile.ReadPicture(dir["photo.denoised.png"]);
+        Assert.Equal((90, 70, 3), (output.Width, output.Height, output.Channels));
+
+        var runs = Run(dir.Path, "runs");
+        Assert.True(runs.ExitCode == 0, runs.Err);
+        Assert.Contains("photo", runs.Out);
+        Assert.Contains("shipped model", runs.Out);
     }
 }
