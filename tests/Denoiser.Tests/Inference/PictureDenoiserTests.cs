@@ -29,6 +29,30 @@ public class PictureDenoiserTests
         return new GrayImage(w, h, pixels);
     }
 
+    /// <summary>The shipped photo model sees 67 pixels around each pixel, more than the seed: its tiles must not show either.</summary>
+    [Fact]
+    public void The_shipped_photo_model_shows_no_tile_seams_on_a_noisy_photo_like_picture()
+    {
+        var (_, path) = Pretrained.Get(Pretrained.Default);
+        var model = new ResUNet();
+        Denoiser.Interchange.WeightsFile.LoadInto(model, ResUNet.Kind, path);
+        using var imageModel = new TorchImageModel(model, ResUNet.Info, torch.CPU);
+        var random = new Random(3);
+        const int w = 700, h = 560;
+        var noisy = new float[w * h];
+        for (int i = 0; i < noisy.Length; i++)
+        {
+            int x = i % w, y = i / w;
+            double clean = 0.3 + 0.3 * Math.Sin(x / 23.0) * Math.Cos(y / 31.0) + ((x / 40 + y / 40) % 2 == 0 ? 0.2 : 0);
+            noisy[i] = (float)(clean + 25 / 255.0 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        }
+        var whole = ImageDenoiser.Denoise(imageModel, noisy, h, w, tileSize: 10_000);
+        var tiled = ImageDenoiser.Denoise(imageModel, noisy, h, w);
+        Assert.True(ImageDenoiser.TileCount(w, h) >= 4);
+        double max = whole.Zip(tiled).Max(p => Math.Abs(p.First - p.Second)) * 255;
+        Assert.True(max <= 2, $"tiled and whole differ by up to {max:F2}/255");
+    }
+
     [Fact]
     public void Tiles_blend_into_what_the_whole_image_gives()
     {
