@@ -245,12 +245,15 @@ public static class EvaluateCommand
         return md.ToString();
     }
 
+    /// <summary>A CSV field, quoted when it holds a comma or a quote (RFC 4180): "model, output rounded to 8 bits" is one.</summary>
+    static string Field(string value) => value.IndexOfAny(new[] { ',', '"' }) < 0 ? value : "\"" + value.Replace("\"", "\"\"") + "\"";
+
     static void Write(string dir, List<Score> scores)
     {
         var csv = new StringBuilder("set,noise,method,class,count,psnr_db,ssim,seconds\n");
         foreach (var s in scores)
             csv.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{s.Set ?? "test"},{s.Noise},{s.Method},{(s.Class?.ToString() ?? "all")},{s.Count},{s.PsnrDb:F4},{s.Ssim:F6},{s.Seconds:F2}"));
+                $"{Field(s.Set ?? "test")},{Field(s.Noise)},{Field(s.Method)},{(s.Class?.ToString() ?? "all")},{s.Count},{s.PsnrDb:F4},{s.Ssim:F6},{s.Seconds:F2}"));
         AtomicFile.WriteAllText(Path.Combine(dir, "evaluation.csv"), csv.ToString());
         AtomicFile.WriteAllText(Path.Combine(dir, "evaluation.json"), JsonSerializer.Serialize(scores, new JsonSerializerOptions { WriteIndented = true }));
         AtomicFile.WriteAllText(Path.Combine(dir, "evaluation.md"), Markdown(scores));

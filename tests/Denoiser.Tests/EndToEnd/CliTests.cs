@@ -205,6 +205,7 @@ public class CliTests
         var folder = Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "speckle:0.3", "--output-dir", "eval-images");
         Assert.True(folder.ExitCode == 0, folder.Err);
         Assert.Equal(1 + 5, File.ReadAllLines(dir["eval-images/evaluation.csv"]).Length); // no per-digit rows; the model rounded to 8 bits too
+        Assert.Contains(",\"model, output rounded to 8 bits\",all,", File.ReadAllText(dir["eval-images/evaluation.csv"])); // a comma in a field is quoted
         Assert.Contains("| model, output rounded to 8 bits |", File.ReadAllText(dir["eval-images/evaluation.md"]));
         // The papers' protocol: unclipped Gaussian noise on the 0-255 scale, with NL-means, the bilateral filter and a picture.
         var paper = Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "gaussian:25/255", "--output-dir", "eval-paper");
