@@ -10,6 +10,6 @@ for epoch in "$@"; do
   out=$(mktemp -d)
   "$denoiser" evaluate --checkpoint "$run/epochs/epoch-$n.ckpt" --images "$bsd68" --noise gaussian:25/255 --output-dir "$out" > /dev/null
   psnr=$(awk -F, '$3 == "model" { print $6 }' "$out/evaluation.csv")
-  echo "$label,$epoch,$(awk -v s="$seconds" 'BEGIN { printf "%.1f", s / 60 }'),$psnr"
+  echo "\"$label\",$epoch,$(awk -v s="$seconds" 'BEGIN { printf "%.1f", s / 60 }'),$psnr"
   rm -rf "$out"
 done
