@@ -32,6 +32,9 @@ public sealed record TrainSettings
     public double ClipGrad { get; init; } = 0;          // max gradient norm per step; 0 = no clipping (the seed clips none)
     public bool TensorBoard { get; init; } = false;     // also write TensorBoard event files to RUN/tensorboard
 
+    /// <summary>An epoch's patches are one byte array: bounded, so a mistyped count is a usage error, not an allocation failure.</summary>
+    const long MaxEpochBytes = 1L << 30;
+
     /// <summary>The first broken range, as an option name and what it must be; null when all are valid.</summary>
     public string? Validate() =>
         Models.Registry.Find(Model) == null ? $"--model must be one of {Models.Registry.Names}, not '{Model}'" :
@@ -41,6 +44,7 @@ public sealed record TrainSettings
         Patch > 0 && Crop > 0 ? "--patch and --crop: give one (--patch redraws its patches every epoch, --crop draws its crops once)" :
         PatchesPerEpoch < 0 ? "--patches-per-epoch must be 0 (16 per training image) or more" :
         PatchesPerEpoch > 0 && Patch == 0 ? "--patches-per-epoch needs --patch" :
+        (long)PatchesPerEpoch * Patch * Patch > MaxEpochBytes ? $"--patches-per-epoch {PatchesPerEpoch} of --patch {Patch} would hold more than 1 GB of pixels an epoch; use fewer patches and more epochs" :
         Epochs < 1 ? "--epochs must be at least 1" :
         BatchSize < 1 ? "--batch-size must be at least 1" :
         !(LearningRate > 0) || double.IsInfinity(LearningRate) ? "--lr must be a positive number" :

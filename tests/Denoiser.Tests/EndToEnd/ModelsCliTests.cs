@@ -157,5 +157,7 @@ public class ModelsCliTests
         AssertOneLineFailure(Run(dir.Path, "train", "--model", "resunet", "--data-dir", "photos", "--patch", "18", "--run-dir", "runs/y"), 2, "try --patch 20");
         AssertOneLineFailure(Run(dir.Path, "train", "--model", "resunet", "--data-dir", "photos", "--patch", "48", "--run-dir", "runs/z"), 1, "smaller than the 48x48 patches");
         AssertOneLineFailure(Run(dir.Path, "train", "--data-dir", "photos", "--lr-schedule", "linear", "--run-dir", "runs/w"), 2, "--lr-schedule: 'linear' is not a schedule");
+        AssertOneLineFailure(Run(dir.Path, "train", "--model", "resunet", "--data-dir", "photos", "--patch", "16", "--patches-per-epoch", "9000000", "--run-dir", "runs/v"),
+                             2, "more than 1 GB of pixels an epoch");
     }
 }
