@@ -44,7 +44,7 @@ public static class Evaluator
             var x = noisy.narrow(0, start, len);
             var y = clean.narrow(0, start, len);
             var output = parts.Forward(x, model.call);
-            mseSum.add_((output - y).square().mean(new long[] { 1, 2, 3 }).sum().to_type(ScalarType.Float64));
+            mseSum.add_(Metrics.SquaredError(output, y).mean(new long[] { 1, 2, 3 }).sum().to_type(ScalarType.Float64));
             psnrSum.add_(Metrics.Psnr(output, y).sum().to_type(ScalarType.Float64));
             noisyPsnrSum.add_(Metrics.Psnr(x, y).sum().to_type(ScalarType.Float64));
         }
@@ -183,11 +183,14 @@ public static class Evaluator
     static Tensor RunLuma(Inference.IImageModel model, Tensor rgb)
     {
         using var scope = NewDisposeScope();
-        Tensor r = rgb.narrow(1, 0, 1), g = rgb.narrow(1, 1, 1), b = rgb.narrow(1, 2, 1);
-        var y = RunWhole(model, 0.299 * r + 0.587 * g + 0.114 * b);
-        Tensor cb = -0.168736 * r - 0.331264 * g + 0.5 * b, cr = 0.5 * r - 0.418688 * g - 0.081312 * b;
-        return torch.cat(new[] { y + 1.402 * cr, y - 0.344136 * cb - 0.714136 * cr, y + 1.772 * cb }, 1).MoveToOuterDisposeScope();
+        // As matrices, not scalar-times-image arithmetic: see Metrics.SquaredError on temporary Scalars.
+        var ycc = torch.einsum("ij,bjhw->bihw", torch.tensor(ToYCbCr, 3, 3), rgb);
+        var y = RunWhole(model, ycc.narrow(1, 0, 1));
+        return torch.einsum("ij,bjhw->bihw", torch.tensor(ToRgb, 3, 3), torch.cat(new[] { y, ycc.narrow(1, 1, 2) }, 1)).MoveToOuterDisposeScope();
     }
+
+    static readonly float[] ToYCbCr = { 0.299f, 0.587f, 0.114f, -0.168736f, -0.331264f, 0.5f, 0.5f, -0.418688f, -0.081312f };
+    static readonly float[] ToRgb = { 1, 0, 1.402f, 1, -0.344136f, -0.714136f, 1, 1.772f, 0 };
 
     /// <summary>A picture per noise: rows of clean, noisy, model, median and blur for one test image of each digit.</summary>
     public static Picture Samples(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, Noise noise, long seed)

@@ -20,13 +20,25 @@ public static class Metrics
 {
     /// <summary>MSE per image is floored at 1e-10 (100 dB) so that a perfect image does not make the mean infinite.</summary>
     public const double MinMse = 1e-10;
+    static readonly Scalar MinMseScalar = MinMse, MinusTen = -10.0; // held: see SquaredError
 
     /// <summary>Per-image PSNR in dB of (B, C, H, W) images in [0, 1]: 10*log10(1/MSE). Shape (B).</summary>
     public static Tensor Psnr(Tensor output, Tensor target)
     {
         using var scope = NewDisposeScope();
-        var mse = (output - target).square().mean(new long[] { 1, 2, 3 }).clamp_min(MinMse);
-        return mse.log10().mul_(-10).MoveToOuterDisposeScope();
+        var mse = SquaredError(output, target).mean(new long[] { 1, 2, 3 }).clamp_min(MinMseScalar);
+        return mse.log10().mul_(MinusTen).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>(a - b)^2 elementwise.</summary>
+    /// <remarks>
+    /// Not square(): TorchSharp 0.107 makes it pow(2) with a temporary Scalar that the finalizer may free while
+    /// libtorch still reads it (no GC.KeepAlive), which crashed a 14-minute evaluate with "Unknown scalar type".
+    /// </remarks>
+    public static Tensor SquaredError(Tensor a, Tensor b)
+    {
+        var d = a - b;
+        return d.mul(d);
     }
 
     public static string CsvHeader => "epoch,train_loss,test_loss,test_psnr_db,noisy_psnr_db,seconds,images_per_s";
