@@ -32,12 +32,13 @@ public static class TrainCommand
         var patch = new Option<int>("--patch") { Description = "Side of random patches of a folder's whole images, redrawn every epoch in any of 8 flips and rotations (photo models); 0 = fixed crops (--crop)", DefaultValueFactory = _ => d.Patch };
         var patches = new Option<int>("--patches-per-epoch") { Description = $"With --patch: patches per epoch; 0 = {Patches.DefaultPerImage} per training image", DefaultValueFactory = _ => d.PatchesPerEpoch };
         var schedule = new Option<string>("--lr-schedule") { Description = $"Learning rate over the run: {LrSchedule.Kinds}", DefaultValueFactory = _ => d.LrSchedule };
+        var initFrom = new Option<string?>("--init-from") { Description = "Fine-tune: start from these weights (a run folder, a checkpoint, a .safetensors file or a shipped model's name) instead of random ones" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir (default: the latest run) from its last checkpoint" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Start afresh in a --run-dir that holds an earlier run, deleting that run's files" };
 
         var command = new Command("train", "Train a denoiser (the seed ConvDenoiser on noisy MNIST by default); writes checkpoints, metrics and sample pictures.")
         {
-            model, dataset, crop, patch, patches, epochs, batch, lr, schedule, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, clipGrad, tensorboard, resume, overwrite,
+            model, dataset, crop, patch, patches, epochs, batch, lr, schedule, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, clipGrad, tensorboard, initFrom, resume, overwrite,
         };
         command.SetAction(p =>
         {
@@ -49,10 +50,10 @@ public static class TrainCommand
                 Noise = p.GetValue(noise)!, Seed = p.GetValue(seed), Device = p.GetValue(device)!,
                 Threads = p.GetValue(threads), DataDir = p.GetValue(dataDir)!, ModelsDir = p.GetValue(modelsDir)!,
                 RunDir = p.GetValue(runDir) ?? d.RunDir, TrainSize = p.GetValue(trainSize), TestSize = p.GetValue(testSize),
-                TensorBoard = p.GetValue(tensorboard), ClipGrad = p.GetValue(clipGrad),
+                TensorBoard = p.GetValue(tensorboard), ClipGrad = p.GetValue(clipGrad), InitFrom = p.GetValue(initFrom),
             };
             // Options typed on the command line; on --resume they may change how the run continues, not its recipe.
-            var given = new Option[] { model, dataset, crop, patch, patches, schedule, epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, clipGrad, tensorboard }
+            var given = new Option[] { model, dataset, crop, patch, patches, schedule, epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, clipGrad, tensorboard, initFrom }
                 .Where(o => p.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();
             return Run(settings, config.Data, p.GetValue(resume), p.GetValue(overwrite), given);
         });
@@ -69,12 +70,17 @@ public static class TrainCommand
                                   ?? throw new UserException($"--resume: no run with a last.ckpt under {settings.ModelsDir}; pass --run-dir or start a new run.", ExitCodes.Usage)
                            : settings.RunDir is { } newDir ? new RunFolder(newDir) : RunFolder.New(settings.ModelsDir);
         if (resume) settings = Resumed(settings, run, given).Settings; // the recipe, to load the data with
-        else settings = settings with { RunDir = run.Root };
+        else settings = settings with { RunDir = run.Root, InitFrom = settings.InitFrom is { } from ? StartingWeights.Resolve(from) : null };
         if (settings.Validate() is { } problem) throw new UserException(problem + ".", ExitCodes.Usage);
 
         int threads = Devices.SetThreads(settings.Threads);
         var device = Devices.Resolve(settings.Device);
         var info = Models.Registry.Get(settings.Model);
+        if (!resume && settings.InitFrom is { } start)
+        {
+            using var probe = info.Create(); // a start of another model is a usage error before any data is read or file written
+            StartingWeights.LoadInto(probe, info.Name, start);
+        }
         var (trainSet, testSet, kind) = LoadData(settings, info, data);
         settings = settings with { Dataset = kind.ToString().ToLowerInvariant() }; // what "auto" found, for the run's record
         using var _ = trainSet as IDisposable;
@@ -122,7 +128,7 @@ public static class TrainCommand
             ("--batch-size", settings.BatchSize != saved.BatchSize), ("--lr", settings.LearningRate != saved.LearningRate),
             ("--noise", settings.Noise != saved.Noise), ("--seed", settings.Seed != saved.Seed),
             ("--train-size", settings.TrainSize != saved.TrainSize), ("--test-size", settings.TestSize != saved.TestSize),
-            ("--clip-grad", settings.ClipGrad != saved.ClipGrad),
+            ("--clip-grad", settings.ClipGrad != saved.ClipGrad), ("--init-from", given.Contains("--init-from") && StartingWeights.Resolve(settings.InitFrom!) != saved.InitFrom),
         };
         if (recipe.FirstOrDefault(r => r.Differs && given.Contains(r.Option)).Option is { } changed)
             throw new UserException($"--resume continues {run.Root} with its own recipe, so {changed} cannot change; start a new run instead.", ExitCodes.Usage);

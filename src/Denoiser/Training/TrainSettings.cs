@@ -31,6 +31,7 @@ public sealed record TrainSettings
     public int TestSize { get; init; } = 0;             // first N test images; 0 = all 10,000
     public double ClipGrad { get; init; } = 0;          // max gradient norm per step; 0 = no clipping (the seed clips none)
     public bool TensorBoard { get; init; } = false;     // also write TensorBoard event files to RUN/tensorboard
+    public string? InitFrom { get; init; }               // fine-tuning: weights to start from (resolved to a file); null = random
 
     /// <summary>An epoch's patches are one byte array: bounded, so a mistyped count is a usage error, not an allocation failure.</summary>
     const long MaxEpochBytes = 1L << 30;

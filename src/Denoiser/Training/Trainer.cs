@@ -49,7 +49,8 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         var info = Registry.Get(settings.Model);
         torch.manual_seed(settings.Seed); // initialisation, before the model is built
         using var model = info.Create();
-        resume?.LoadWeights(model);
+        if (resume != null) resume.LoadWeights(model);
+        else if (settings.InitFrom is { } start) StartingWeights.LoadInto(model, info.Name, start);
         model.to(device);
         CpuModel.Prepare(model, device); // CPU speed work, outside the model (Cpu/)
         using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);

@@ -160,4 +160,38 @@ public class ModelsCliTests
         AssertOneLineFailure(Run(dir.Path, "train", "--model", "resunet", "--data-dir", "photos", "--patch", "16", "--patches-per-epoch", "9000000", "--run-dir", "runs/v"),
                              2, "more than 1 GB of pixels an epoch");
     }
+
+    [Fact]
+    public void A_run_fine_tunes_from_another_runs_weights_and_refuses_another_models()
+    {
+        using var dir = new TempDir();
+        for (int i = 0; i < 12; i++) TestFiles.WritePng(dir[$"photos/{i:D2}.png"], 40 + 3 * i, 36);
+        string[] recipe = { "--model", "resunet", "--data-dir", "photos", "--patch", "16", "--patches-per-epoch", "32", "--batch-size", "16",
+                            "--noise", "gaussian:25/255", "--threads", "2" };
+        var source = Run(dir.Path, new[] { "train", "--run-dir", "runs/source", "--epochs", "1" }.Concat(recipe).ToArray());
+        Assert.True(source.ExitCode == 0, source.Err);
+
+        // A rate too small to move any weight: the fine-tuned run must end holding exactly the weights it started from.
+        var tuned = Run(dir.Path, new[] { "train", "--run-dir", "runs/tuned", "--epochs", "1", "--lr", "1e-30", "--seed", "7", "--init-from", "runs/source" }.Concat(recipe).ToArray());
+        Assert.True(tuned.ExitCode == 0, tuned.Err);
+        var scratch = Run(dir.Path, new[] { "train", "--run-dir", "runs/scratch", "--epochs", "1", "--lr", "1e-30", "--seed", "7" }.Concat(recipe).ToArray());
+        Assert.True(scratch.ExitCode == 0, scratch.Err);
+        using var start = new Denoiser.Models.ResUNet();
+        using var end = new Denoiser.Models.ResUNet();
+        using var random = new Denoiser.Models.ResUNet();
+        Checkpoint.Read(dir["runs/source/best.ckpt"]).LoadWeights(start);
+        Checkpoint.Read(dir["runs/tuned/last.ckpt"]).LoadWeights(end);
+        Checkpoint.Read(dir["runs/scratch/last.ckpt"]).LoadWeights(random);
+        foreach (var (x, y) in start.parameters().Zip(end.parameters())) Assert.True(x.allclose(y, rtol: 0, atol: 0), "the fine-tuned run did not start from the source's weights");
+        Assert.Contains(start.parameters().Zip(random.parameters()), p => !p.First.allclose(p.Second, rtol: 0, atol: 0));
+        Assert.Equal(Path.GetFullPath(dir["runs/source/best.ckpt"]), Checkpoint.Read(dir["runs/tuned/last.ckpt"]).Header.Settings.InitFrom);
+
+        AssertOneLineFailure(Run(dir.Path, "train", "--model", "unet", "--data-dir", "photos", "--crop", "16", "--init-from", "runs/source", "--run-dir", "runs/bad"),
+                             2, "is a checkpoint of model 'resunet', and this run trains 'unet'");
+        AssertOneLineFailure(Run(dir.Path, "train", "--model", "dncnn", "--data-dir", "photos", "--crop", "16", "--init-from", "photo", "--run-dir", "runs/bad"),
+                             2, "holds weights of model 'resunet', and this run trains 'dncnn'");
+        AssertOneLineFailure(Run(dir.Path, "train", "--data-dir", "photos", "--init-from", "runs/none", "--run-dir", "runs/bad"), 2, "no such file, run folder or shipped model");
+        Assert.False(Directory.Exists(dir["runs/bad"]) && Directory.EnumerateFileSystemEntries(dir["runs/bad"]).Any());
+        AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--run-dir", "runs/tuned", "--epochs", "2", "--init-from", "runs/scratch"), 2, "--init-from cannot change");
+    }
 }
