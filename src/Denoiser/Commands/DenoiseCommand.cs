@@ -27,10 +27,11 @@ public static class DenoiseCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch runtime)", DefaultValueFactory = _ => config.Train.Device };
         var runtime = new Option<string>("--runtime") { Description = "torch (TorchSharp/libtorch) or onnx (ONNX Runtime, needs --weights MODEL.onnx)", DefaultValueFactory = _ => "torch" };
         runtime.AcceptOnlyFromAmong("torch", "onnx");
+        var ensemble = new Option<bool>("--ensemble") { Description = "Average the model over the image's 8 flips and rotations (x8 self-ensemble): a few hundredths of a dB for 8 times the time" };
 
         var command = new Command("denoise", "Denoise images with a checkpoint, a safetensors weights file or an ONNX model.")
         {
-            inputs, recursive, output, overwrite, format, quality, color, invert, compare, device, runtime,
+            inputs, recursive, output, overwrite, format, quality, color, invert, compare, device, runtime, ensemble,
         };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
@@ -38,7 +39,8 @@ public static class DenoiseCommand
             if (p.GetValue(quality) is < 1 or > 100) throw new UserException("--quality must be between 1 and 100.", ExitCodes.Usage);
             var files = InputFiles.Expand(p.GetValue(inputs)!, p.GetValue(recursive));
             var jobs = Plan(files, p.GetValue(output), p.GetValue(overwrite), "." + p.GetValue(format), p.GetValue(recursive), p.GetValue(compare));
-            using var model = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, p.GetValue(device)!);
+            IImageModel loaded = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, p.GetValue(device)!);
+            using var model = p.GetValue(ensemble) ? new SelfEnsemble(loaded) : loaded;
             var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
                                         Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain);
             return Run(jobs, model, settings);

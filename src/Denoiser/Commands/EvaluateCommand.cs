@@ -34,11 +34,12 @@ public static class EvaluateCommand
 
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the results of an earlier evaluation in --output-dir" };
         var nlm = new Option<double>("--nlm-h-factor") { Description = "Non-local means' h = this x sigma (0-255 scale); tuned on Train400", DefaultValueFactory = _ => ClassicalStrengths.Tuned.NlMeans };
+        var ensemble = new Option<bool>("--ensemble") { Description = $"With --images: also score the model averaged over each image's 8 flips and rotations (\"{Evaluator.ModelEnsemble}\"; 8 times the model's time)" };
         var bilateral = new Option<double>("--bilateral-factor") { Description = "The bilateral filter's range sigma = this x the noise's sigma; tuned on Train400", DefaultValueFactory = _ => ClassicalStrengths.Tuned.Bilateral };
 
         var command = new Command("evaluate", "Score a model against the noisy input and classic filters (median, Gaussian blur) on the test set it was trained for.")
         {
-            noise, dataDir, dataset, testSize, images, seed, outputDir, overwrite, threads, nlm, bilateral,
+            noise, dataDir, dataset, testSize, images, seed, outputDir, overwrite, threads, nlm, bilateral, ensemble,
         };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
@@ -66,7 +67,9 @@ public static class EvaluateCommand
             if (!p.GetValue(overwrite) && outputs.FirstOrDefault(File.Exists) is { } existing)
                 throw new UserException($"{existing}: already exists; pass --overwrite to replace the earlier results or choose another --output-dir.", ExitCodes.Usage);
 
-            if (sets.Length > 0) EvaluateSets(model, info, sets, noises, p.GetValue(seed), new ClassicalStrengths(p.GetValue(nlm), p.GetValue(bilateral)), outDir);
+            if (p.GetValue(ensemble) && sets.Length == 0)
+                throw new UserException("--ensemble scores whole photographs: give it with --images.", ExitCodes.Usage);
+            if (sets.Length > 0) EvaluateSets(model, info, sets, noises, p.GetValue(seed), new ClassicalStrengths(p.GetValue(nlm), p.GetValue(bilateral)), outDir, p.GetValue(ensemble));
             else
             {
                 var trained = checkpoint?.Header.Settings;
@@ -85,10 +88,10 @@ public static class EvaluateCommand
 
     /// <summary>Each folder scored as a set, then the tables and files, then the pictures: a run that fails part-way writes nothing.</summary>
     static void EvaluateSets(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string[] sets, List<Noise> noises, long seed,
-                             ClassicalStrengths strengths, string outDir)
+                             ClassicalStrengths strengths, string outDir, bool ensemble)
     {
         var pictures = new List<(string Path, List<(string, Picture)> Panels)>();
-        var scores = sets.SelectMany(set => ScoreFolder(model, info, set, noises, seed, strengths, outDir, pictures)).ToList();
+        var scores = sets.SelectMany(set => ScoreFolder(model, info, set, noises, seed, strengths, outDir, pictures, ensemble)).ToList();
         Report(scores, outDir, null, null);
         foreach (var (path, panels) in pictures)
         {
@@ -111,7 +114,7 @@ public static class EvaluateCommand
     static string SetName(string folder) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
 
     static List<Score> ScoreFolder(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string folder, List<Noise> noises, long seed,
-                                   ClassicalStrengths strengths, string outDir, List<(string Path, List<(string, Picture)> Panels)> pictures)
+                                   ClassicalStrengths strengths, string outDir, List<(string Path, List<(string, Picture)> Panels)> pictures, bool ensemble)
     {
         var clean = new List<(string, torch.Tensor)>();
         try
@@ -137,8 +140,8 @@ public static class EvaluateCommand
                     .ToList();
                 pictures.Add((path, panels));
             }
-            return ConsoleProgress.WithStatus("evaluating", $"{set}: {clean.Count:N0} images x {noises.Count} noise(s) x 6 methods",
-                () => Evaluator.RunImages(imageModel, set, clean, noises, seed, strengths, Picture));
+            return ConsoleProgress.WithStatus("evaluating", $"{set}: {clean.Count:N0} images x {noises.Count} noise(s)",
+                () => Evaluator.RunImages(imageModel, set, clean, noises, seed, strengths, Picture, ensemble));
         }
         finally
         {

@@ -100,6 +100,8 @@ public static class Evaluator
     public const string ModelRounded = "model, output rounded to 8 bits";
     /// <summary>A grey model on a colour image as `denoise` runs it by default: the luma denoised, the noisy chroma kept.</summary>
     public const string ModelLuma = "model on luma, chroma kept";
+    /// <summary>The model averaged over the image's 8 flips and rotations (Inference.SelfEnsemble).</summary>
+    public const string ModelEnsemble = "model, x8 self-ensemble";
 
     /// <summary>
     /// The papers' protocol on a set of clean images of any size (at least 11 x 11 for SSIM), one at a time: each
@@ -112,7 +114,7 @@ public static class Evaluator
     /// <param name="first">Called with the set's first image under each noise: each method's output and its PSNR (for a picture).</param>
     public static List<Score> RunImages(Inference.IImageModel model, string set, IReadOnlyList<(string Name, Tensor Image)> images,
                                         IReadOnlyList<Noise> noises, long seed, ClassicalStrengths? strengths = null,
-                                        Action<Noise, IReadOnlyList<(string Method, Tensor Output, double Psnr)>>? first = null)
+                                        Action<Noise, IReadOnlyList<(string Method, Tensor Output, double Psnr)>>? first = null, bool ensemble = false)
     {
         strengths ??= ClassicalStrengths.Tuned;
         var scores = new List<Score>();
@@ -123,6 +125,11 @@ public static class Evaluator
         };
         if (model.Info.Channels == 1 && images.Any(i => i.Image.shape[1] == 3))
             methods = methods.Append((ModelLuma, x => x.shape[1] == 3 ? RunLuma(model, x).clamp_(0, 1) : RunWhole(model, x).clamp_(0, 1))).ToArray();
+        if (ensemble)
+        {
+            var averaged = new Inference.SelfEnsemble(model); // not disposed: it would dispose the model
+            methods = methods.Append((ModelEnsemble, x => RunWhole(averaged, x).clamp_(0, 1))).ToArray();
+        }
         for (int n = 0; n < noises.Count; n++)
         {
             // Non-local means and the bilateral filter are set from the noise's sigma, so they score Gaussian noise only.

@@ -208,16 +208,23 @@ public class CliTests
         Assert.Contains(",\"model, output rounded to 8 bits\",all,", File.ReadAllText(dir["eval-images/evaluation.csv"])); // a comma in a field is quoted
         Assert.Contains("| model, output rounded to 8 bits |", File.ReadAllText(dir["eval-images/evaluation.md"]));
         // The papers' protocol: unclipped Gaussian noise on the 0-255 scale, with NL-means, the bilateral filter and a picture.
-        var paper = Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "gaussian:25/255", "--output-dir", "eval-paper");
+        var paper = Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "gaussian:25/255", "--output-dir", "eval-paper", "--ensemble");
         Assert.True(paper.ExitCode == 0, paper.Err);
         string md = File.ReadAllText(dir["eval-paper/evaluation.md"]);
-        foreach (var method in new[] { "| model |", "| non-local means (OpenCV) |", "| bilateral (OpenCV) |", "| model, output rounded to 8 bits |" })
+        foreach (var method in new[] { "| model |", "| non-local means (OpenCV) |", "| bilateral (OpenCV) |", "| model, output rounded to 8 bits |", "| model, x8 self-ensemble |" })
             Assert.Contains(method, md);
         Assert.Contains("| method | gaussian:25/255 |", md);
         var compare = ImageFile.ReadPicture(Assert.Single(Directory.GetFiles(dir["eval-paper"], "compare-clean-gaussian-25_255.png")));
         Assert.True(compare.Width > 4 * 40, $"{compare.Width} wide"); // four panels of the first image
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "gaussian:25/255", "--output-dir", "eval-paper"),
                              2, "already exists; pass --overwrite");
+
+        AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--data-dir", "data", "--ensemble", "--output-dir", "eval-ens"), 2, "--ensemble scores whole photographs");
+        // denoise --ensemble: the shipped photo model over the 8 orientations; its weights are not symmetric, so the result differs.
+        Assert.Equal(0, Run(dir.Path, "denoise", "clean/large.png", "--pretrained", "photo", "-o", "plain.png").ExitCode);
+        var averaged = Run(dir.Path, "denoise", "clean/large.png", "--pretrained", "photo", "-o", "averaged.png", "--ensemble");
+        Assert.True(averaged.ExitCode == 0, averaged.Err);
+        Assert.NotEqual(ImageFile.ReadGray(dir["plain.png"]).Pixels, ImageFile.ReadGray(dir["averaged.png"]).Pixels);
 
         Directory.CreateDirectory(dir["other/clean"]);
         TestFiles.WritePng(dir["other/clean/a.png"], 40, 30);

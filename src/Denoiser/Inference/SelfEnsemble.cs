@@ -1,0 +1,46 @@
+// Test-time self-ensemble ("x8", the "+" results of the super-resolution and denoising papers): the model on the 8
+// flips and rotations of the image, each result turned back and the 8 averaged. Eight times the work; the errors the
+// model makes differ between orientations and partly average out, the image does not. Plain arrays, so it wraps
+// any runtime (libtorch or ONNX).
+namespace Denoiser.Inference;
+
+public sealed class SelfEnsemble(IImageModel inner) : IImageModel
+{
+    public const int Orientations = 8;
+
+    public Models.ModelInfo Info => inner.Info;
+    public TrainingDomain Domain => inner.Domain;
+
+    /// <remarks>The image comes padded to sides the model keeps; a transposed one has them swapped, which it keeps too.</remarks>
+    public float[] Run(float[] image, int height, int width)
+    {
+        int c = Info.Channels;
+        var sum = new double[image.Length];
+        var turned = new float[image.Length];
+        for (int k = 0; k < Orientations; k++)
+        {
+            var (th, tw) = (k & 4) != 0 ? (width, height) : (height, width);
+            for (int i = 0; i < image.Length; i++) turned[Turned(i, k, c, height, width)] = image[i];
+            float[] output = inner.Run(turned, th, tw);
+            for (int i = 0; i < image.Length; i++) sum[i] += output[Turned(i, k, c, height, width)];
+        }
+        var mean = new float[image.Length];
+        for (int i = 0; i < mean.Length; i++) mean[i] = (float)(sum[i] / Orientations);
+        return mean;
+    }
+
+    /// <summary>
+    /// Where element <paramref name="i"/> of C planes of h x w goes in orientation k of 8: bit 2 transposes, then bit 0
+    /// flips left-right, then bit 1 flips top-bottom. The same index reads the result back, undoing the orientation.
+    /// </summary>
+    public static int Turned(int i, int k, int c, int h, int w)
+    {
+        int plane = i / (h * w), y = i / w % h, x = i % w;
+        var (ty, tx, th, tw) = (k & 4) != 0 ? (x, y, w, h) : (y, x, h, w);
+        if ((k & 1) != 0) tx = tw - 1 - tx;
+        if ((k & 2) != 0) ty = th - 1 - ty;
+        return (plane * th + ty) * tw + tx;
+    }
+
+    public void Dispose() => inner.Dispose();
+}
