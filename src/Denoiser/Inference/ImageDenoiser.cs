@@ -40,12 +40,18 @@ public static class ImageDenoiser
             tileDone?.Invoke();
             return whole;
         }
-        float[] sum = new float[c * h * w], weight = new float[h * w];
+        int th = Math.Min(tileSize, h), tw = Math.Min(tileSize, w);
+        float[] sum = new float[c * h * w], tile = new float[c * th * tw];
+        // The tiles form a grid and each one's weight is a row ramp times a column ramp, so the weights a pixel
+        // gathers are its row's sum times its column's: two short arrays, not another float per pixel.
+        float[] rowWeight = new float[h], columnWeight = new float[w];
+        foreach (int y0 in Starts(h, tileSize, overlap))
+            for (int y = 0; y < th; y++) rowWeight[y0 + y] += Ramp(y, th, overlap);
+        foreach (int x0 in Starts(w, tileSize, overlap))
+            for (int x = 0; x < tw; x++) columnWeight[x0 + x] += Ramp(x, tw, overlap);
         foreach (int y0 in Starts(h, tileSize, overlap))
             foreach (int x0 in Starts(w, tileSize, overlap))
             {
-                int th = Math.Min(tileSize, h), tw = Math.Min(tileSize, w);
-                var tile = new float[c * th * tw];
                 for (int k = 0; k < c; k++)
                     for (int y = 0; y < th; y++) Array.Copy(source, (k * h + y0 + y) * w + x0, tile, (k * th + y) * tw, tw);
                 float[] output = DenoiseWhole(model, tile, c, th, tw);
@@ -55,11 +61,10 @@ public static class ImageDenoiser
                         // A ramp over the overlap on every side, so seams fade from one tile into the next.
                         float wgt = Ramp(y, th, overlap) * Ramp(x, tw, overlap);
                         for (int k = 0; k < c; k++) sum[(k * h + y0 + y) * w + x0 + x] += wgt * output[(k * th + y) * tw + x];
-                        weight[(y0 + y) * w + x0 + x] += wgt;
                     }
                 tileDone?.Invoke();
             }
-        for (int i = 0; i < sum.Length; i++) sum[i] /= weight[i % (h * w)];
+        for (int i = 0; i < sum.Length; i++) sum[i] /= rowWeight[i / w % h] * columnWeight[i % w];
         return sum;
     }
 

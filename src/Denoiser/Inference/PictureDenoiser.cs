@@ -42,7 +42,7 @@ public static class PictureDenoiser
             notes.Add(picture.IsColor ? "colour: R, G, B denoised together (RGB model)" : "gray: run as three equal planes (RGB model)");
         }
         else if (!picture.IsColor)
-            result = picture.WithUnitPlane(0, Run(picture.UnitPlane(0)));
+            result = picture.WithUnitPlane(0, Run(luma)); // a grey picture's one plane is its luma
         else if (color == ColorMode.Channels)
         {
             for (int c = 0; c < 3; c++) result = result.WithUnitPlane(c, Run(picture.UnitPlane(c)));

@@ -45,8 +45,8 @@ public sealed class ResUNet : Module<Tensor, Tensor>
         var x1 = enc1.call(head.call(x));              // (B, 32, H, W)
         var x2 = enc2.call(down1.call(x1));            // (B, 64, H/2, W/2)
         var x3 = body.call(down2.call(x2));            // (B, 128, H/4, W/4)
-        var y = dec2.call(up2.call(x3) + x2);          // (B, 64, H/2, W/2)
-        y = dec1.call(up1.call(y) + x1);               // (B, 32, H, W)
+        var y = dec2.call(up2.call(x3).add_(x2));      // (B, 64, H/2, W/2); in place: one activation fewer
+        y = dec1.call(up1.call(y).add_(x1));           // (B, 32, H, W)
         var noise = tail.call(y);                      // (B, 1, H, W)
         return x - noise;
     }
