@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """The spread of RGB Gaussian noise in OpenCV's 8-bit CIELAB (COLOR_LBGR2Lab, what fastNlMeansDenoisingColored
-converts to), per unit sigma, on flat grey images. ClassicalDenoisers.LabGainL / LabGainAb are the mid-grey figures.
+converts to), per unit sigma, on flat grey images: the basis of a colour NL-means rule that was tried and dropped
+(ClassicalDenoisers.NonLocalMeans says why).
 Run with Debian's /usr/bin/python3 (python3-opencv)."""
 import cv2
 import numpy as np
