@@ -22,13 +22,13 @@ for label, points in runs.items():
     ax.plot([m for m, _ in points], [p for _, p in points], marker="o", label=label)
 for name, value, style in [("BM3D (published) 28.57", 28.57, ":"), ("the bar: 29.0", 29.0, "-."), ("DnCNN-S (published) 29.23", 29.23, "--")]:
     ax.axhline(value, color="grey", linestyle=style, linewidth=1)
-    ax.text(1, value + 0.03, name, color="grey", fontsize=8)
+    ax.text(min(m for points in runs.values() for m, _ in points), value + 0.03, name, color="grey", fontsize=8)
 if limit == float("inf"):
     ax.axvline(120, color="grey", linestyle="-.", linewidth=1)
     ax.text(119, 29.08, "2 hours", color="grey", fontsize=8, ha="right")
 ax.set_xlabel("training wall time on 2 CPU cores (minutes)")
 ax.set_ylabel("BSD68 PSNR at sigma 25 (dB)")
 ax.grid(alpha=0.3)
-ax.legend(loc="lower right")
+ax.legend(loc="lower right" if limit == float("inf") else "center right")
 fig.tight_layout()
 fig.savefig(sys.argv[2])
