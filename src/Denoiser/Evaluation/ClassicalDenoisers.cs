@@ -36,11 +36,14 @@ public static class ClassicalDenoisers
         int c = (int)noisy.shape[1], h = (int)noisy.shape[2], w = (int)noisy.shape[3];
         float strength = (float)(factor * sigma * 255);
         Data.OpenCv.Quiet();
-        using var src = ToMat(noisy, MatType.CV_8UC(c), scale: 255);
+        // OpenCV's colour images are B, G, R (its Lab conversion weights the channels in that order): reversed around the call.
+        using var bgr = c == 3 ? noisy.flip(1) : noisy.alias();
+        using var src = ToMat(bgr, MatType.CV_8UC(c), scale: 255);
         using var dst = new Mat();
         if (c == 1) Cv2.FastNlMeansDenoising(src, dst, strength, 7, 21);
         else Cv2.FastNlMeansDenoisingColored(src, dst, strength, strength, 7, 21);
-        return FromMat(dst, c, h, w, scale: 1 / 255f);
+        using var result = FromMat(dst, c, h, w, scale: 1 / 255f);
+        return c == 3 ? result.flip(1) : result.alias();
     }
 
     /// <summary>The bilateral filter, on the float image (no 8-bit rounding), for noise of <paramref name="sigma"/> (0-1 scale).</summary>

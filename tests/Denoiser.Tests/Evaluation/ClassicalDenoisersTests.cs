@@ -55,4 +55,24 @@ public class ClassicalDenoisersTests
         var alsoSame = ClassicalDenoisers.BilateralFilter(clean, sigma: 1e-6, factor: 1);
         Assert.True(Mse(alsoSame, clean) < 1e-12, $"MSE {Mse(alsoSame, clean):G3}");
     }
+
+    [Fact]
+    public void Coloured_NL_means_gives_what_OpenCVs_Python_binding_gives_for_the_same_picture()
+    {
+        // tools/parity/make_nlmeans_fixture.py: cv2.fastNlMeansDenoisingColored on the picture as cv2.imread reads it
+        // (B, G, R), h = hColor = 0.9 x 25. Handing OpenCV R, G, B instead weights the channels wrongly in its Lab.
+        using var scope = NewDisposeScope();
+        Tensor Read(string name)
+        {
+            var p = Denoiser.Data.ImageFile.ReadPicture(TestFiles.Fixture(name));
+            return torch.tensor(p.UnitPlanes(3), new long[] { 1, 3, p.Height, p.Width });
+        }
+        var noisy = Read("nlmeans-colour.noisy.png");
+        var expected = Read("nlmeans-colour.expected.png");
+        var ours = ClassicalDenoisers.NonLocalMeans(noisy, 25 / 255.0, ClassicalStrengths.Tuned.NlMeans);
+        double worst = (ours - expected).abs().max().item<float>() * 255;
+        Assert.True(worst <= 1.0, $"differs by up to {worst:F1} grey levels"); // Debian's OpenCV 4.6 against OpenCvSharp's 4.13
+        var swapped = ClassicalDenoisers.NonLocalMeans(noisy.flip(1), 25 / 255.0, ClassicalStrengths.Tuned.NlMeans).flip(1);
+        Assert.True((swapped - expected).abs().max().item<float>() * 255 > 1.0, "the fixture does not tell the channel orders apart");
+    }
 }
