@@ -14,15 +14,14 @@ public sealed class SelfEnsemble(IImageModel inner) : IImageModel
     /// <remarks>The image comes padded to sides the model keeps; a transposed one has them swapped, which it keeps too.</remarks>
     public float[] Run(float[] image, int height, int width)
     {
-        int c = Info.Channels;
         var sum = new double[image.Length];
         var turned = new float[image.Length];
         for (int k = 0; k < Orientations; k++)
         {
             var (th, tw) = (k & 4) != 0 ? (width, height) : (height, width);
-            for (int i = 0; i < image.Length; i++) turned[Turned(i, k, c, height, width)] = image[i];
+            for (int i = 0; i < image.Length; i++) turned[Turned(i, k, height, width)] = image[i];
             float[] output = inner.Run(turned, th, tw);
-            for (int i = 0; i < image.Length; i++) sum[i] += output[Turned(i, k, c, height, width)];
+            for (int i = 0; i < image.Length; i++) sum[i] += output[Turned(i, k, height, width)];
         }
         var mean = new float[image.Length];
         for (int i = 0; i < mean.Length; i++) mean[i] = (float)(sum[i] / Orientations);
@@ -30,10 +29,10 @@ public sealed class SelfEnsemble(IImageModel inner) : IImageModel
     }
 
     /// <summary>
-    /// Where element <paramref name="i"/> of C planes of h x w goes in orientation k of 8: bit 2 transposes, then bit 0
+    /// Where element <paramref name="i"/> of planes of h x w goes in orientation k of 8: bit 2 transposes, then bit 0
     /// flips left-right, then bit 1 flips top-bottom. The same index reads the result back, undoing the orientation.
     /// </summary>
-    public static int Turned(int i, int k, int c, int h, int w)
+    public static int Turned(int i, int k, int h, int w)
     {
         int plane = i / (h * w), y = i / w % h, x = i % w;
         var (ty, tx, th, tw) = (k & 4) != 0 ? (x, y, w, h) : (y, x, h, w);

@@ -33,7 +33,8 @@ public static class Metrics
     /// <summary>(a - b)^2 elementwise.</summary>
     /// <remarks>
     /// Not square(): TorchSharp 0.107 makes it pow(2) with a temporary Scalar that the finalizer may free while
-    /// libtorch still reads it (no GC.KeepAlive), which crashed a 14-minute evaluate with "Unknown scalar type".
+    /// libtorch still reads it (no GC.KeepAlive): the likely cause of a 14-minute evaluate's "Unknown scalar type"
+    /// crash, which did not recur once the whole-image arithmetic made no temporary Scalars.
     /// </remarks>
     public static Tensor SquaredError(Tensor a, Tensor b)
     {

@@ -52,7 +52,7 @@ public class SelfEnsembleTests
                 Assert.Equal(image[y * w + x], recorder.Seen[7].Image[(w - 1 - x) * h + (h - 1 - y)]); // all three
             }
         for (int k = 0; k < SelfEnsemble.Orientations; k++) // a permutation: every element lands somewhere, once
-            Assert.Equal(Enumerable.Range(0, h * w), Enumerable.Range(0, h * w).Select(i => SelfEnsemble.Turned(i, k, 1, h, w)).OrderBy(i => i));
+            Assert.Equal(Enumerable.Range(0, h * w), Enumerable.Range(0, h * w).Select(i => SelfEnsemble.Turned(i, k, h, w)).OrderBy(i => i));
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public class SelfEnsembleTests
             for (int k = 0; k < SelfEnsemble.Orientations; k++)
             {
                 var (seen, th, tw) = model.Seen[k];
-                int at = SelfEnsemble.Turned(i, k, 1, h, w), row = at / tw, col = at % tw;
+                int at = SelfEnsemble.Turned(i, k, h, w), row = at / tw, col = at % tw;
                 expected += Enumerable.Range(0, col + 1).Sum(x => seen[row * tw + x]);
             }
             Assert.Equal(expected / SelfEnsemble.Orientations, averaged[i], 3);
