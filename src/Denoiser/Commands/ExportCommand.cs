@@ -1,4 +1,5 @@
-// `denoiser export`: a checkpoint's weights as safetensors, keyed like PyTorch's state_dict(), for Python and back.
+// `denoiser export`: a checkpoint's weights as safetensors or a PyTorch .pt state dict, keyed like PyTorch's
+// state_dict(), for Python and back; or the model as an ONNX graph.
 using System.CommandLine;
 using System.Text.Json;
 using Denoiser.Interchange;
@@ -12,10 +13,10 @@ public static class ExportCommand
     {
         var source = new ModelSource(config);
         var format = new Option<string>("--format") { Description = "Output format", DefaultValueFactory = _ => "safetensors" };
-        format.AcceptOnlyFromAmong("safetensors", "onnx");
+        format.AcceptOnlyFromAmong("safetensors", "pt", "onnx");
         var output = new Option<string>("--output", "-o") { Description = "File to write", Required = true };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the output if it exists" };
-        var command = new Command("export", "Export a trained model: safetensors (weights for PyTorch's load_state_dict) or onnx (a graph for ONNX Runtime).") { format, output, overwrite };
+        var command = new Command("export", "Export a trained model: safetensors or pt (weights for PyTorch's load_state_dict) or onnx (a graph for ONNX Runtime).") { format, output, overwrite };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
         {
@@ -30,10 +31,12 @@ public static class ExportCommand
                 metadata[WeightsFile.EpochKey] = checkpoint.Header.Epoch.ToString();
                 metadata[WeightsFile.SettingsKey] = JsonSerializer.Serialize(checkpoint.Header.Settings);
             }
-            if (p.GetValue(format) == "onnx")
-                OnnxExport.Write(OnnxExport.Build(model, info, metadata), path);
-            else
-                WeightsFile.Export(model, path, metadata);
+            switch (p.GetValue(format))
+            {
+                case "onnx": OnnxExport.Write(OnnxExport.Build(model, info, metadata), path); break;
+                case "pt": WeightsFile.ExportPyTorch(model, path); break;
+                default: WeightsFile.Export(model, path, metadata); break;
+            }
             Console.WriteLine($"{from} -> {path} ({p.GetValue(format)}, {model.parameters().Sum(t => t.numel()):N0} parameters, float32)");
             return ExitCodes.Ok;
         });

@@ -1,4 +1,4 @@
-// `denoiser import FILE.safetensors`: make a run folder with a checkpoint from weights trained elsewhere (PyTorch).
+// `denoiser import FILE.safetensors|FILE.pt`: make a run folder with a checkpoint from weights trained elsewhere (PyTorch).
 using System.CommandLine;
 using System.Text.Json;
 using Denoiser.Data;
@@ -12,11 +12,11 @@ public static class ImportCommand
 {
     public static Command Create(AppConfig config)
     {
-        var file = new Argument<string>("weights") { Description = "A .safetensors file with a model's state_dict (float32)" };
+        var file = new Argument<string>("weights") { Description = "A .safetensors or PyTorch .pt/.pth file with a model's state_dict (float32), or a whole pickled model" };
         var modelName = new Option<string?>("--model") { Description = $"The model the file holds, when it does not say ({Registry.Names}) [default: {Registry.Default.Name}]" };
         var modelsDir = new Option<string>("--models-dir") { Description = "Where the new run folder is made", DefaultValueFactory = _ => config.Train.ModelsDir };
         var runDir = new Option<string?>("--run-dir") { Description = "Run folder to create [default: a new folder under --models-dir]" };
-        var command = new Command("import", "Turn a safetensors weights file into a checkpoint usable by denoise and export.") { file, modelName, modelsDir, runDir };
+        var command = new Command("import", "Turn a safetensors or PyTorch weights file into a checkpoint usable by denoise and export.") { file, modelName, modelsDir, runDir };
         command.SetAction(p =>
         {
             string path = p.GetValue(file)!;
@@ -35,7 +35,7 @@ public static class ImportCommand
             }
             int epoch = metadata.TryGetValue(WeightsFile.EpochKey, out var e) && int.TryParse(e, out int n) ? n : 0;
 
-            // No optimizer state travels in safetensors, so the checkpoint is for use (denoise, export), not --resume.
+            // No optimizer state travels in a weights file, so the checkpoint is for use (denoise, export), not --resume.
             var header = new CheckpointHeader(info.Name, epoch, epoch + 1, settings, Array.Empty<EpochMetrics>(), double.NaN, DateTimeOffset.Now);
             Checkpoint.Save(run.Best, Checkpoint.Serialize(header, model, null));
             AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));

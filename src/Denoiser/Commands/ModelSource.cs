@@ -1,4 +1,4 @@
-// Where a command's trained model comes from: --weights (safetensors), --checkpoint, --pretrained, the latest run's
+// Where a command's trained model comes from: --weights (safetensors or PyTorch .pt), --checkpoint, --pretrained, the latest run's
 // best.ckpt, or, before any training, the shipped photo model.
 using System.CommandLine;
 using Denoiser.Interchange;
@@ -12,7 +12,7 @@ namespace Denoiser.Commands;
 public sealed class ModelSource
 {
     public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Checkpoint to use [default: best.ckpt of the latest run under --models-dir]" };
-    public Option<string?> Weights { get; } = new("--weights") { Description = "A .safetensors file of weights (PyTorch state_dict keys), instead of a checkpoint" };
+    public Option<string?> Weights { get; } = new("--weights") { Description = "A .safetensors or PyTorch .pt/.pth file of weights (state_dict keys), instead of a checkpoint" };
     public Option<string?> Pretrained { get; } = new("--pretrained") { Description = $"A model shipped with Denoiser, by name (`denoiser runs` lists them) [default, when no run exists: {Inference.Pretrained.Default}]" };
     public Option<string?> Model { get; } = new("--model") { Description = $"The model --weights holds, when the file does not say ({Registry.Names}) [default: {Registry.Default.Name}]" };
     public Option<string> ModelsDir { get; }

@@ -1,6 +1,8 @@
-// Model weights to and from safetensors, keyed exactly like PyTorch's state_dict(), validated against the model.
+// Model weights to and from safetensors and PyTorch .pt files, keyed exactly like PyTorch's state_dict(), validated
+// against the model.
 using Denoiser.Data;
 using TorchSharp;
+using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace Denoiser.Interchange;
@@ -28,15 +30,38 @@ public static class WeightsFile
     }
 
     /// <summary>
+    /// A PyTorch state dict (the zip format torch.save writes, read by torch.load), written by TorchSharp.PyBridge.
+    /// A .pt file has no metadata; the model is recognized by its names and shapes when it is read back.
+    /// </summary>
+    public static void ExportPyTorch(nn.Module model, string path)
+    {
+        var tensors = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous());
+        try { AtomicFile.Write(path, s => PyTorchPickler.PickleStateDict(s, tensors, leaveOpen: true)); }
+        finally { foreach (var t in tensors.Values) t.Dispose(); }
+    }
+
+    /// <summary>
+    /// The tensors and metadata of a weights file: safetensors, or a PyTorch torch.save file (.pt, .pth, .bin; the
+    /// zip format or the legacy one, a state dict or a whole pickled module), which carries no metadata.
+    /// </summary>
+    public static (IReadOnlyDictionary<string, SafeTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Read(string path)
+    {
+        try
+        {
+            bool pytorch = !path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && PyTorchFile.Recognizes(path);
+            return pytorch ? (PyTorchFile.Read(path), new Dictionary<string, string>()) : SafeTensorsFile.Read(path);
+        }
+        catch (InvalidDataException e) { throw new UserException(e.Message); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserException($"{path}: cannot be read ({e.Message})."); }
+    }
+
+    /// <summary>
     /// The model the file holds: what Denoiser's metadata says, else the one model of the registry whose state-dict
     /// names and shapes the file's tensors fit exactly (a state dict saved by PyTorch says nothing); null when none does.
     /// </summary>
     public static string? ModelOf(string path)
     {
-        IReadOnlyDictionary<string, SafeTensor> tensors;
-        IReadOnlyDictionary<string, string> metadata;
-        try { (tensors, metadata) = SafeTensorsFile.Read(path); }
-        catch (InvalidDataException e) { throw new UserException(e.Message); }
+        var (tensors, metadata) = Read(path);
         if (metadata.GetValueOrDefault(ModelKey) is { } recorded) return recorded;
         var fitting = Models.Registry.All.Where(info =>
         {
@@ -54,10 +79,7 @@ public static class WeightsFile
     /// </summary>
     public static IReadOnlyDictionary<string, string> LoadInto(nn.Module model, string modelKind, string path)
     {
-        IReadOnlyDictionary<string, SafeTensor> tensors;
-        IReadOnlyDictionary<string, string> metadata;
-        try { (tensors, metadata) = SafeTensorsFile.Read(path); }
-        catch (InvalidDataException e) { throw new UserException(e.Message); }
+        var (tensors, metadata) = Read(path);
         if (metadata.TryGetValue(ModelKey, out var kind) && kind != modelKind)
             throw new UserException($"{path}: holds weights of model '{kind}', not '{modelKind}'; use weights of {modelKind}.");
 

@@ -94,6 +94,14 @@ public static class Checkpoint
         }
     }
 
+    /// <summary>True when the file starts with a Denoiser checkpoint's signature (a weights file does not).</summary>
+    public static bool Recognizes(string path)
+    {
+        using var f = File.OpenRead(path);
+        var head = new byte[Magic.Length];
+        return f.Read(head) == head.Length && head.AsSpan().SequenceEqual(Magic);
+    }
+
     /// <param name="expectedModel">The model it must hold; null accepts any model this Denoiser knows.</param>
     public static Loaded Read(string path, string? expectedModel = null)
     {

@@ -1,4 +1,4 @@
-// Fine-tuning: a new run that starts from trained weights (a run, a checkpoint, a safetensors file or a shipped model)
+// Fine-tuning: a new run that starts from trained weights (a run, a checkpoint, a safetensors or .pt file, or a shipped model)
 // instead of a random initialisation. Only the weights come along; the optimizer, schedule and epochs start afresh.
 using Denoiser.Interchange;
 using static TorchSharp.torch;
@@ -18,7 +18,7 @@ public static class StartingWeights
         {
             var run = new RunFolder(source);
             return File.Exists(run.Best) ? Path.GetFullPath(run.Best)
-                : throw new UserException($"--init-from {source}: the folder holds no best.ckpt; name a run folder, a checkpoint, a .safetensors file or a shipped model (`denoiser runs`).", ExitCodes.Usage);
+                : throw new UserException($"--init-from {source}: the folder holds no best.ckpt; name a run folder, a checkpoint, a .safetensors or .pt file, or a shipped model (`denoiser runs`).", ExitCodes.Usage);
         }
         if (!File.Exists(source))
             throw new UserException($"--init-from {source}: no such file, run folder or shipped model; `denoiser runs` lists the runs and shipped models.", ExitCodes.Usage);
@@ -28,7 +28,7 @@ public static class StartingWeights
     /// <summary>Copies the weights in <paramref name="path"/> into <paramref name="model"/>, which must be the same model (strict names and shapes).</summary>
     public static void LoadInto(nn.Module model, string modelKind, string path)
     {
-        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        if (!Checkpoint.Recognizes(path))
         {
             if (WeightsFile.ModelOf(path) is { } kind && kind != modelKind)
                 throw new UserException($"--init-from {path}: holds weights of model '{kind}', and this run trains '{modelKind}'; pass --model {kind} or other weights.", ExitCodes.Usage);
