@@ -69,7 +69,13 @@ public static class TrainCommand
                                 : RunFolder.Latest(settings.ModelsDir, r => r.Last)
                                   ?? throw new UserException($"--resume: no run with a last.ckpt under {settings.ModelsDir}; pass --run-dir or start a new run.", ExitCodes.Usage)
                            : settings.RunDir is { } newDir ? new RunFolder(newDir) : RunFolder.New(settings.ModelsDir);
-        if (resume) settings = Resumed(settings, run, given).Settings; // the recipe, to load the data with
+        if (resume)
+        {
+            Checkpoint.Loaded saved;
+            (settings, saved) = Resumed(settings, run, given); // the recipe, to load the data with
+            // A requeued job whose run finished before it was killed must succeed, so a finished run is a no-op.
+            if (Finished(saved, settings, run)) return ExitCodes.Ok;
+        }
         else settings = settings with { RunDir = run.Root, InitFrom = settings.InitFrom is { } from ? StartingWeights.Resolve(from) : null };
         if (settings.Validate() is { } problem) throw new UserException(problem + ".", ExitCodes.Usage);
 
@@ -90,7 +96,11 @@ public static class TrainCommand
         // is made under its lock, so two trainers started at once cannot both find it free.
         using var runLock = RunLock.Acquire(run.Root);
         Checkpoint.Loaded? checkpoint = null;
-        if (resume) checkpoint = Resumed(settings, run, given).Checkpoint; // again: another trainer may have gone on meanwhile
+        if (resume)
+        {
+            checkpoint = Resumed(settings, run, given).Checkpoint; // again: another trainer may have gone on meanwhile
+            if (Finished(checkpoint, settings, run)) return ExitCodes.Ok;
+        }
         else if (run.ExistingOutputs() is [var first, ..] && !overwrite)
             throw new UserException($"{run.Root} already holds a run ({Path.GetFileName(first)}); pass --resume to continue it, --overwrite to start afresh, or choose another --run-dir.", ExitCodes.Usage);
         else run.DeleteOutputs();
@@ -141,9 +151,14 @@ public static class TrainCommand
             TensorBoard = given.Contains("--tensorboard") ? settings.TensorBoard : saved.TensorBoard,
             RunDir = run.Root,
         };
-        if (checkpoint.Header.NextEpoch > settings.Epochs)
-            throw new UserException($"{run.Root}: the run already has {checkpoint.Header.Epoch} of {settings.Epochs} epochs; pass a larger --epochs to train further.", ExitCodes.Usage);
         return (settings, checkpoint);
+    }
+
+    static bool Finished(Checkpoint.Loaded checkpoint, TrainSettings settings, RunFolder run)
+    {
+        if (checkpoint.Header.NextEpoch <= settings.Epochs) return false;
+        Console.WriteLine($"nothing to do: {run.Root} already has {checkpoint.Header.Epoch} of {settings.Epochs} epochs (pass a larger --epochs to train further).");
+        return true;
     }
 
     static readonly CancellationTokenSource Stop = new();

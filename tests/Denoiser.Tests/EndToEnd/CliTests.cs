@@ -46,9 +46,14 @@ public class CliTests
         Assert.Contains("resuming at epoch 2", resume.Out);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
 
-        // A finished run is not trained again, and a resumed run keeps its recipe; nothing saved changes.
+        // A finished run is not trained again (a no-op that succeeds, as a requeued job needs), and a resumed run keeps
+        // its recipe; nothing saved changes.
         byte[] last = File.ReadAllBytes(Path.Combine(run, "last.ckpt"));
-        AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--epochs", "2", "--data-dir", "data"), 2, "already has 2 of 2 epochs");
+        var again = Run(dir.Path, "train", "--resume", "--epochs", "2", "--data-dir", "data");
+        Assert.True(again.ExitCode == 0, again.Err);
+        Assert.Contains("nothing to do", again.Out);
+        Assert.Contains("already has 2 of 2 epochs", again.Out);
+        Assert.Equal("", again.Err);
         AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--epochs", "3", "--lr", "0.01", "--data-dir", "data"), 2, "--lr cannot change");
         Assert.Equal(last, File.ReadAllBytes(Path.Combine(run, "last.ckpt")));
 

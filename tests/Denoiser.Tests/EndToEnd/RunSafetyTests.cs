@@ -134,7 +134,7 @@ public class RunSafetyTests
         Assert.Equal(kills, killed);
 
         var finish = Run(dir.Path, Args("models/killed"));
-        Assert.True(finish.ExitCode == 0 || finish.Err.Contains($"already has {epochs} of {epochs} epochs"), finish.Err);
+        Assert.True(finish.ExitCode == 0, finish.Err); // a finished run resumes as a no-op
         using var a = new Denoiser.Models.ConvDenoiser();
         using var b = new Denoiser.Models.ConvDenoiser();
         Checkpoint.Read(dir["models/straight/last.ckpt"]).LoadWeights(a);
