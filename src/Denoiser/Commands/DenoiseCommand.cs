@@ -1,5 +1,8 @@
-// `denoiser denoise IMAGE...`: load a model (TorchSharp or ONNX Runtime), denoise each image, write it at its own depth.
+// `denoiser denoise IMAGE...`: load a model (TorchSharp or ONNX Runtime), denoise each image, write it at its own depth;
+// as one task of a job array if asked (--shard, --skip-existing, --report).
 using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
 using Denoiser.Data;
 using Denoiser.Inference;
 using Denoiser.Models;
@@ -27,23 +30,41 @@ public static class DenoiseCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch runtime)", DefaultValueFactory = _ => config.Train.Device };
         var runtime = new Option<string>("--runtime") { Description = "torch (TorchSharp/libtorch) or onnx (ONNX Runtime, needs --weights MODEL.onnx)", DefaultValueFactory = _ => "torch" };
         runtime.AcceptOnlyFromAmong("torch", "onnx");
+        var shard = new Option<string?>("--shard") { Description = "Take only task K's share of N (K/N, K from 0) of the sorted inputs; N alone takes K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID" };
+        var skipExisting = new Option<bool>("--skip-existing") { Description = "Skip inputs whose outputs exist (outputs are written whole or not at all), so a re-run task finishes the rest" };
+        var report = new Option<string?>("--report") { Description = "Write a JSON summary to this file: inputs, outputs, skipped, failed with reasons, seconds" };
         var ensemble = new Option<bool>("--ensemble") { Description = "Average the model over the image's 8 flips and rotations (x8 self-ensemble): a few hundredths of a dB for 8 times the time" };
 
         var command = new Command("denoise", "Denoise images with a checkpoint, a safetensors weights file or an ONNX model.")
         {
-            inputs, recursive, output, overwrite, format, quality, color, invert, compare, device, runtime, ensemble,
+            inputs, recursive, output, overwrite, format, quality, color, invert, compare, device, runtime, ensemble, shard, skipExisting, report,
         };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
         {
             if (p.GetValue(quality) is < 1 or > 100) throw new UserException("--quality must be between 1 and 100.", ExitCodes.Usage);
+            if (p.GetValue(overwrite) && p.GetValue(skipExisting))
+                throw new UserException("--overwrite and --skip-existing contradict each other; give one of them.", ExitCodes.Usage);
+            var task = p.GetValue(shard) is { } value ? Shard.Parse(value, Environment.GetEnvironmentVariable) : null;
+            if (p.GetValue(report) is { } r && Path.GetDirectoryName(Path.GetFullPath(r)) is { } folder && !Directory.Exists(folder))
+                throw new UserException($"--report {r}: the folder {folder} does not exist.", ExitCodes.Usage);
             var files = InputFiles.Expand(p.GetValue(inputs)!, p.GetValue(recursive));
-            var jobs = Plan(files, p.GetValue(output), p.GetValue(overwrite), "." + p.GetValue(format), p.GetValue(recursive), p.GetValue(compare));
+            var (jobs, skipped) = Plan(files, p.GetValue(output), p.GetValue(overwrite), p.GetValue(skipExisting), "." + p.GetValue(format),
+                                       p.GetValue(recursive), p.GetValue(compare), task);
+            if (task != null || skipped.Count > 0)
+                Console.WriteLine($"{(task == null ? "" : $"shard {task}: ")}{jobs.Count + skipped.Count} of {files.Count} inputs" +
+                                  (skipped.Count > 0 ? $", {skipped.Count} already denoised and skipped" : ""));
+            var summary = new Report(task?.ToString(), jobs.Select(j => j.Input).Concat(skipped).Order(StringComparer.Ordinal).ToList(), skipped);
+            if (jobs.Count == 0)
+            {
+                Finish(summary, p.GetValue(report), Stopwatch.StartNew());
+                return ExitCodes.Ok; // nothing left: no model is loaded
+            }
             IImageModel loaded = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, p.GetValue(device)!);
             using var model = p.GetValue(ensemble) ? new SelfEnsemble(loaded) : loaded;
             var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
                                         Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain);
-            return Run(jobs, model, settings);
+            return Run(jobs, model, settings, summary, p.GetValue(report));
         });
         return command;
     }
@@ -52,8 +73,31 @@ public static class DenoiseCommand
 
     sealed record Job(string Input, string Output, string? Compare);
 
-    /// <summary>Decides every output first (and with --compare its side-by-side picture), so that a clash is reported before any work or any write.</summary>
-    static List<Job> Plan(List<InputFile> files, string? output, bool overwrite, string extension, bool recursive, bool compare)
+    /// <summary>What a task did, for --report: a job array's tasks are merged from these.</summary>
+    sealed record Report(string? Shard, List<string> Inputs, List<string> Skipped)
+    {
+        public List<string> Outputs { get; } = [];
+        public List<Failure> Failed { get; } = [];
+        public double Seconds { get; set; }
+    }
+
+    sealed record Failure(string Input, string Reason);
+
+    static readonly JsonSerializerOptions ReportJson = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    static void Finish(Report summary, string? path, Stopwatch clock)
+    {
+        summary.Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
+        if (path != null) AtomicFile.WriteAllText(path, JsonSerializer.Serialize(summary, ReportJson));
+    }
+
+    /// <summary>
+    /// Decides every output first (and with --compare its side-by-side picture), so that a clash is reported before any
+    /// work or any write; then this shard's jobs, less those whose outputs exist when --skip-existing is given. The
+    /// clash check covers all inputs, the existence checks only this shard's: other tasks may be writing theirs.
+    /// </summary>
+    static (List<Job> Jobs, List<string> Skipped) Plan(List<InputFile> files, string? output, bool overwrite, bool skipExisting,
+                                                      string extension, bool recursive, bool compare, Shard? shard)
     {
         bool toFolder = output != null && (files.Count > 1 || files.Any(f => f.Root != null) || output.EndsWith('/') || Directory.Exists(output));
         if (toFolder)
@@ -71,22 +115,30 @@ public static class DenoiseCommand
             return new Job(f.Path, target, side);
         }).ToList();
         var inputs = jobs.Select(j => Path.GetFullPath(j.Input)).ToHashSet();
+        if (jobs.SelectMany(j => new[] { (j.Input, File: j.Output), (j.Input, File: j.Compare) }).Where(w => w.File != null)
+                .GroupBy(w => Path.GetFullPath(w.File!)).FirstOrDefault(g => g.Count() > 1) is { } clash)
+            throw new UserException($"{clash.Key}: would be written for both {string.Join(" and ", clash.Select(j => j.Input).Take(2))}; rename one of them.", ExitCodes.Usage);
+        if (shard != null) jobs = shard.Take(jobs, j => j.Input);
+        var skipped = new List<string>();
         foreach (var job in jobs)
         {
             if (!File.Exists(job.Input)) throw new UserException($"{job.Input}: file not found.");
+            if (skipExisting && File.Exists(job.Output) && (job.Compare == null || File.Exists(job.Compare)))
+            {
+                skipped.Add(job.Input);
+                continue;
+            }
             foreach (var written in new[] { job.Output, job.Compare }.OfType<string>())
             {
                 if (inputs.Contains(Path.GetFullPath(written)))
                     throw new UserException($"{written}: is {(Path.GetFullPath(written) == Path.GetFullPath(job.Input) ? "the input itself" : "one of the inputs")}; " +
                                             "choose another --output (inputs are never overwritten).", ExitCodes.Usage);
-                if (File.Exists(written) && !overwrite)
-                    throw new UserException($"{written}: already exists; pass --overwrite to replace it or choose another --output.", ExitCodes.Usage);
+                if (File.Exists(written) && !overwrite && !skipExisting)
+                    throw new UserException($"{written}: already exists; pass --overwrite to replace it, --skip-existing to leave it, or choose another --output.", ExitCodes.Usage);
             }
         }
-        if (jobs.SelectMany(j => new[] { (j.Input, File: j.Output), (j.Input, File: j.Compare) }).Where(w => w.File != null)
-                .GroupBy(w => Path.GetFullPath(w.File!)).FirstOrDefault(g => g.Count() > 1) is { } clash)
-            throw new UserException($"{clash.Key}: would be written for both {string.Join(" and ", clash.Select(j => j.Input).Take(2))}; rename one of them.", ExitCodes.Usage);
-        return jobs;
+        var done = skipped.ToHashSet();
+        return (jobs.Where(j => !done.Contains(j.Input)).ToList(), skipped);
     }
 
     static IImageModel LoadTorch(ParseResult p, ModelSource source, string deviceName)
@@ -113,9 +165,9 @@ public static class DenoiseCommand
 
     const long LargePicture = 4_000_000; // pixels; below it a forced collection costs more than it saves
 
-    static int Run(List<Job> jobs, IImageModel model, Settings settings)
+    static int Run(List<Job> jobs, IImageModel model, Settings settings, Report summary, string? reportPath)
     {
-        int failed = 0;
+        var clock = Stopwatch.StartNew();
         ConsoleProgress.WithProgress($"denoising {jobs.Count} image{(jobs.Count == 1 ? "" : "s")}", jobs.Count, (status, finished) =>
         {
             foreach (var (input, target, side) in jobs)
@@ -139,17 +191,22 @@ public static class DenoiseCommand
                         compared = $", compare: {side}";
                     }
                     string level = double.IsFinite(sigma) ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; noise ~{sigma:F1}/255 estimated") : "";
+                    summary.Outputs.Add(target);
                     finished($"{input} -> {target} ({picture.Width}x{picture.Height}{(tiles > 1 ? $", {tiles} tiles" : "")}{level}{(note == "" ? "" : "; " + note)}{compared})");
                 }
-                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException && jobs.Count > 1)
+                catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
                 {
-                    Console.Error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
-                    failed++;
+                    string reason = e.Message.ReplaceLineEndings(" ");
+                    summary.Failed.Add(new Failure(input, reason));
+                    if (jobs.Count > 1) Console.Error.WriteLine($"error: {reason}");
                     finished(null);
                 }
             }
         });
-        if (failed > 0) throw new UserException($"{failed} of {jobs.Count} images could not be denoised (see above); the others were written.");
+        Finish(summary, reportPath, clock);
+        if (summary.Failed.Count == 1 && jobs.Count == 1) throw new UserException(summary.Failed[0].Reason);
+        if (summary.Failed.Count > 0)
+            throw new UserException($"{summary.Failed.Count} of {jobs.Count} images could not be denoised (see above); the others were written.");
         return ExitCodes.Ok;
     }
 }
