@@ -1,7 +1,7 @@
 // Which kind of data a --data-dir holds, and loading either split of it as an ImageSet.
 namespace Denoiser.Data;
 
-public enum DatasetKind { Auto, Mnist, Cifar10, Images }
+public enum DatasetKind { Auto, Mnist, FashionMnist, Cifar10, Images }
 
 /// <param name="Crop">Side of the crops taken from a folder of images.</param>
 /// <param name="Channels">Channels the model takes: 1 (colour becomes luma) or 3 (gray is repeated).</param>
@@ -9,23 +9,24 @@ public sealed record DatasetRequest(string DataDir, DatasetKind Kind, int Crop, 
 
 public static class Datasets
 {
-    public const string Names = "auto, mnist, cifar10 or images";
+    public const string Names = "auto, mnist, fashion-mnist, cifar10 or images";
 
     public static DatasetKind Parse(string name) => name.ToLowerInvariant() switch
     {
-        "auto" => DatasetKind.Auto, "mnist" => DatasetKind.Mnist, "cifar10" or "cifar-10" => DatasetKind.Cifar10,
+        "auto" => DatasetKind.Auto, "mnist" => DatasetKind.Mnist, "fashion-mnist" or "fashionmnist" => DatasetKind.FashionMnist, "cifar10" or "cifar-10" => DatasetKind.Cifar10,
         "images" => DatasetKind.Images,
         _ => throw new FormatException($"'{name}' is not a dataset; use {Names}"),
     };
 
     /// <summary>
-    /// What <paramref name="dataDir"/> holds: MNIST's IDX files, CIFAR-10's binary files or archive, or pictures.
-    /// A folder that is missing or empty counts as MNIST, which is then fetched into it.
+    /// What <paramref name="dataDir"/> holds: MNIST's IDX files (Fashion-MNIST's when its test labels are those),
+    /// CIFAR-10's binary files or archive, or pictures. A folder that is missing or empty counts as MNIST, which is then
+    /// fetched into it.
     /// </summary>
     public static DatasetKind Detect(string dataDir)
     {
         if (MnistFiles.TryLocate(dataDir, "t10k-images-idx3-ubyte") != null || MnistFiles.TryLocate(dataDir, "train-images-idx3-ubyte") != null)
-            return DatasetKind.Mnist;
+            return FashionMnist.HoldsLabelsOf(dataDir, FashionMnist.Files) ? DatasetKind.FashionMnist : DatasetKind.Mnist;
         if (Cifar10.IsThere(dataDir)) return DatasetKind.Cifar10;
         if (File.Exists(dataDir))
             throw new InvalidDataException($"{dataDir}: is a file, not a data folder or CIFAR-10's {Cifar10.Archive}; pass --dataset to say what it is.");
@@ -40,7 +41,7 @@ public static class Datasets
     {
         var set = Resolve(r) switch
         {
-            DatasetKind.Mnist => ImageSet.LoadMnist(r.DataDir, train, limit),
+            DatasetKind.Mnist or DatasetKind.FashionMnist => ImageSet.LoadMnist(r.DataDir, train, limit), // the same IDX files
             DatasetKind.Cifar10 => Cifar10.Load(r.DataDir, train, limit),
             _ => ImageFolder.Load(r.DataDir, train, r.Crop, r.Channels, r.Seed, limit),
         };
@@ -51,6 +52,6 @@ public static class Datasets
 
     public static string Describe(DatasetKind kind) => kind switch
     {
-        DatasetKind.Mnist => "MNIST", DatasetKind.Cifar10 => "CIFAR-10", DatasetKind.Images => "image folder", _ => "auto",
+        DatasetKind.Mnist => "MNIST", DatasetKind.FashionMnist => "Fashion-MNIST", DatasetKind.Cifar10 => "CIFAR-10", DatasetKind.Images => "image folder", _ => "auto",
     };
 }

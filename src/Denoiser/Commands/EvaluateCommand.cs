@@ -170,6 +170,7 @@ public static class EvaluateCommand
         var request = new DatasetRequest(dir, kind, trained is { Crop: > 0 } ? trained.Crop : info.Side, info.Channels, trained?.Seed ?? config.Train.Seed);
         kind = Datasets.Resolve(request);
         if (kind == DatasetKind.Mnist) DataCommand.EnsureMnist(dir, config.Data);
+        if (kind == DatasetKind.FashionMnist) request = request with { DataDir = dir = FashionMnist.Folder(dir, config.Data.FashionMnistDir) };
         var test = Datasets.Load(request with { Kind = kind }, train: false, size > 0 ? size : null);
         Console.WriteLine($"data: {test.Count:N0} test images of {test.Width}x{test.Height}x{test.Channels} from {dir} ({Datasets.Describe(kind)})");
         return test;

@@ -87,8 +87,8 @@ public static class TrainCommand
             using var probe = info.Create(); // a start of another model is a usage error before any data is read or file written
             StartingWeights.LoadInto(probe, info.Name, start);
         }
-        var (trainSet, testSet, kind) = LoadData(settings, info, data);
-        settings = settings with { Dataset = kind.ToString().ToLowerInvariant() }; // what "auto" found, for the run's record
+        var (trainSet, testSet, kind, located) = LoadData(settings, info, data);
+        settings = located with { Dataset = kind.ToString().ToLowerInvariant() }; // what "auto" found, for the run's record
         using var _ = trainSet as IDisposable;
         using var __ = testSet;
 
@@ -132,7 +132,7 @@ public static class TrainCommand
         var saved = checkpoint.Header.Settings;
         var recipe = new (string Option, bool Differs)[]
         {
-            ("--model", settings.Model != saved.Model), ("--dataset", settings.Dataset != saved.Dataset), ("--crop", settings.Crop != saved.Crop),
+            ("--model", settings.Model != saved.Model), ("--dataset", !SameDataset(settings.Dataset, saved.Dataset)), ("--crop", settings.Crop != saved.Crop),
             ("--patch", settings.Patch != saved.Patch), ("--patches-per-epoch", settings.PatchesPerEpoch != saved.PatchesPerEpoch),
             ("--lr-schedule", settings.LrSchedule != saved.LrSchedule),
             ("--batch-size", settings.BatchSize != saved.BatchSize), ("--lr", settings.LearningRate != saved.LearningRate),
@@ -152,6 +152,13 @@ public static class TrainCommand
             RunDir = run.Root,
         };
         return (settings, checkpoint);
+    }
+
+    /// <summary>The same dataset however spelt (a run records "fashionmnist" for --dataset fashion-mnist).</summary>
+    static bool SameDataset(string a, string b)
+    {
+        try { return Datasets.Parse(a) == Datasets.Parse(b); }
+        catch (FormatException) { return a == b; }
     }
 
     static bool Finished(Checkpoint.Loaded checkpoint, TrainSettings settings, RunFolder run)
@@ -201,12 +208,18 @@ public static class TrainCommand
     static int? Limit(int size) => size > 0 ? size : null;
 
     /// <summary>Both splits, converted to the model's channels, after checking the model maps their size to itself.</summary>
-    internal static (IEpochImages Train, ImageSet Test, DatasetKind Kind) LoadData(TrainSettings settings, Models.ModelInfo info, DataSettings data)
+    /// <remarks>Settings: with DataDir where Fashion-MNIST was found (Debian's folder unless --data-dir holds it), for the run's record.</remarks>
+    internal static (IEpochImages Train, ImageSet Test, DatasetKind Kind, TrainSettings Settings) LoadData(TrainSettings settings, Models.ModelInfo info, DataSettings data)
     {
         int side = settings.Patch > 0 ? settings.Patch : settings.Crop > 0 ? settings.Crop : info.Side;
         var request = new DatasetRequest(settings.DataDir, Datasets.Parse(settings.Dataset), side, info.Channels, settings.Seed);
         var kind = Datasets.Resolve(request);
         if (kind == DatasetKind.Mnist) DataCommand.EnsureMnist(settings.DataDir, data);
+        if (kind == DatasetKind.FashionMnist)
+        {
+            settings = settings with { DataDir = FashionMnist.Folder(settings.DataDir, data.FashionMnistDir) };
+            request = request with { DataDir = settings.DataDir };
+        }
         string sideOption = settings.Patch > 0 ? "--patch" : "--crop";
         if (settings.Patch > 0 && kind != DatasetKind.Images)
             throw new UserException($"--patch draws patches from a folder of images, and {settings.DataDir} holds {Datasets.Describe(kind)}; drop --patch or point --data-dir at a folder of images.", ExitCodes.Usage);
@@ -233,6 +246,6 @@ public static class TrainCommand
         // The files' bytes (55 MB for MNIST) are garbage once they are tensors, and a training run allocates too
         // little managed memory for the GC to come by on its own: measured, 80 MB less peak resident memory.
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        return (train, test, kind);
+        return (train, test, kind, settings);
     }
 }

@@ -25,6 +25,7 @@ public sealed record TrainingDomain(string Name, int Side, bool SparseLightOnDar
         return kind switch
         {
             "mnist" => new("MNIST digits: 28x28, light strokes on black", 28, true),
+            "fashionmnist" => new("Fashion-MNIST clothing: 28x28, light on black", 28, false),
             "cifar10" => new("CIFAR-10 photographs: 32x32", 32, false),
             _ => new($"{side}x{side} crops of the pictures in {trained?.DataDir ?? "its training folder"}", side, false),
         };
