@@ -64,12 +64,16 @@ public static class PyTorchFile
         return dot > 0 && name.Length > 0 && char.IsUpper(name[0]) && !SystemModules.Contains(module.Split('.')[0]);
     }
 
-    /// <summary>True when the file starts like a torch.save file (a zip archive or a legacy pickle).</summary>
+    /// <summary>
+    /// True when the file starts like a torch.save file: a zip archive, or a pickle's PROTO opcode (0x80) that is not
+    /// the first byte of a safetensors header length (a safetensors file's ninth byte opens its JSON header).
+    /// </summary>
     public static bool Recognizes(string path)
     {
         using var f = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[2];
-        return f.Read(head) == 2 && ((head[0] == 'P' && head[1] == 'K') || head[0] == 0x80);
+        Span<byte> head = stackalloc byte[9];
+        int read = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return (read >= 4 && head[..4].SequenceEqual("PK\x03\x04"u8)) || (read >= 2 && head[0] == 0x80 && !(read == 9 && head[8] == '{'));
     }
 
     public static IReadOnlyDictionary<string, SafeTensor> Read(string path)

@@ -121,6 +121,23 @@ public class PyTorchFileTests
     }
 
     [Fact]
+    public void A_safetensors_file_under_another_name_is_not_taken_for_a_pickle()
+    {
+        using var dir = new TempDir();
+        using var model = new ConvDenoiser();
+        // Metadata long enough that the header's length ends in byte 0x80, a pickle's first opcode.
+        for (int pad = 0; ; pad++)
+        {
+            WeightsFile.Export(model, dir["w.bin"], new Dictionary<string, string> { ["pad"] = new string('x', pad) });
+            if (File.ReadAllBytes(dir["w.bin"])[0] == 0x80) break;
+        }
+        Assert.False(PyTorchFile.Recognizes(dir["w.bin"]));
+        Assert.Equal(model.state_dict().Count, WeightsFile.Read(dir["w.bin"]).Tensors.Count);
+        Assert.True(PyTorchFile.Recognizes(Pt("convdenoiser.pt")));
+        Assert.True(PyTorchFile.Recognizes(Pt("convdenoiser-legacy.pth")));
+    }
+
+    [Fact]
     public void Another_models_pt_does_not_fit()
     {
         using var model = new UNet();
