@@ -32,7 +32,7 @@ public class TorchBackendTests
     {
         var (code, output) = MsBuild(args.Append("-getItem:PackageReference").ToArray());
         Assert.True(code == 0, output);
-        return System.Text.RegularExpressions.Regex.Matches(output, "\"Identity\":\\s*\"(TorchSharp[^\"]*)\"")
+        return System.Text.RegularExpressions.Regex.Matches(output, "\"Identity\":\\s*\"(TorchSharp-[^\"]*)\"") // the backend packages, not TorchSharp.PyBridge
             .Select(m => m.Groups[1].Value).ToArray();
     }
 
