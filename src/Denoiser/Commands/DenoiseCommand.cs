@@ -35,13 +35,14 @@ public static class DenoiseCommand
         var report = new Option<string?>("--report") { Description = "Write a JSON summary to this file: inputs, outputs, skipped, failed with reasons, seconds" };
         var ensemble = new Option<bool>("--ensemble") { Description = "Average the model over the image's 8 flips and rotations (x8 self-ensemble): a few hundredths of a dB for 8 times the time" };
 
-        var command = new Command("denoise", "Denoise images with a checkpoint, a safetensors weights file or an ONNX model.")
+        var command = new Command("denoise", "Denoise images with a checkpoint, a safetensors or PyTorch .pt weights file, a shipped model or an ONNX model.")
         {
             inputs, recursive, output, overwrite, format, quality, color, invert, compare, device, runtime, ensemble, shard, skipExisting, report,
         };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
         {
+            var clock = Stopwatch.StartNew(); // the report's seconds: the whole task, model loading included
             if (p.GetValue(quality) is < 1 or > 100) throw new UserException("--quality must be between 1 and 100.", ExitCodes.Usage);
             if (p.GetValue(overwrite) && p.GetValue(skipExisting))
                 throw new UserException("--overwrite and --skip-existing contradict each other; give one of them.", ExitCodes.Usage);
@@ -57,14 +58,14 @@ public static class DenoiseCommand
             var summary = new Report(task?.ToString(), jobs.Select(j => j.Input).Concat(skipped).Order(StringComparer.Ordinal).ToList(), skipped);
             if (jobs.Count == 0)
             {
-                Finish(summary, p.GetValue(report), Stopwatch.StartNew());
+                Finish(summary, p.GetValue(report), clock);
                 return ExitCodes.Ok; // nothing left: no model is loaded
             }
             IImageModel loaded = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, p.GetValue(device)!);
             using var model = p.GetValue(ensemble) ? new SelfEnsemble(loaded) : loaded;
             var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
                                         Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain);
-            return Run(jobs, model, settings, summary, p.GetValue(report));
+            return Run(jobs, model, settings, summary, p.GetValue(report), clock);
         });
         return command;
     }
@@ -123,16 +124,17 @@ public static class DenoiseCommand
         foreach (var job in jobs)
         {
             if (!File.Exists(job.Input)) throw new UserException($"{job.Input}: file not found.");
+            foreach (var written in new[] { job.Output, job.Compare }.OfType<string>())
+                if (inputs.Contains(Path.GetFullPath(written)))
+                    throw new UserException($"{written}: is {(Path.GetFullPath(written) == Path.GetFullPath(job.Input) ? "the input itself" : "one of the inputs")}; " +
+                                            "choose another --output (inputs are never overwritten).", ExitCodes.Usage);
             if (skipExisting && File.Exists(job.Output) && (job.Compare == null || File.Exists(job.Compare)))
             {
-                skipped.Add(job.Input);
+                skipped.Add(job.Input); // an input that is an output was refused above, --skip-existing or not
                 continue;
             }
             foreach (var written in new[] { job.Output, job.Compare }.OfType<string>())
             {
-                if (inputs.Contains(Path.GetFullPath(written)))
-                    throw new UserException($"{written}: is {(Path.GetFullPath(written) == Path.GetFullPath(job.Input) ? "the input itself" : "one of the inputs")}; " +
-                                            "choose another --output (inputs are never overwritten).", ExitCodes.Usage);
                 if (File.Exists(written) && !overwrite && !skipExisting)
                     throw new UserException($"{written}: already exists; pass --overwrite to replace it, --skip-existing to leave it, or choose another --output.", ExitCodes.Usage);
             }
@@ -165,9 +167,8 @@ public static class DenoiseCommand
 
     const long LargePicture = 4_000_000; // pixels; below it a forced collection costs more than it saves
 
-    static int Run(List<Job> jobs, IImageModel model, Settings settings, Report summary, string? reportPath)
+    static int Run(List<Job> jobs, IImageModel model, Settings settings, Report summary, string? reportPath, Stopwatch clock)
     {
-        var clock = Stopwatch.StartNew();
         ConsoleProgress.WithProgress($"denoising {jobs.Count} image{(jobs.Count == 1 ? "" : "s")}", jobs.Count, (status, finished) =>
         {
             foreach (var (input, target, side) in jobs)

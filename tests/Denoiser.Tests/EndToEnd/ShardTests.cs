@@ -76,6 +76,7 @@ public class ShardTests
     [InlineData(new[] { "--shard", "4" }, "x", "JOB_COMPLETION_INDEX is 'x'")]
     [InlineData(new[] { "--skip-existing", "--overwrite" }, null, "contradict")]
     [InlineData(new[] { "--report", "no/such/folder/r.json" }, null, "does not exist")]
+    [InlineData(new[] { "-o", "a.png", "--skip-existing" }, null, "is the input itself")] // not skipped as "already denoised"
     public void Bad_job_array_options_are_one_line_usage_errors(string[] options, string? index, string expected)
     {
         using var dir = new TempDir();
