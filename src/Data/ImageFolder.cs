@@ -23,52 +23,49 @@ public static class ImageFolder
     /// <paramref name="dir"/> and the seed, so adding files never moves the others between splits; the crops are
     /// drawn once, from the seed.
     /// </summary>
-    public static ImageSet Load(string dir, bool train, int side, int channels, long seed, int? limit = null)
+    /// <param name="layout">How files make examples (pairs, clean versions); stacked as channels. Default: each file alone.</param>
+    public static ImageSet Load(string dir, bool train, int side, int channels, long seed, int? limit = null, FolderLayout? layout = null)
     {
-        var chosen = Split(dir, train, seed);
+        var chosen = Split(dir, (layout ?? FolderLayout.Single).Samples(dir), train, seed);
 
         // A seeded System.Random gives the same numbers on every run and platform (HashCode.Combine would not).
         var random = new Random(unchecked((int)(seed * 2 + (train ? 1 : 0))));
         var crops = new List<byte[]>();
-        int cropBytes = channels * side * side;
-        foreach (string file in chosen)
+        int stacked = channels * (layout ?? FolderLayout.Single).FilesPerSample, cropBytes = stacked * side * side;
+        foreach (var sample in chosen)
         {
-            var picture = ImageFile.ReadPicture(file);
-            if (picture.Width < side || picture.Height < side)
-                throw new InvalidDataException($"{file}: is {picture.Width}x{picture.Height}, smaller than the {side}x{side} crops; pass a smaller --crop or remove the file.");
-            byte[] planes = picture.Planes(channels);
-            int count = Math.Clamp(picture.Width / side * (picture.Height / side), 1, MaxCropsPerImage);
+            var (height, width, planes) = sample.Read(channels);
+            if (width < side || height < side)
+                throw new InvalidDataException($"{sample.Files[0]}: is {width}x{height}, smaller than the {side}x{side} crops; pass a smaller --crop or remove the file.");
+            int count = Math.Clamp(width / side * (height / side), 1, MaxCropsPerImage);
             for (int k = 0; k < count && crops.Count < (limit ?? int.MaxValue); k++)
             {
-                int x0 = random.Next(picture.Width - side + 1), y0 = random.Next(picture.Height - side + 1);
+                int x0 = random.Next(width - side + 1), y0 = random.Next(height - side + 1);
                 var crop = new byte[cropBytes];
-                for (int c = 0; c < channels; c++)
+                for (int c = 0; c < stacked; c++)
                     for (int y = 0; y < side; y++)
-                        Buffer.BlockCopy(planes, (c * picture.Height + y0 + y) * picture.Width + x0, crop, (c * side + y) * side, side);
+                        Buffer.BlockCopy(planes, (c * height + y0 + y) * width + x0, crop, (c * side + y) * side, side);
                 crops.Add(crop);
             }
         }
         var pixels = new byte[crops.Count * cropBytes];
         for (int i = 0; i < crops.Count; i++) crops[i].CopyTo(pixels, i * cropBytes);
-        return new ImageSet(torch.tensor(pixels, new long[] { crops.Count, channels, side, side }),
+        return new ImageSet(torch.tensor(pixels, new long[] { crops.Count, stacked, side, side }),
                             torch.full(crops.Count, -1L, dtype: torch.ScalarType.Int64));
     }
 
     /// <summary>
-    /// The files of one split: one in <see cref="TestEvery"/> is held out for testing, by a hash of its path below
-    /// <paramref name="dir"/> and the seed.
+    /// The examples of one split (<see cref="FolderLayout.Samples"/>): one in <see cref="TestEvery"/> is held out for
+    /// testing, by a hash of its path below <paramref name="dir"/> (for a pair, its _a file's) and the seed.
     /// </summary>
-    public static List<string> Split(string dir, bool train, long seed)
+    public static List<FolderSample> Split(string dir, List<FolderSample> samples, bool train, long seed)
     {
-        if (!Directory.Exists(dir))
-            throw new DirectoryNotFoundException($"{dir}: folder not found; point --data-dir at a folder of images.");
-        var files = Files(dir);
-        if (files.Count < 2)
-            throw new InvalidDataException($"{dir}: holds {files.Count} image(s) ({string.Join(", ", ImageFile.Extensions)}); a training set needs at least 2 (1 in {TestEvery} is kept for testing).");
-        var rank = files.ToDictionary(f => f, f => Hash(Path.GetRelativePath(dir, f), seed));
-        var test = files.Where(f => rank[f] % TestEvery == 0).ToList();
-        if (test.Count == 0) test.Add(files.MinBy(f => rank[f])!); // too few files for the rule to pick one
-        return train ? files.Except(test).ToList() : test;
+        if (samples.Count < 2)
+            throw new InvalidDataException($"{dir}: holds {samples.Count} image(s) ({string.Join(", ", ImageFile.Extensions)}); a training set needs at least 2 (1 in {TestEvery} is kept for testing).");
+        var rank = samples.ToDictionary(s => s.Key, s => Hash(s.Key, seed));
+        var test = samples.Where(s => rank[s.Key] % TestEvery == 0).ToList();
+        if (test.Count == 0) test.Add(samples.MinBy(s => rank[s.Key])!); // too few files for the rule to pick one
+        return train ? samples.Except(test).ToList() : test;
     }
 
     // FNV-1a over the path's UTF-8 bytes, then the seed: string.GetHashCode differs from run to run.

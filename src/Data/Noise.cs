@@ -16,11 +16,12 @@ public abstract record Noise(double Level)
     public abstract Tensor Apply(Tensor clean, Generator generator);
 
     public const string Kinds = "gaussian:SIGMA, gaussian:S/255 (the papers' protocol), gaussian:LOW-HIGH/255 (a sigma drawn per image), " +
-                                "salt-pepper:FRACTION, speckle:SIGMA or poisson:PEAK";
+                                "salt-pepper:FRACTION, speckle:SIGMA, poisson:PEAK, or none (the images are noisy already)";
 
     /// <summary>Parses kind:level; a bare number means gaussian. Throws FormatException saying what is accepted.</summary>
     public static Noise Parse(string spec)
     {
+        if (spec.Trim().Equals("none", StringComparison.OrdinalIgnoreCase)) return NoNoise.Instance;
         if (System.Text.RegularExpressions.Regex.Match(spec.Trim(), @"^gaussian:\s*([0-9.]+)\s*-\s*([0-9.]+)\s*/\s*255$", System.Text.RegularExpressions.RegexOptions.IgnoreCase) is
             { Success: true } range)
             return double.TryParse(range.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double low) && double.IsFinite(low) &&
@@ -49,6 +50,15 @@ public abstract record Noise(double Level)
             _ => throw new FormatException($"noise '{spec}': unknown kind '{kind}'; use {Kinds}"),
         };
     }
+}
+
+/// <summary>Nothing added: for images that are noisy already (self-supervised training, scoring real noisy pairs).</summary>
+public sealed record NoNoise() : Noise(0)
+{
+    public static readonly NoNoise Instance = new();
+    protected override string Kind => "none";
+    public override string Spec => "none";
+    public override Tensor Apply(Tensor clean, Generator generator) => clean.clone();
 }
 
 /// <summary>x + sigma * N(0, 1): the seed's noise.</summary>

@@ -46,18 +46,22 @@ public sealed class Patches : IEpochImages
         for (int i = 0; i < images.Count; i++) cumulative[i] = sum += (double)(images[i].Height - side + 1) * (images[i].Width - side + 1);
     }
 
-    /// <summary>The training split of a folder of images (<see cref="ImageFolder.Split"/>), whole, with <paramref name="channels"/> channels.</summary>
-    public static Patches FromFolder(string dir, int side, int channels, int perEpoch, long seed, int? limit = null)
+    /// <summary>
+    /// The training split of a folder of images (<see cref="ImageFolder.Split"/>), whole, with <paramref name="channels"/>
+    /// channels per file; with a <paramref name="layout"/> of pairs, both of a pair stacked, so a patch cuts both at one place.
+    /// </summary>
+    public static Patches FromFolder(string dir, int side, int channels, int perEpoch, long seed, int? limit = null, FolderLayout? layout = null)
     {
+        layout ??= FolderLayout.Single;
         var images = new List<(int, int, byte[])>();
-        foreach (string file in ImageFolder.Split(dir, train: true, seed).Take(limit ?? int.MaxValue))
+        foreach (var sample in ImageFolder.Split(dir, layout.Samples(dir), train: true, seed).Take(limit ?? int.MaxValue))
         {
-            var picture = ImageFile.ReadPicture(file);
-            if (picture.Width < side || picture.Height < side)
-                throw new InvalidDataException($"{file}: is {picture.Width}x{picture.Height}, smaller than the {side}x{side} patches; pass a smaller --patch or remove the file.");
-            images.Add((picture.Height, picture.Width, picture.Planes(channels)));
+            var (height, width, planes) = sample.Read(channels);
+            if (width < side || height < side)
+                throw new InvalidDataException($"{sample.Files[0]}: is {width}x{height}, smaller than the {side}x{side} patches; pass a smaller --patch or remove the file.");
+            images.Add((height, width, planes));
         }
-        return new Patches(images, channels, side, perEpoch > 0 ? perEpoch : DefaultPerImage * images.Count, seed);
+        return new Patches(images, channels * layout.FilesPerSample, side, perEpoch > 0 ? perEpoch : DefaultPerImage * images.Count, seed);
     }
 
     /// <summary>Patches per training image and epoch when --patches-per-epoch is 0.</summary>

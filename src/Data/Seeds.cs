@@ -9,6 +9,14 @@ public static class Seeds
     /// <summary>The patches an epoch draws: apart from ForEpoch, which drives shuffling and noise.</summary>
     public static ulong ForPatches(long seed, int epoch) => Mix(ForEpoch(seed, epoch) ^ 0x8CB92BA72F3D8DD7UL);
 
+    /// <summary>A file's own stream, by its path relative to its folder: the same noise whichever files are made with it.</summary>
+    public static ulong ForName(long seed, string relative)
+    {
+        ulong h = 14695981039346656037UL; // FNV-1a over the UTF-8 bytes, then mixed with the seed
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(relative.Replace('\\', '/'))) h = (h ^ b) * 1099511628211UL;
+        return Mix(h ^ (ulong)seed * 0x9E3779B97F4A7C15UL);
+    }
+
     // SplitMix64's finaliser (Steele, Lea & Flood 2014): nearby inputs give unrelated seeds.
     static ulong Mix(ulong z)
     {

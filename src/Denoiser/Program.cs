@@ -13,6 +13,7 @@ try
         DenoiseCommand.Create(config),
         EvaluateCommand.Create(config),
         DataCommand.Create(config),
+        AddNoiseCommand.Create(),
         ExportCommand.Create(config),
         ImportCommand.Create(config),
         RunsCommand.Create(config),

@@ -129,7 +129,7 @@ public static class BenchCommand
         readonly TorchSharp.Modules.OptimizerHelper optimizer;
         readonly BatchParts parts;
         readonly Trainer trainer;
-        readonly Noise noise;
+        readonly Target target;
         int epoch;
 
         public Contender(Workload w, CpuTricks tricks, bool realLoop = false)
@@ -144,12 +144,12 @@ public static class BenchCommand
             parts = new BatchParts(torch.get_num_threads(), tricks);
             var settings = new TrainSettings { BatchSize = w.Batch };
             trainer = new Trainer(settings, new RunFolder(Path.GetTempPath()), torch.CPU, ITrainingObserver.Silent);
-            noise = Noise.Parse(settings.Noise);
+            target = Target.Create("clean", Noise.Parse(settings.Noise), channels: 1, onDisk: false);
         }
 
         public long Turn()
         {
-            if (realLoop) trainer.TrainEpoch(model, optimizer, images, noise, ++epoch, from: null, parts);
+            if (realLoop) trainer.TrainEpoch(model, optimizer, images, target, ++epoch, from: null, parts);
             else
             {
                 using var partThreads = parts.PartThreadsHere();
@@ -158,7 +158,7 @@ public static class BenchCommand
                 {
                     using var scope = NewDisposeScope();
                     var clean = ImageSet.ToImages(images.Pixels.narrow(0, start, Math.Min(w.Batch, w.Images - start)));
-                    Trainer.Step(model, optimizer, clean, noise, gen, parts);
+                    Trainer.Step(model, optimizer, clean, target, gen, parts);
                 }
             }
             return w.Images;

@@ -58,15 +58,18 @@ public sealed class ConsoleTrainingObserver : ITrainingObserver
     {
         if (task != null)
         {
-            task.Description = $"epoch {m.Epoch}/{epochs}  done: test_psnr {m.TestPsnr:F2} dB";
+            task.Description = $"epoch {m.Epoch}/{epochs}  done: test_psnr {Db(m.TestPsnr)}";
             task.Value = images;
             task.StopTask();
         }
         string line = string.Create(CultureInfo.InvariantCulture,
-            $"epoch {m.Epoch}/{epochs}  train_loss {m.TrainLoss:F5}  test_loss {m.TestLoss:F5}  test_psnr {m.TestPsnr:F2} dB  " +
-            $"noisy_psnr {m.NoisyPsnr:F2} dB  {m.Seconds:F1} s  {m.ImagesPerSecond:F0} img/s{(best ? "  (best)" : "")}");
+            $"epoch {m.Epoch}/{epochs}  train_loss {m.TrainLoss:F5}  test_loss {m.TestLoss:F5}  test_psnr {Db(m.TestPsnr)}  " +
+            $"noisy_psnr {Db(m.NoisyPsnr)}  {m.Seconds:F1} s  {m.ImagesPerSecond:F0} img/s{(best ? "  (best)" : "")}");
         if (live != null) AnsiConsole.WriteLine(line); else Console.WriteLine(line);
     }
+
+    /// <summary>"-" where there is no PSNR: a self-supervised run with no clean images to measure it against.</summary>
+    static string Db(double psnr) => double.IsNaN(psnr) ? "-" : psnr.ToString("F2", CultureInfo.InvariantCulture) + " dB";
 
     string Eta(long imagesDone)
     {

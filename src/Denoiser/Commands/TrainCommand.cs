@@ -32,20 +32,23 @@ public static class TrainCommand
         var patch = new Option<int>("--patch") { Description = "Side of random patches of a folder's whole images, redrawn every epoch in any of 8 flips and rotations (photo models); 0 = fixed crops (--crop)", DefaultValueFactory = _ => d.Patch };
         var patches = new Option<int>("--patches-per-epoch") { Description = $"With --patch: patches per epoch; 0 = {Patches.DefaultPerImage} per training image", DefaultValueFactory = _ => d.PatchesPerEpoch };
         var schedule = new Option<string>("--lr-schedule") { Description = $"Learning rate over the run: {LrSchedule.Kinds}", DefaultValueFactory = _ => d.LrSchedule };
+        var loss = new Option<string>("--loss") { Description = $"What training minimises: {Training.Loss.Kinds} (validation is MSE / PSNR either way)", DefaultValueFactory = _ => d.Loss };
+        var target = new Option<string>("--target") { Description = $"What the model learns from: {Training.Target.Kinds} (clean images with --noise added; pairs of noisy shots, Noise2Noise; single noisy images, Noise2Void)", DefaultValueFactory = _ => d.Target };
+        var cleanDir = new Option<string?>("--clean-dir") { Description = "With --target noisy-pairs or blind-spot: clean versions of the folder's images (same names), for validation PSNR only" };
         var initFrom = new Option<string?>("--init-from") { Description = "Fine-tune: start from these weights (a run folder, a checkpoint, a .safetensors file or a shipped model's name) instead of random ones" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir (default: the latest run) from its last checkpoint" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Start afresh in a --run-dir that holds an earlier run, deleting that run's files" };
 
         var command = new Command("train", "Train a denoiser (the seed ConvDenoiser on noisy MNIST by default); writes checkpoints, metrics and sample pictures.")
         {
-            model, dataset, crop, patch, patches, epochs, batch, lr, schedule, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, clipGrad, tensorboard, initFrom, resume, overwrite,
+            model, dataset, crop, patch, patches, epochs, batch, lr, schedule, loss, target, cleanDir, noise, seed, device, threads, dataDir, modelsDir, runDir, trainSize, testSize, clipGrad, tensorboard, initFrom, resume, overwrite,
         };
         command.SetAction(p =>
         {
             var settings = d with
             {
                 Model = p.GetValue(model)!, Dataset = p.GetValue(dataset)!, Crop = p.GetValue(crop),
-                Patch = p.GetValue(patch), PatchesPerEpoch = p.GetValue(patches), LrSchedule = p.GetValue(schedule)!,
+                Patch = p.GetValue(patch), PatchesPerEpoch = p.GetValue(patches), LrSchedule = p.GetValue(schedule)!, Loss = p.GetValue(loss)!, Target = p.GetValue(target)!, CleanDir = p.GetValue(cleanDir) ?? d.CleanDir,
                 Epochs = p.GetValue(epochs), BatchSize = p.GetValue(batch), LearningRate = p.GetValue(lr),
                 Noise = p.GetValue(noise)!, Seed = p.GetValue(seed), Device = p.GetValue(device)!,
                 Threads = p.GetValue(threads), DataDir = p.GetValue(dataDir)!, ModelsDir = p.GetValue(modelsDir)!,
@@ -53,7 +56,7 @@ public static class TrainCommand
                 TensorBoard = p.GetValue(tensorboard), ClipGrad = p.GetValue(clipGrad), InitFrom = p.GetValue(initFrom),
             };
             // Options typed on the command line; on --resume they may change how the run continues, not its recipe.
-            var given = new Option[] { model, dataset, crop, patch, patches, schedule, epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, clipGrad, tensorboard, initFrom }
+            var given = new Option[] { model, dataset, crop, patch, patches, schedule, loss, target, cleanDir, epochs, batch, lr, noise, seed, device, threads, dataDir, trainSize, testSize, clipGrad, tensorboard, initFrom }
                 .Where(o => p.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToHashSet();
             return Run(settings, config.Data, p.GetValue(resume), p.GetValue(overwrite), given);
         });
@@ -62,6 +65,8 @@ public static class TrainCommand
 
     static int Run(TrainSettings settings, DataSettings data, bool resume, bool overwrite, IReadOnlySet<string> given)
     {
+        // Self-supervised targets add nothing to images that are noisy already, unless asked to draw pairs from clean ones.
+        if (settings.Target != "clean" && !given.Contains("--noise")) settings = settings with { Noise = "none" };
         if (settings.Validate() is { } invalid) throw new UserException(invalid + ".", ExitCodes.Usage);
         if (resume && overwrite) throw new UserException("--resume continues a run and --overwrite starts one afresh; give one of them.", ExitCodes.Usage);
         settings = settings with { Noise = Noise.Parse(settings.Noise).Spec }; // canonical, so "0.5" == "gaussian:0.5"
@@ -110,10 +115,11 @@ public static class TrainCommand
         Console.WriteLine("settings: " + JsonSerializer.Serialize(settings));
         Console.WriteLine($"model: {info.Name} ({info.Description})");
         Console.WriteLine(trainSet is Patches drawn
-            ? $"data: {drawn.Count:N0} patches of {drawn.Side}x{drawn.Side}x{drawn.Channels} per epoch, redrawn every epoch from {drawn.ImageCount:N0} training images; " +
+            ? $"data: {drawn.Count:N0} patches of {drawn.Side}x{drawn.Side}x{info.Channels} per epoch, redrawn every epoch from {drawn.ImageCount:N0} training images; " +
               $"{testSet.Count:N0} fixed test crops of the held-out images, from {settings.DataDir}"
             : $"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images of {trainSet.Width}x{trainSet.Height}" +
-              $"x{trainSet.Channels} from {settings.DataDir} ({Datasets.Describe(kind)})");
+              $"x{info.Channels} from {settings.DataDir} ({Datasets.Describe(kind)})");
+        if (DescribeTarget(settings) is { } learning) Console.WriteLine("target: " + learning);
         string at = checkpoint?.Header.Interrupted is { } i ? $", batch {i.Batch + 1:N0}" : "";
         Console.WriteLine(checkpoint == null ? $"run: {run.Root}" : $"run: {run.Root} (resuming at epoch {checkpoint.Header.NextEpoch}{at})");
 
@@ -134,7 +140,8 @@ public static class TrainCommand
         {
             ("--model", settings.Model != saved.Model), ("--dataset", !SameDataset(settings.Dataset, saved.Dataset)), ("--crop", settings.Crop != saved.Crop),
             ("--patch", settings.Patch != saved.Patch), ("--patches-per-epoch", settings.PatchesPerEpoch != saved.PatchesPerEpoch),
-            ("--lr-schedule", settings.LrSchedule != saved.LrSchedule),
+            ("--lr-schedule", settings.LrSchedule != saved.LrSchedule), ("--loss", settings.Loss != saved.Loss),
+            ("--target", settings.Target != saved.Target), ("--clean-dir", settings.CleanDir != saved.CleanDir),
             ("--batch-size", settings.BatchSize != saved.BatchSize), ("--lr", settings.LearningRate != saved.LearningRate),
             ("--noise", settings.Noise != saved.Noise), ("--seed", settings.Seed != saved.Seed),
             ("--train-size", settings.TrainSize != saved.TrainSize), ("--test-size", settings.TestSize != saved.TestSize),
@@ -209,6 +216,38 @@ public static class TrainCommand
 
     /// <summary>Both splits, converted to the model's channels, after checking the model maps their size to itself.</summary>
     /// <remarks>Settings: with DataDir where Fashion-MNIST was found (Debian's folder unless --data-dir holds it), for the run's record.</remarks>
+    static string? DescribeTarget(TrainSettings s)
+    {
+        string validation = s.CleanDir is { } clean ? $"validated by PSNR against the clean versions in {clean}"
+                                                    : "validated by the same loss on the held-out noisy images (no clean images seen)";
+        return s.Target switch
+        {
+            "noisy-pairs" when s.Noise == "none" => $"noisy pairs (Noise2Noise): one of each pair in, the other as the target, nothing added; {validation}",
+            "noisy-pairs" => $"Noise2Noise pairs drawn from clean images: two independent draws of {s.Noise}, one in and one as the target; the clean images only in validation",
+            "blind-spot" => $"blind spots (Noise2Void): 1 pixel in {BlindSpot.Box * BlindSpot.Box} of each patch replaced by a neighbour, the loss at those alone, nothing added; {validation}",
+            _ => null,
+        };
+    }
+
+    /// <summary>How the folder's files make training examples for the run's target (the test split adds --clean-dir's).</summary>
+    static FolderLayout Layout(TrainSettings settings, DatasetKind kind)
+    {
+        if (settings.Target == "clean") return FolderLayout.Single;
+        if (kind != DatasetKind.Images)
+            throw new UserException($"--target {settings.Target} trains on a folder of noisy images, and {settings.DataDir} holds {Datasets.Describe(kind)}; point --data-dir at a folder of images.", ExitCodes.Usage);
+        if (settings.CleanDir is { } clean && !Directory.Exists(clean))
+            throw new UserException($"--clean-dir {clean}: folder not found; give the folder of the clean versions, or drop --clean-dir to validate on the self-supervised loss.", ExitCodes.Usage);
+        if (settings.Target == "blind-spot") return FolderLayout.Single;
+        bool pairs = NoisyPairs.Holds(settings.DataDir), drawn = settings.Noise != "none";
+        if (pairs && drawn)
+            throw new UserException($"{settings.DataDir}: holds noisy pairs, and --noise {settings.Noise} would add noise to them; drop --noise (nothing is added to images that are noisy already).", ExitCodes.Usage);
+        if (!pairs && !drawn)
+            throw new UserException($"{settings.DataDir}: holds no noisy pairs ({NoisyPairs.Rule}); give a folder of pairs, or --noise SPEC to draw two noisy versions of each clean image.", ExitCodes.Usage);
+        if (drawn && settings.CleanDir != null)
+            throw new UserException($"--clean-dir: with --noise the pairs are drawn from {settings.DataDir}'s clean images, which validation uses already; drop --clean-dir.", ExitCodes.Usage);
+        return pairs ? new FolderLayout(Pairs: true) : FolderLayout.Single;
+    }
+
     internal static (IEpochImages Train, ImageSet Test, DatasetKind Kind, TrainSettings Settings) LoadData(TrainSettings settings, Models.ModelInfo info, DataSettings data)
     {
         int side = settings.Patch > 0 ? settings.Patch : settings.Crop > 0 ? settings.Crop : info.Side;
@@ -225,13 +264,17 @@ public static class TrainCommand
             throw new UserException($"--patch draws patches from a folder of images, and {settings.DataDir} holds {Datasets.Describe(kind)}; drop --patch or point --data-dir at a folder of images.", ExitCodes.Usage);
         if (kind == DatasetKind.Images && info.PaddedSide(side) != side)
             throw new UserException($"{sideOption} {side}: {info.Name} maps only sides of {info.KeptSides} to themselves; try {sideOption} {info.PaddedSide(side)}.", ExitCodes.Usage);
+        var layout = Layout(settings, kind);
         IEpochImages train = settings.Patch > 0
-            ? Patches.FromFolder(settings.DataDir, side, info.Channels, settings.PatchesPerEpoch, settings.Seed, Limit(settings.TrainSize))
-            : Datasets.Load(request with { Kind = kind }, train: true, Limit(settings.TrainSize));
+            ? Patches.FromFolder(settings.DataDir, side, info.Channels, settings.PatchesPerEpoch, settings.Seed, Limit(settings.TrainSize), layout)
+            : layout == FolderLayout.Single ? Datasets.Load(request with { Kind = kind }, train: true, Limit(settings.TrainSize))
+            : ImageFolder.Load(settings.DataDir, train: true, side, info.Channels, settings.Seed, Limit(settings.TrainSize), layout);
         ImageSet? test = null;
         try
         {
-            test = Datasets.Load(request with { Kind = kind }, train: false, Limit(settings.TestSize));
+            test = layout == FolderLayout.Single && settings.CleanDir == null
+                ? Datasets.Load(request with { Kind = kind }, train: false, Limit(settings.TestSize))
+                : ImageFolder.Load(settings.DataDir, train: false, side, info.Channels, settings.Seed, Limit(settings.TestSize), layout with { CleanDir = settings.CleanDir });
             foreach (int trainSide in new[] { train.Height, train.Width })
                 if (info.PaddedSide(trainSide) != trainSide)
                     throw new UserException($"{settings.DataDir}: its {train.Width}x{train.Height} images do not come out of {info.Name} at the same size " +

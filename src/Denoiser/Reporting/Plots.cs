@@ -17,8 +17,9 @@ public static class Plots
         var loss = new Plot();
         loss.Add.Scatter(epochs, history.Select(m => m.TrainLoss).ToArray()).LegendText = "train (noisy batches)";
         loss.Add.Scatter(epochs, history.Select(m => m.TestLoss).ToArray()).LegendText = "test";
-        Save(loss, "MSE per pixel", "epoch", "loss", Path.Combine(runDir, "loss.png"));
+        Save(loss, "Loss per pixel", "epoch", "loss", Path.Combine(runDir, "loss.png"));
 
+        if (history.All(m => double.IsNaN(m.TestPsnr))) return; // no clean images, no PSNR to draw
         var psnr = new Plot();
         psnr.Add.Scatter(epochs, history.Select(m => m.TestPsnr).ToArray()).LegendText = "denoised";
         psnr.Add.Scatter(epochs, history.Select(m => m.NoisyPsnr).ToArray()).LegendText = "noisy input";

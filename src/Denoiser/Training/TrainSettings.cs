@@ -19,6 +19,9 @@ public sealed record TrainSettings
     public int BatchSize { get; init; } = 20;           // the seed's DataLoader batch size
     public double LearningRate { get; init; } = 1e-3;   // Adam's usual default, as in the seed
     public string LrSchedule { get; init; } = "constant"; // the seed's; cosine or step:EVERY:FACTOR for photo models
+    public string Loss { get; init; } = "mse";          // the seed's; l1 as DRUNet trains (see Training.Loss)
+    public string Target { get; init; } = "clean";      // clean images + Noise; noisy-pairs (Noise2Noise) or blind-spot (Noise2Void): noisy images alone
+    public string? CleanDir { get; init; }              // self-supervised runs: clean versions of the folder's images, for validation PSNR only
     [JsonConverter(typeof(NoiseSpecConverter))]
     public string Noise { get; init; } = "gaussian:0.5"; // x + 0.5*randn, as in the seed; see Data.Noise for kinds
     public long Seed { get; init; } = 1;                // drives initialisation, shuffling and noise
@@ -50,6 +53,11 @@ public sealed record TrainSettings
         BatchSize < 1 ? "--batch-size must be at least 1" :
         !(LearningRate > 0) || double.IsInfinity(LearningRate) ? "--lr must be a positive number" :
         ScheduleProblem() is { } schedule ? "--lr-schedule: " + schedule :
+        LossProblem() is { } loss ? "--loss: " + loss :
+        Target is not ("clean" or "noisy-pairs" or "blind-spot") ? $"--target must be {Training.Target.Kinds}, not '{Target}'" :
+        CleanDir != null && Target == "clean" ? "--clean-dir is for --target noisy-pairs or blind-spot (the supervised target's images are clean already)" :
+        Noise.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) && Target == "clean" ? "--noise none: supervised training learns to remove the noise it adds; for images that are noisy already use --target blind-spot or noisy-pairs" :
+        !Noise.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) && Target == "blind-spot" ? $"--noise {Noise}: --target blind-spot learns the noise already in the images and adds none; drop --noise" :
         NoiseProblem() is { } noise ? "--noise: " + noise :
         Threads < 0 ? "--threads must be 0 (one per core) or more" :
         !(ClipGrad >= 0) || double.IsInfinity(ClipGrad) ? "--clip-grad must be 0 (off) or a positive number" :
@@ -67,6 +75,12 @@ public sealed record TrainSettings
     string? ScheduleProblem()
     {
         try { Training.LrSchedule.Parse(LrSchedule); return null; }
+        catch (FormatException e) { return e.Message; }
+    }
+
+    string? LossProblem()
+    {
+        try { Training.Loss.Parse(Loss); return null; }
         catch (FormatException e) { return e.Message; }
     }
 

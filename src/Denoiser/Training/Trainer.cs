@@ -47,6 +47,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
     {
         var noise = Noise.Parse(settings.Noise);
         var info = Registry.Get(settings.Model);
+        var target = Target.Create(settings.Target, noise, info.Channels, onDisk: noise is NoNoise);
         torch.manual_seed(settings.Seed); // initialisation, before the model is built
         using var model = info.Create();
         if (resume != null) resume.LoadWeights(model);
@@ -60,7 +61,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         var history = resume?.Header.History.ToList() ?? new List<EpochMetrics>();
         double bestLoss = resume?.Header.BestTestLoss ?? double.PositiveInfinity;
 
-        using var test = TestSet.Make(testSet, noise, settings.Seed, device);
+        using var test = TestSet.Make(testSet, target, settings.Seed, device);
         // TensorBoard's event files are append-only logs of their own; they are the one output not renamed into place.
         var board = settings.TensorBoard ? torch.utils.tensorboard.SummaryWriter(Path.Combine(run.Root, "tensorboard")) : null;
         AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, JsonOptions)); // as resolved for this (part of the) run
@@ -69,7 +70,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         for (int epoch = resume?.Header.NextEpoch ?? 1; epoch <= settings.Epochs; epoch++, partial = null)
         {
             var clock = Stopwatch.StartNew();
-            var (trainLoss, stopped) = TrainEpoch(model, optimizer, trainSet, noise, epoch, partial, parts);
+            var (trainLoss, stopped) = TrainEpoch(model, optimizer, trainSet, target, epoch, partial, parts);
             if (stopped != null)
             {
                 var saved = new CheckpointHeader(info.Name, epoch - 1, epoch, settings, history, bestLoss, DateTimeOffset.Now, stopped);
@@ -77,7 +78,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
                 throw new TrainingInterruptedException(run.Last, epoch, stopped.Batch);
             }
             double trainSeconds = clock.Elapsed.TotalSeconds + (partial?.Seconds ?? 0);
-            var scores = Evaluator.Score(model, test.Clean, test.Noisy, parts);
+            var scores = test.Validation.Score(model, parts);
             var metrics = new EpochMetrics(epoch, trainLoss, scores.Mse, scores.Psnr, scores.NoisyPsnr,
                 clock.Elapsed.TotalSeconds + (partial?.Seconds ?? 0), trainSet.Count / trainSeconds);
             history.Add(metrics);
@@ -97,7 +98,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         int epoch = header.Epoch;
         var metrics = header.History[^1];
         byte[] checkpoint = Checkpoint.Serialize(header, model, optimizer);
-        WriteSample(model, test.SampleClean, test.SampleNoisy, run.Sample(epoch));
+        WriteSample(model, test.SampleClean, test.SampleInput, run.Sample(epoch));
         Metrics.WriteCsv(run.MetricsFile, header.History);
         Reporting.Plots.TrainingCurves(run.Root, header.History);
         if (board != null)
@@ -112,33 +113,39 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         NativeRuntime.ReleaseFreeMemory();
     }
 
-    /// <summary>The test images with their noise drawn once from the run's seed (so epochs compare), and the ten for the picture.</summary>
+    /// <summary>The held-out examples with any noise or masks drawn once from the run's seed (so epochs compare), and the ten for the picture.</summary>
     sealed class TestSet : IDisposable
     {
-        public required Tensor Clean, Noisy, SampleClean, SampleNoisy;
+        public required Validation Validation;
+        public required Tensor SampleInput;
+        public Tensor? SampleClean;
 
-        public static TestSet Make(ImageSet set, Noise noise, long seed, Device device)
+        public static TestSet Make(ImageSet set, Target target, long seed, Device device)
         {
             using var scope = NewDisposeScope();
-            var clean = set.Images.to(device);
             using var gen = new Generator(Seeds.ForTestNoise(seed), device);
-            var noisy = noise.Apply(clean, gen);
+            var validation = target.Validate(set.Images.to(device), gen);
             var picked = torch.tensor(SampleGrid.PickIndices(set.Labels), device: device);
-            var made = new TestSet { Clean = clean, Noisy = noisy, SampleClean = clean.index_select(0, picked), SampleNoisy = noisy.index_select(0, picked) };
-            foreach (var t in new[] { made.Clean, made.Noisy, made.SampleClean, made.SampleNoisy }) t.MoveToOuterDisposeScope();
+            var made = new TestSet
+            {
+                Validation = validation.MoveToOuterDisposeScope(), SampleInput = validation.Input.index_select(0, picked).MoveToOuterDisposeScope(),
+                SampleClean = validation.Clean?.index_select(0, picked).MoveToOuterDisposeScope(),
+            };
             return made;
         }
 
         public void Dispose()
         {
-            foreach (var t in new[] { Clean, Noisy, SampleClean, SampleNoisy }) t.Dispose();
+            Validation.Dispose();
+            SampleInput.Dispose();
+            SampleClean?.Dispose();
         }
     }
 
     /// <summary>One epoch, from its start or from where <paramref name="from"/> stopped; returns the mean loss, or where it stopped.</summary>
     /// <remarks>Internal for `denoiser bench`, which times this very loop.</remarks>
     internal (double Loss, Interruption? Stopped) TrainEpoch(nn.Module<Tensor, Tensor> model, TorchSharp.Modules.OptimizerHelper optimizer,
-                                                             IEpochImages images, Noise noise, int epoch, Interruption? from, BatchParts parts)
+                                                             IEpochImages images, Target target, int epoch, Interruption? from, BatchParts parts)
     {
         model.train();
         using var drawn = images.ForEpoch(epoch);
@@ -146,6 +153,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         var pixels = onDevice ?? drawn; // bytes; each batch becomes float on its own
         long n = pixels.shape[0];
         var schedule = LrSchedule.Parse(settings.LrSchedule);
+        var objective = Loss.Parse(settings.Loss);
         int batch = settings.BatchSize;
         observer.EpochStarted(epoch, settings.Epochs, n);
         var clock = Stopwatch.StartNew();
@@ -166,8 +174,8 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             long start = b * batch, len = Math.Min(batch, n - start);
             foreach (var group in optimizer.ParamGroups)
                 group.LearningRate = schedule.At(settings.LearningRate, epoch - 1 + (double)b / batches, settings.Epochs);
-            var clean = ImageSet.ToImages(pixels.index_select(0, order.narrow(0, start, len)));
-            var loss = Step(model, optimizer, clean, noise, gen, parts, settings.ClipGrad);
+            var examples = ImageSet.ToImages(pixels.index_select(0, order.narrow(0, start, len)));
+            var loss = Step(model, optimizer, examples, target, gen, parts, settings.ClipGrad, objective);
             // On the device, no host sync per batch: a non-finite loss makes the sum non-finite, and is found later.
             window.narrow(0, b % ReportEvery, 1).copy_(loss);
             lossSum.add_(loss.to_type(ScalarType.Float64) * len);
@@ -188,15 +196,19 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         return (lossSum.item<double>() / n, null);
     }
 
-    /// <summary>One optimisation step on a clean batch: corrupt it, denoise it, MSE against the clean batch.</summary>
+    /// <summary>
+    /// One optimisation step on a batch of examples: the target makes the model's input and the loss's reference (for
+    /// supervised training, the noisy batch and the clean one), and the loss (MSE unless given) compares them.
+    /// </summary>
     /// <returns>The batch's loss, detached.</returns>
-    public static Tensor Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor clean, Noise noise, Generator gen,
-                              BatchParts parts, double clipGrad = 0)
+    public static Tensor Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor examples, Target target, Generator gen,
+                              BatchParts parts, double clipGrad = 0, Func<Tensor, Tensor, Tensor>? objective = null)
     {
-        var noisy = noise.Apply(clean, gen); // the whole batch at once: the same draws however it is split
+        var (input, reference) = target.Make(examples, gen); // the whole batch at once: the same draws however it is split
         optimizer.zero_grad();
-        // forward, loss and backward, as mse_loss(model.call(noisy), clean).backward(), with the batch in parts across the cores
-        var loss = parts.Backward(model, noisy, clean, (input, target) => nn.functional.mse_loss(model.call(input), target));
+        objective ??= Loss.Parse("mse");
+        // forward, loss and backward, as objective(model.call(input), reference).backward(), with the batch in parts across the cores
+        var loss = parts.Backward(model, input, reference, (x, y) => target.Loss(model.call(x), y, objective));
         if (clipGrad > 0) nn.utils.clip_grad_norm_(model.parameters(), clipGrad);
         optimizer.step();
         return loss;
@@ -217,12 +229,13 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         (File.Exists(run.Last) ? $"{run.Last} still holds the last good epoch. " : "No epoch had finished, so nothing was saved. ") +
         "Lower --lr (the seed uses 0.001) or pass --clip-grad 1.");
 
-    static void WriteSample(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor noisy, string path)
+    /// <summary>Rows of clean (when there are clean images), input and output.</summary>
+    static void WriteSample(nn.Module<Tensor, Tensor> model, Tensor? clean, Tensor input, string path)
     {
         model.eval();
         using (torch.no_grad())
         using (var scope = NewDisposeScope())
-            ImageFile.Write(path, SampleGrid.Compose(clean, noisy, model.call(noisy)));
+            ImageFile.Write(path, SampleGrid.Compose(new[] { clean, input, model.call(input) }.OfType<Tensor>().ToArray()));
         model.train();
     }
 

@@ -153,12 +153,19 @@ public class ModelsCliTests
         foreach (var (x, y) in a.parameters().Zip(b.parameters())) Assert.True(x.allclose(y, rtol: 0, atol: 0), "weights differ");
 
         AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--run-dir", "runs/resumed", "--epochs", "3", "--lr-schedule", "cosine"), 2, "--lr-schedule cannot change");
+        AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--run-dir", "runs/resumed", "--epochs", "3", "--loss", "l1"), 2, "--loss cannot change");
         AssertOneLineFailure(Run(dir.Path, new[] { "train", "--run-dir", "runs/x", "--crop", "16" }.Concat(recipe).ToArray()), 2, "--patch and --crop: give one");
         AssertOneLineFailure(Run(dir.Path, "train", "--model", "resunet", "--data-dir", "photos", "--patch", "18", "--run-dir", "runs/y"), 2, "try --patch 20");
         AssertOneLineFailure(Run(dir.Path, "train", "--model", "resunet", "--data-dir", "photos", "--patch", "48", "--run-dir", "runs/z"), 1, "smaller than the 48x48 patches");
         AssertOneLineFailure(Run(dir.Path, "train", "--data-dir", "photos", "--lr-schedule", "linear", "--run-dir", "runs/w"), 2, "--lr-schedule: 'linear' is not a schedule");
         AssertOneLineFailure(Run(dir.Path, "train", "--model", "resunet", "--data-dir", "photos", "--patch", "16", "--patches-per-epoch", "9000000", "--run-dir", "runs/v"),
                              2, "more than 1 GB of pixels an epoch");
+
+        var l1 = Run(dir.Path, new[] { "train", "--run-dir", "runs/l1", "--epochs", "1", "--loss", "l1" }.Concat(recipe).ToArray());
+        Assert.True(l1.ExitCode == 0, l1.Err);
+        Assert.Equal("l1", Checkpoint.Read(dir["runs/l1/last.ckpt"]).Header.Settings.Loss);
+        Assert.Equal("mse", Checkpoint.Read(dir["runs/straight/last.ckpt"]).Header.Settings.Loss);
+        AssertOneLineFailure(Run(dir.Path, new[] { "train", "--run-dir", "runs/l2", "--loss", "l2" }.Concat(recipe).ToArray()), 2, "--loss: 'l2' is not a loss");
     }
 
     [Fact]

@@ -1,0 +1,92 @@
+// `denoiser add-noise`: a folder of clean images made noisy once, from a seed: the data a self-supervised run is
+// benchmarked on (single noisy images, or NAME_a / NAME_b pairs of independent draws), and test inputs for `denoise`.
+using System.CommandLine;
+using Denoiser.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Denoiser.Commands;
+
+public static class AddNoiseCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<string>("folder") { Description = "Folder of clean images (searched recursively)" };
+        var output = new Option<string>("--output", "-o") { Description = "Folder to write the noisy PNGs to (the same sub-folders and names); must not exist yet or be empty", Required = true };
+        var noise = new Option<string>("--noise") { Description = $"Noise to add: {Noise.Kinds}", Required = true };
+        var pairs = new Option<bool>("--pairs") { Description = $"Write two independent noisy versions of each image, {NoisyPairs.Rule}, for --target noisy-pairs" };
+        var seed = new Option<long>("--seed") { Description = "Seed; each file's noise follows from it and the file's path alone", DefaultValueFactory = _ => 1 };
+        var command = new Command("add-noise", "Make noisy copies of a folder of images once, from a seed: 8-bit PNGs, grey stays grey and colour colour.")
+        {
+            input, output, noise, pairs, seed,
+        };
+        command.SetAction(p => Run(p.GetValue(input)!, p.GetValue(output)!, p.GetValue(noise)!, p.GetValue(pairs), p.GetValue(seed)));
+        return command;
+    }
+
+    static int Run(string inDir, string outDir, string spec, bool pairs, long seed)
+    {
+        Noise noise;
+        try { noise = Noise.Parse(spec); }
+        catch (FormatException e) { throw new UserException($"--noise: {e.Message}.", ExitCodes.Usage); }
+        if (noise is NoNoise) throw new UserException("--noise none adds nothing; give the noise to add, for example gaussian:25/255.", ExitCodes.Usage);
+        if (!Directory.Exists(inDir)) throw new UserException($"{inDir}: folder not found; give a folder of clean images.", ExitCodes.Usage);
+        string fullIn = Path.GetFullPath(inDir), fullOut = Path.GetFullPath(outDir);
+        if ((fullOut + Path.DirectorySeparatorChar).StartsWith(fullIn + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new UserException($"-o {outDir}: is inside {inDir}, whose images it would then mix with the clean ones; write somewhere else.", ExitCodes.Usage);
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+            throw new UserException($"-o {outDir}: already holds files; choose a new or empty folder (nothing in it is overwritten).", ExitCodes.Usage);
+        var files = ImageFolder.Files(inDir);
+        if (files.Count == 0) throw new UserException($"{inDir}: holds no images ({string.Join(", ", ImageFile.Extensions)}).", ExitCodes.Failure);
+
+        // Written into a folder beside the output and renamed at the end: a failure leaves no half-made set behind.
+        string staging = fullOut.TrimEnd(Path.DirectorySeparatorChar) + $".partial-{Environment.ProcessId}";
+        try
+        {
+            int written = Write(files, inDir, staging, noise, pairs, seed);
+            if (Directory.Exists(outDir)) Directory.Delete(outDir); // empty, as checked
+            Directory.Move(staging, fullOut);
+            Console.WriteLine($"wrote {written:N0} noisy PNGs ({noise.Spec}, seed {seed}{(pairs ? ", two per image" : "")}) to {outDir}: clipped to 0-255 and rounded to 8 bits, as a saved photograph is.");
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    static int Write(List<string> files, string inDir, string outDir, Noise noise, bool pairs, long seed)
+    {
+        int written = 0;
+        ConsoleProgress.WithProgress($"adding {noise.Spec}", files.Count, (status, done) =>
+        {
+            foreach (string file in files)
+            {
+                string relative = Path.GetRelativePath(inDir, file);
+                string stem = Path.Combine(outDir, Path.GetDirectoryName(relative) ?? "", Path.GetFileNameWithoutExtension(relative));
+                var picture = ImageFile.ReadPicture(file);
+                int channels = picture.IsColor ? 3 : 1;
+                using var gen = new Generator(Seeds.ForName(seed, relative));
+                var names = pairs ? new[] { stem + NoisyPairs.SuffixA + ".png", stem + NoisyPairs.SuffixB + ".png" } : new[] { stem + ".png" };
+                foreach (string name in names) // a pair's second draw follows its first from one generator: never the same noise
+                {
+                    if (File.Exists(name)) throw new UserException($"{name}: two inputs make this output (names that differ only in extension); rename one.", ExitCodes.Failure);
+                    Directory.CreateDirectory(Path.GetDirectoryName(name)!);
+                    ImageFile.Write(name, Noisy(picture, channels, noise, gen));
+                    written++;
+                }
+                done(null);
+            }
+        });
+        return written;
+    }
+
+    static Picture Noisy(Picture clean, int channels, Noise noise, Generator gen)
+    {
+        using var scope = NewDisposeScope();
+        var planes = torch.tensor(clean.UnitPlanes(channels), new long[] { 1, channels, clean.Height, clean.Width });
+        var bytes = noise.Apply(planes, gen).mul_(255).round_().clamp_(0, 255).to_type(ScalarType.Byte)
+                         .permute(0, 2, 3, 1).contiguous().data<byte>().ToArray();
+        return new Picture(clean.Width, clean.Height, channels, bytes);
+    }
+}
