@@ -49,6 +49,8 @@ public static class EvaluateCommand
                 try { return Noise.Parse(spec); }
                 catch (FormatException e) { throw new UserException("--noise: " + e.Message + ".", ExitCodes.Usage); }
             }).ToList();
+            if (noises.Any(n => n is NoNoise))
+                throw new UserException("--noise none: evaluate adds the noise it scores to clean images; give one, for example gaussian:25/255.", ExitCodes.Usage);
             if (p.GetValue(testSize) < 0) throw new UserException("--test-size must be 0 (all) or more.", ExitCodes.Usage);
             if (!(p.GetValue(nlm) > 0) || !(p.GetValue(bilateral) > 0))
                 throw new UserException("--nlm-h-factor and --bilateral-factor must be positive numbers.", ExitCodes.Usage);

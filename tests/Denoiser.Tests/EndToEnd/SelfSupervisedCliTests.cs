@@ -104,6 +104,7 @@ public class SelfSupervisedCliTests
         AssertOneLineFailure(Run(dir.Path, Train("runs/e4", "--target", "void", "--data-dir", "noisy")), 2, "--target must be clean, noisy-pairs or blind-spot");
         AssertOneLineFailure(Run(dir.Path, Train("runs/e5", "--data-dir", "noisy", "--clean-dir", "clean")), 2, "--clean-dir is for --target noisy-pairs or blind-spot");
         AssertOneLineFailure(Run(dir.Path, Train("runs/e6", "--data-dir", "noisy", "--noise", "none")), 2, "--noise none: supervised training");
+        AssertOneLineFailure(Run(dir.Path, "evaluate", "--checkpoint", "runs/alone/last.ckpt", "--images", "clean", "--noise", "none"), 2, "--noise none: evaluate adds");
         foreach (var run in new[] { "e1", "e2", "e3", "e4", "e5", "e6" }) Assert.False(Directory.Exists(dir[$"runs/{run}"]), run);
     }
 
