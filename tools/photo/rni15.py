@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Real noisy photographs (RNI15, no clean version) before and after the shipped photo model, as one JPEG for the docs:
-a row per image, the input left and Denoiser's output right, captioned with the noise level `denoise` estimated.
-Usage: /usr/bin/python3 tools/photo/rni15.py DENOISER RNI15_DIR OUT.jpg NAME... [-- DENOISE_OPTIONS...]"""
+"""Real noisy photographs (RNI15, no clean version) before and after Denoiser's models, as one JPEG for the docs: a row
+per image, the input first and then one column per model, each captioned with the noise level `denoise` estimated.
+Usage: /usr/bin/python3 tools/photo/rni15.py DENOISER RNI15_DIR OUT.jpg NAME... [--column "LABEL=DENOISE OPTIONS"]...
+Without --column: one column, "photo model=--pretrained photo"."""
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -11,26 +13,35 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 args = sys.argv[1:]
-extra = args[args.index("--") + 1:] if "--" in args else []
-args = args[:args.index("--")] if "--" in args else args
+columns = []
+while "--column" in args:
+    i = args.index("--column")
+    label, options = args[i + 1].split("=", 1)
+    columns.append((label, shlex.split(options)))
+    del args[i:i + 2]
+columns = columns or [("photo model", ["--pretrained", "photo"])]
 denoiser, folder, out, names = args[0], Path(args[1]), args[2], args[3:]
 rows = []
 with tempfile.TemporaryDirectory() as tmp:
     for name in names:
-        target = Path(tmp) / (Path(name).stem + ".png")
-        run = subprocess.run([denoiser, "denoise", str(folder / name), "-o", str(target), "--pretrained", "photo"] + extra,
-                             capture_output=True, text=True, check=True)
-        level = re.search(r"noise ~([0-9.]+)/255", run.stdout).group(1)
-        before, after = Image.open(folder / name).convert("RGB"), Image.open(target).convert("RGB")
-        rows.append((f"{name}: noise ~{level}/255 estimated", before, after))
-width = max(b.width * 2 + 8 for _, b, _ in rows)
+        outputs, level = [], None
+        for k, (label, options) in enumerate(columns):
+            target = Path(tmp) / f"{Path(name).stem}-{k}.png"
+            run = subprocess.run([denoiser, "denoise", str(folder / name), "-o", str(target)] + options,
+                                 capture_output=True, text=True, check=True)
+            level = level or re.search(r"noise ~([0-9.]+)/255", run.stdout).group(1)
+            outputs.append(Image.open(target).convert("RGB"))
+        rows.append((f"{name}: noise ~{level}/255 estimated", Image.open(folder / name).convert("RGB"), outputs))
+gap = 8
+width = max(b.width * (1 + len(columns)) + gap * len(columns) for _, b, _ in rows)
 height = sum(b.height + 24 for _, b, _ in rows)
 sheet = Image.new("RGB", (width, height), "white")
 draw = ImageDraw.Draw(sheet)
 y = 0
-for caption, before, after in rows:
-    draw.text((4, y + 5), caption + "   (left: input, right: Denoiser's photo model)", fill="black")
-    sheet.paste(before, (0, y + 24))
-    sheet.paste(after, (before.width + 8, y + 24))
+legend = "input, " + ", ".join(label for label, _ in columns)
+for caption, before, outputs in rows:
+    draw.text((4, y + 5), f"{caption}   (left to right: {legend})", fill="black")
+    for k, image in enumerate([before] + outputs):
+        sheet.paste(image, (k * (before.width + gap), y + 24))
     y += before.height + 24
 sheet.save(out, quality=88)
