@@ -7,9 +7,26 @@ public static class OpenCv
 {
     static readonly Lazy<bool> quiet = new(() =>
     {
+        LoadGtkStubsWhereGtkIsMissing();
         Cv2.SetLogLevel(LogLevel.SILENT); // a damaged TIFF made OpenCV print four warnings before our error
         return true;
     });
+
+    /// <summary>
+    /// OpenCV's runtime links GTK 3 for its windows, which Denoiser never opens; where GTK 3 is not installed, an empty
+    /// library of the same name (build/gtk-stubs) loaded first satisfies the link, as the loader matches loaded
+    /// libraries by name. The real library, when there is one, is always preferred.
+    /// </summary>
+    static void LoadGtkStubsWhereGtkIsMissing()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        foreach (string lib in new[] { "libgdk-3.so.0", "libgtk-3.so.0" })
+        {
+            if (System.Runtime.InteropServices.NativeLibrary.TryLoad(lib, out _)) continue;
+            string stub = Path.Combine(AppContext.BaseDirectory, "gtk-stubs", lib);
+            if (File.Exists(stub)) System.Runtime.InteropServices.NativeLibrary.TryLoad(stub, out _);
+        }
+    }
 
     /// <summary>Call before using OpenCV.</summary>
     public static void Quiet() => _ = quiet.Value;
