@@ -18,6 +18,6 @@ static class TestSetup
     {
         NativeRuntime.TuneMalloc();
         NativeRuntime.ConfigureLibTorch();
-        Data.OpenCv.Quiet();
+        global::Denoiser.Data.OpenCv.Quiet();
     }
 }
