@@ -68,11 +68,6 @@ public static class ImageFolder
         return train ? samples.Except(test).ToList() : test;
     }
 
-    // FNV-1a over the path's UTF-8 bytes, then the seed: string.GetHashCode differs from run to run.
-    static ulong Hash(string relative, long seed)
-    {
-        ulong h = 14695981039346656037UL ^ (ulong)seed;
-        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(relative.Replace('\\', '/'))) h = (h ^ b) * 1099511628211UL;
-        return h;
-    }
+    // The seed folded into FNV-1a's starting state: the split every earlier run used.
+    static ulong Hash(string relative, long seed) => Seeds.PathHash(relative, 14695981039346656037UL ^ (ulong)seed);
 }

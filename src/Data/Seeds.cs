@@ -10,11 +10,17 @@ public static class Seeds
     public static ulong ForPatches(long seed, int epoch) => Mix(ForEpoch(seed, epoch) ^ 0x8CB92BA72F3D8DD7UL);
 
     /// <summary>A file's own stream, by its path relative to its folder: the same noise whichever files are made with it.</summary>
-    public static ulong ForName(long seed, string relative)
+    public static ulong ForName(long seed, string relative) => Mix(PathHash(relative) ^ (ulong)seed * 0x9E3779B97F4A7C15UL);
+
+    /// <summary>
+    /// FNV-1a over a relative path's UTF-8 bytes, '/' as the separator on every platform (string.GetHashCode differs
+    /// from run to run); <paramref name="basis"/> other than FNV's offset folds a seed in (ImageFolder's split).
+    /// </summary>
+    public static ulong PathHash(string relative, ulong basis = 14695981039346656037UL)
     {
-        ulong h = 14695981039346656037UL; // FNV-1a over the UTF-8 bytes, then mixed with the seed
+        ulong h = basis;
         foreach (byte b in System.Text.Encoding.UTF8.GetBytes(relative.Replace('\\', '/'))) h = (h ^ b) * 1099511628211UL;
-        return Mix(h ^ (ulong)seed * 0x9E3779B97F4A7C15UL);
+        return h;
     }
 
     // SplitMix64's finaliser (Steele, Lea & Flood 2014): nearby inputs give unrelated seeds.
