@@ -1,34 +1,45 @@
 #!/usr/bin/python3
-"""PSNR on BSD68 at sigma 25 against training minutes, one line per run, from tools/photo/snapshots.sh's CSV.
-Usage: /usr/bin/python3 tools/photo/curve.py curve.csv docs/photo-psnr-minutes.png [MAX_MINUTES]
-(with MAX_MINUTES, only the points up to that time: the equal-time comparison's window)"""
+"""PSNR on BSD68 at sigma 25 against training minutes, one line per run, from tools/photo/snapshots.sh's CSVs.
+Usage: /usr/bin/python3 tools/photo/curve.py CURVE.csv... OUT.png [--max-minutes M] [--run LABEL]... [--line "TEXT=DB"]...
+--max-minutes: only the points up to that time (the equal-time comparison's window); --run: only these runs (default
+all); --line: the reference lines drawn (default BM3D, the 29.0 bar and DnCNN-S, the supervised photo model's)."""
+import argparse
 import csv
-import sys
 from collections import defaultdict
 
 import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-limit = float(sys.argv[3]) if len(sys.argv) > 3 else float("inf")
+parser = argparse.ArgumentParser()
+parser.add_argument("files", nargs="+")
+parser.add_argument("--max-minutes", type=float, default=float("inf"))
+parser.add_argument("--run", action="append", default=[])
+parser.add_argument("--line", action="append", default=[])
+args = parser.parse_args()
+*inputs, out = args.files
+lines = [(text, float(value)) for text, value in (line.rsplit("=", 1) for line in args.line)] or \
+        [("BM3D (published) 28.57", 28.57), ("the bar: 29.0", 29.0), ("DnCNN-S (published) 29.23", 29.23)]
 runs = defaultdict(list)
-with open(sys.argv[1]) as f:
-    for label, epoch, minutes, psnr in csv.reader(f):
-        if float(minutes) <= limit:
-            runs[label].append((float(minutes), float(psnr)))
+for name in inputs:
+    with open(name) as f:
+        for label, epoch, minutes, psnr in csv.reader(f):
+            if float(minutes) <= args.max_minutes and (not args.run or label in args.run):
+                runs[label].append((float(minutes), float(psnr)))
 fig, ax = plt.subplots(figsize=(7.2, 4.2), dpi=100)
 for label, points in runs.items():
     points.sort()
     ax.plot([m for m, _ in points], [p for _, p in points], marker="o", label=label)
-for name, value, style in [("BM3D (published) 28.57", 28.57, ":"), ("the bar: 29.0", 29.0, "-."), ("DnCNN-S (published) 29.23", 29.23, "--")]:
+left = min(m for points in runs.values() for m, _ in points)
+for (text, value), style in zip(lines, [":", "-.", "--", (0, (1, 3)), (0, (5, 1))]):
     ax.axhline(value, color="grey", linestyle=style, linewidth=1)
-    ax.text(min(m for points in runs.values() for m, _ in points), value + 0.03, name, color="grey", fontsize=8)
-if limit == float("inf"):
+    ax.text(left, value + 0.03, text, color="grey", fontsize=8)
+if args.max_minutes == float("inf"):
     ax.axvline(120, color="grey", linestyle="-.", linewidth=1)
-    ax.text(119, 29.08, "2 hours", color="grey", fontsize=8, ha="right")
+    ax.text(119, max(v for _, v in lines) + 0.08, "2 hours", color="grey", fontsize=8, ha="right")
 ax.set_xlabel("training wall time on 2 CPU cores (minutes)")
 ax.set_ylabel("BSD68 PSNR at sigma 25 (dB)")
 ax.grid(alpha=0.3)
-ax.legend(loc="lower right" if limit == float("inf") else "center right")
+ax.legend(loc="lower right" if args.max_minutes == float("inf") else "center right")
 fig.tight_layout()
-fig.savefig(sys.argv[2])
+fig.savefig(out)
