@@ -18,6 +18,8 @@ parser.add_argument("--run", action="append", default=[])
 parser.add_argument("--line", action="append", default=[])
 args = parser.parse_args()
 *inputs, out = args.files
+if len(args.files) < 2 or any("=" not in line for line in args.line):
+    parser.error("give at least one CSV and the output picture, and each --line as TEXT=DB")
 lines = [(text, float(value)) for text, value in (line.rsplit("=", 1) for line in args.line)] or \
         [("BM3D (published) 28.57", 28.57), ("the bar: 29.0", 29.0), ("DnCNN-S (published) 29.23", 29.23)]
 runs = defaultdict(list)
@@ -30,6 +32,8 @@ fig, ax = plt.subplots(figsize=(7.2, 4.2), dpi=100)
 for label, points in runs.items():
     points.sort()
     ax.plot([m for m, _ in points], [p for _, p in points], marker="o", label=label)
+if not runs:
+    parser.error("no points: no CSV row matches --run and --max-minutes")
 left = min(m for points in runs.values() for m, _ in points)
 for (text, value), style in zip(lines, [":", "-.", "--", (0, (1, 3)), (0, (5, 1))]):
     ax.axhline(value, color="grey", linestyle=style, linewidth=1)
