@@ -7,7 +7,8 @@ public static class BlindSpot
 {
     /// <summary>
     /// One blind spot in each <see cref="Box"/> x <see cref="Box"/> cell, at a uniform place in it (N2V's stratified
-    /// sampling): 1/64 = 1.56 % of the pixels, the paper's 64 spots in a 64 x 64 patch.
+    /// sampling): 1/64 = 1.56 % of the pixels, eight times the authors' BSD68 example (0.198 %), so each step on two
+    /// cores learns more; still inside the 0.2-2 % the field uses.
     /// </summary>
     public const int Box = 8;
 
