@@ -48,6 +48,8 @@ public static class BenchCommand
     static readonly Workload Seed20 = new("seed, batch 20", () => new ConvDenoiser(), 28, 20, 640);
     static readonly Workload Seed128 = new("seed, batch 128", () => new ConvDenoiser(), 28, 128, 640);
     static readonly Workload Wide64 = new("64-ch, 64x64, batch 64", () => new Conv64(), 64, 64, 64);
+    // The photo recipe's shape of batch, small: a turn is one step (about a second).
+    static readonly Workload Photo8 = new("resunet, 96x96, batch 8", () => new ResUNet(), 96, 8, 8);
 
     /// <summary>Each trick, and the tricks with it turned off.</summary>
     static readonly (string Name, CpuTricks Without)[] Tricks =
@@ -65,7 +67,7 @@ public static class BenchCommand
         Console.WriteLine($"software:  .NET {Environment.Version}, TorchSharp {typeof(torch).Assembly.GetName().Version}, CPU; " +
                           $"glibc heap tuning {(NativeRuntime.MallocTuned ? "on" : "off")}");
         using (var parts = new BatchParts(threads))
-            Console.WriteLine($"threads:   libtorch {threads} (--threads, at most one per core); batches split in up to {parts.MaxParts} parts of at least {BatchParts.MinImagesPerPart} images");
+            Console.WriteLine($"threads:   libtorch {threads} (--threads, at most one per core); batches split in up to {parts.MaxParts} parts of at least {BatchParts.MinPixelsPerPart:N0} pixels");
         Console.WriteLine($"method:    contenders take turns of 0.5 s for {seconds:0.#} s each in one process; medians of the turns");
         Console.WriteLine();
         var cold = only == null ? ColdDenoise() : default; // first, while no other child has run: getrusage reports the largest child so far
@@ -79,7 +81,7 @@ public static class BenchCommand
         Console.WriteLine();
 
         Console.WriteLine($"{"what each CPU trick gains",-40}{"all tricks",14}{"without it",14}{"gain",8}");
-        foreach (var workload in new[] { Seed20, Seed128, Wide64 })
+        foreach (var workload in new[] { Seed20, Seed128, Wide64, Photo8 })
             foreach (var (name, without) in Tricks)
             {
                 string label = $"{workload.Name}: {name}";
@@ -109,7 +111,7 @@ public static class BenchCommand
     static bool Engages(Workload w, CpuTricks without)
     {
         if (without.SplitBatch != CpuTricks.All.SplitBatch)
-            using (var parts = new BatchParts(torch.get_num_threads())) return parts.PartsFor(w.Batch) > 1;
+            using (var parts = new BatchParts(torch.get_num_threads())) return parts.PartsFor(w.Batch, (long)w.Side * w.Side) > 1;
         using var a = w.Model();
         using var b = w.Model();
         return CpuModel.Prepare(a, torch.CPU).Count != CpuModel.Prepare(b, torch.CPU, without).Count;

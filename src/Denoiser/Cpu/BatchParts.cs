@@ -14,10 +14,12 @@ namespace Denoiser.Cpu;
 public sealed class BatchParts : IDisposable
 {
     /// <summary>
-    /// Fewer images than this per part cost more in hand-overs than a core gains (the seed model, 28x28: 2 parts of 10
-    /// gained 1.02-1.07x at batch 20 on 2 cores, docs/performance.md). So a batch of 20 is at most 2 parts, whatever the cores.
+    /// Fewer pixels than this per part (8 MNIST digits) cost more in hand-overs than a core gains (the seed model, 28x28:
+    /// 2 parts of 10 gained 1.02-1.07x at batch 20 on 2 cores, docs/performance.md). So a batch of 20 digits is at most
+    /// 2 parts, whatever the cores; a batch of 8 photo patches of 96x96 is still one part per core. Counting images
+    /// instead ran such a batch whole on one core, at half the speed.
     /// </summary>
-    public const int MinImagesPerPart = 8;
+    public const long MinPixelsPerPart = 8 * 28 * 28;
 
     readonly Worker[] workers; // parts 1..n-1; part 0 runs on the calling thread
     readonly int threadsPerPart;
@@ -40,8 +42,11 @@ public sealed class BatchParts : IDisposable
         workers = Enumerable.Range(1, parts - 1).Select(i => new Worker(i, threadsPerPart)).ToArray();
     }
 
-    /// <summary>How many parts a batch of <paramref name="images"/> runs in: one per core, at least MinImagesPerPart each.</summary>
-    public int PartsFor(long images) => (int)Math.Clamp(images / MinImagesPerPart, 1, MaxParts);
+    /// <summary>How many parts a batch of <paramref name="images"/> of <paramref name="pixels"/> each runs in: one per core, at least one image and MinPixelsPerPart each.</summary>
+    public int PartsFor(long images, long pixels = 28 * 28) =>
+        (int)Math.Clamp(Math.Min(images, images * pixels / MinPixelsPerPart), 1, MaxParts);
+
+    static long PixelsPerImage(Tensor input) => input.shape.Skip(2).Aggregate(1L, (a, b) => a * b);
 
     /// <summary>
     /// Gives the calling thread its part's share of libtorch threads until disposed (when batches are split): its part
@@ -64,7 +69,7 @@ public sealed class BatchParts : IDisposable
     {
         var parameters = model.parameters().ToArray();
         long n = input.shape[0];
-        int parts = input.device_type == DeviceType.CPU ? PartsFor(n) : 1;
+        int parts = input.device_type == DeviceType.CPU ? PartsFor(n, PixelsPerImage(input)) : 1;
         var results = new (Tensor Loss, IList<Tensor> Grads)?[parts];
         void Part(int i)
         {
@@ -104,7 +109,7 @@ public sealed class BatchParts : IDisposable
     public Tensor Forward(Tensor input, Func<Tensor, Tensor> run)
     {
         long n = input.shape[0];
-        int parts = input.device_type == DeviceType.CPU ? PartsFor(n) : 1;
+        int parts = input.device_type == DeviceType.CPU ? PartsFor(n, PixelsPerImage(input)) : 1;
         var outputs = new Tensor?[parts];
         void Part(int i)
         {

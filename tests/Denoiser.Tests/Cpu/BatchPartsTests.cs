@@ -23,7 +23,7 @@ public class BatchPartsTests
     [Theory]
     [InlineData(2, 20, 2)]
     [InlineData(3, 24, 2)] // 3 threads on 2 cores: never more parts than cores
-    [InlineData(2, 9, 1)]  // fewer than 2 x 8 images: one part
+    [InlineData(2, 9, 1)]  // fewer than 2 x 8 digits: one part
     public void Parts_give_the_whole_batch_loss_and_gradients(int threads, int batch, int expectedParts)
     {
         torch.manual_seed(5);
@@ -48,7 +48,7 @@ public class BatchPartsTests
     }
 
     [Fact]
-    public void On_32_cores_a_batch_of_20_is_two_parts_and_a_part_never_has_fewer_than_8_images()
+    public void On_32_cores_a_batch_of_20_digits_is_two_parts_and_a_part_never_has_fewer_than_8_digits_of_pixels()
     {
         using var many = new BatchParts(threads: 32, cores: 32);
         Assert.Equal(32, many.MaxParts);
@@ -56,6 +56,12 @@ public class BatchPartsTests
         Assert.Equal(16, many.PartsFor(128));
         Assert.Equal(32, many.PartsFor(1000));
         Assert.Equal(1, many.PartsFor(7));
+        // Photo patches: pixels count, not images; a part is never less than one image.
+        Assert.Equal(8, many.PartsFor(8, 96 * 96));
+        Assert.Equal(3, many.PartsFor(3, 512 * 512));
+        Assert.Equal(1, many.PartsFor(1, 512 * 512));
+        Assert.Equal(2, many.PartsFor(20, 28 * 28));
+        Assert.Equal(3, many.PartsFor(6, 56 * 56)); // 18,816 pixels: three parts of 6,272
         using var fewerThreads = new BatchParts(threads: 4, cores: 32); // --threads 4: four parts at most
         Assert.Equal(4, fewerThreads.PartsFor(1000));
         using var fewerCores = new BatchParts(threads: 16, cores: 2);   // --threads above the cores: one part per core
