@@ -67,7 +67,10 @@ def main():
         out[f"step1.{name}"] = b.clone()
 
     model.zero_grad()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)  # betas 0.9/0.999, eps 1e-8
+    # eps 1e-3, not the default 1e-8: Adam's first step moves each weight by lr * g / (|g| + eps), about lr * sign(g),
+    # so with eps 1e-8 a gradient within float rounding of zero (which two CPUs' kernels round differently) moves its
+    # weight by a whole +-lr either way. An error d in g changes the step by at most lr * d / eps: with eps 1e-3, by d.
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-3)  # betas 0.9/0.999
     for step in range(1, 4):
         optimizer.zero_grad()
         F.mse_loss(model(x), target).backward()
