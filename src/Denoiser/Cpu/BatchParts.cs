@@ -43,7 +43,7 @@ public sealed class BatchParts : IDisposable
     }
 
     /// <summary>How many parts a batch of <paramref name="images"/> of <paramref name="pixels"/> each runs in: one per core, at least one image and MinPixelsPerPart each.</summary>
-    public int PartsFor(long images, long pixels = 28 * 28) =>
+    public int PartsFor(long images, long pixels) =>
         (int)Math.Clamp(Math.Min(images, images * pixels / MinPixelsPerPart), 1, MaxParts);
 
     static long PixelsPerImage(Tensor input) => input.shape.Skip(2).Aggregate(1L, (a, b) => a * b);

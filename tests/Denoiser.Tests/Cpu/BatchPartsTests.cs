@@ -52,20 +52,40 @@ public class BatchPartsTests
     {
         using var many = new BatchParts(threads: 32, cores: 32);
         Assert.Equal(32, many.MaxParts);
-        Assert.Equal(2, many.PartsFor(20));
-        Assert.Equal(16, many.PartsFor(128));
-        Assert.Equal(32, many.PartsFor(1000));
-        Assert.Equal(1, many.PartsFor(7));
+        Assert.Equal(2, many.PartsFor(20, 28 * 28));
+        Assert.Equal(16, many.PartsFor(128, 28 * 28));
+        Assert.Equal(32, many.PartsFor(1000, 28 * 28));
+        Assert.Equal(1, many.PartsFor(7, 28 * 28));
         // Photo patches: pixels count, not images; a part is never less than one image.
         Assert.Equal(8, many.PartsFor(8, 96 * 96));
         Assert.Equal(3, many.PartsFor(3, 512 * 512));
         Assert.Equal(1, many.PartsFor(1, 512 * 512));
-        Assert.Equal(2, many.PartsFor(20, 28 * 28));
         Assert.Equal(3, many.PartsFor(6, 56 * 56)); // 18,816 pixels: three parts of 6,272
         using var fewerThreads = new BatchParts(threads: 4, cores: 32); // --threads 4: four parts at most
-        Assert.Equal(4, fewerThreads.PartsFor(1000));
+        Assert.Equal(4, fewerThreads.PartsFor(1000, 28 * 28));
         using var fewerCores = new BatchParts(threads: 16, cores: 2);   // --threads above the cores: one part per core
         Assert.Equal(2, fewerCores.MaxParts);
+    }
+
+    /// <summary>Two photo-sized images are a part each on two cores (the rule counted images once, and ran them on one).</summary>
+    [Fact]
+    public void Two_96x96_images_run_in_two_parts_with_the_whole_batch_loss()
+    {
+        torch.manual_seed(5);
+        using var model = new UNet();
+        using var noisy = torch.rand(2, 1, 96, 96);
+        using var clean = torch.rand(2, 1, 96, 96);
+        using var whole = new BatchParts(1);
+        using var split = new BatchParts(2);
+        float Loss(BatchParts parts)
+        {
+            using var scope = NewDisposeScope();
+            using var partThreads = parts.PartThreadsHere();
+            return parts.Backward(model, noisy, clean, (x, y) => Mse(model, x, y)).item<float>();
+        }
+        float expected = Loss(whole), actual = Loss(split);
+        Assert.Equal(Math.Min(2, Environment.ProcessorCount), split.LastParts);
+        Assert.Equal(expected, actual, 6);
     }
 
     [Theory]
