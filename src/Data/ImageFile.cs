@@ -25,6 +25,40 @@ public static class ImageFile
     /// <summary>Reads an image keeping its channels (gray, gray+alpha, RGB or RGBA) as stored.</summary>
     public static Picture ReadPicture(string path) => Decode(path, grayOnly: false);
 
+    /// <summary>
+    /// A training example's (C, H, W) planes (1: luma, 3: RGB): bytes at 8 bits for integer images, as
+    /// <see cref="Picture.Planes"/>; floats as stored, unclipped, for a 32-bit floating-point TIFF (`add-noise --float`).
+    /// </summary>
+    public static (int Height, int Width, Array Planes) ReadPlanes(string path, int channels)
+    {
+        if (File.Exists(path) && ReadFloatTiff(path) is { } f)
+        {
+            int n = f.Width * f.Height;
+            var planes = new float[channels * n];
+            for (int i = 0; i < n; i++)
+            {
+                int o = i * f.Channels;
+                float r = f.Samples[o], g = f.Channels == 3 ? f.Samples[o + 1] : r, b = f.Channels == 3 ? f.Samples[o + 2] : r;
+                if (channels == 1) planes[i] = f.Channels == 1 ? r : 0.299f * r + 0.587f * g + 0.114f * b; // grey is its own luma, exactly
+                else (planes[i], planes[n + i], planes[2 * n + i]) = (r, g, b);
+            }
+            return (f.Height, f.Width, planes);
+        }
+        var picture = ReadPicture(path);
+        return (picture.Height, picture.Width, picture.Planes(channels));
+    }
+
+    static (int Width, int Height, int Channels, float[] Samples)? ReadFloatTiff(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        (int Width, int Height)? tiff;
+        try { tiff = Tiff.Size(bytes); }
+        catch (InvalidDataException) { return null; } // Decode says what is wrong
+        if (tiff is not { } size) return null;
+        CheckSize(size.Width, size.Height, path);
+        return OpenCv.DecodeFloat(bytes, path);
+    }
+
     static Picture Decode(string path, bool grayOnly)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);

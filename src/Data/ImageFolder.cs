@@ -30,27 +30,31 @@ public static class ImageFolder
 
         // A seeded System.Random gives the same numbers on every run and platform (HashCode.Combine would not).
         var random = new Random(unchecked((int)(seed * 2 + (train ? 1 : 0))));
-        var crops = new List<byte[]>();
-        int stacked = channels * (layout ?? FolderLayout.Single).FilesPerSample, cropBytes = stacked * side * side;
-        foreach (var sample in chosen)
+        var read = Planes.Uniform(chosen.Select(sample =>
         {
             var (height, width, planes) = sample.Read(channels);
             if (width < side || height < side)
                 throw new InvalidDataException($"{sample.Files[0]}: is {width}x{height}, smaller than the {side}x{side} crops; pass a smaller --crop or remove the file.");
-            int count = Math.Clamp(width / side * (height / side), 1, MaxCropsPerImage);
+            return (height, width, planes);
+        }).ToList());
+        var crops = new List<Array>();
+        int stacked = channels * (layout ?? FolderLayout.Single).FilesPerSample, cropSize = stacked * side * side;
+        foreach (var (height, width, planes) in read)
+        {
+            int count = Math.Clamp(width / side * (height / side), 1, MaxCropsPerImage), element = Buffer.ByteLength(planes) / planes.Length;
             for (int k = 0; k < count && crops.Count < (limit ?? int.MaxValue); k++)
             {
                 int x0 = random.Next(width - side + 1), y0 = random.Next(height - side + 1);
-                var crop = new byte[cropBytes];
+                var crop = Planes.Like(planes, cropSize);
                 for (int c = 0; c < stacked; c++)
                     for (int y = 0; y < side; y++)
-                        Buffer.BlockCopy(planes, (c * height + y0 + y) * width + x0, crop, (c * side + y) * side, side);
+                        Buffer.BlockCopy(planes, ((c * height + y0 + y) * width + x0) * element, crop, (c * side + y) * side * element, side * element);
                 crops.Add(crop);
             }
         }
-        var pixels = new byte[crops.Count * cropBytes];
-        for (int i = 0; i < crops.Count; i++) crops[i].CopyTo(pixels, i * cropBytes);
-        return new ImageSet(torch.tensor(pixels, new long[] { crops.Count, stacked, side, side }),
+        var pixels = crops.Count > 0 ? Planes.Like(crops[0], (long)crops.Count * cropSize) : new byte[0];
+        for (int i = 0; i < crops.Count; i++) Array.Copy(crops[i], 0, pixels, (long)i * cropSize, cropSize);
+        return new ImageSet(Planes.ToTensor(pixels, new long[] { crops.Count, stacked, side, side }),
                             torch.full(crops.Count, -1L, dtype: torch.ScalarType.Int64));
     }
 

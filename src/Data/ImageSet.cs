@@ -1,4 +1,4 @@
-// A dataset held in memory as tensors: pixels (N, C, H, W) as bytes, labels (N); loaded from MNIST, CIFAR-10 or a folder.
+// A dataset held in memory as tensors: pixels (N, C, H, W) as bytes (floats from float TIFFs), labels (N); loaded from MNIST, CIFAR-10 or a folder.
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,8 +22,8 @@ public sealed class ImageSet : IDisposable, IEpochImages
     /// <summary>Takes ownership of both tensors.</summary>
     public ImageSet(Tensor pixels, Tensor labels)
     {
-        if (pixels.dim() != 4 || pixels.dtype != ScalarType.Byte || labels.shape.Length != 1 || labels.shape[0] != pixels.shape[0])
-            throw new ArgumentException("pixels must be (N, C, H, W) bytes and labels (N)");
+        if (pixels.dim() != 4 || pixels.dtype is not (ScalarType.Byte or ScalarType.Float32) || labels.shape.Length != 1 || labels.shape[0] != pixels.shape[0])
+            throw new ArgumentException("pixels must be (N, C, H, W) bytes or float32 and labels (N)");
         Pixels = pixels;
         Labels = labels;
     }
@@ -31,8 +31,11 @@ public sealed class ImageSet : IDisposable, IEpochImages
     /// <summary>The same images every epoch (a view of <see cref="Pixels"/>; disposing it leaves the set whole).</summary>
     public Tensor ForEpoch(int epoch) => Pixels.alias();
 
-    /// <summary>Bytes to float32 in [0, 1]: per batch in training, so the whole set never exists as floats.</summary>
-    public static Tensor ToImages(Tensor pixels) => pixels.to_type(ScalarType.Float32).div_(255f);
+    /// <summary>
+    /// Bytes to float32 in [0, 1]: per batch in training, so the whole set never exists as floats. Floats (from float
+    /// TIFFs) are already in those units and are copied as they are, unclipped.
+    /// </summary>
+    public static Tensor ToImages(Tensor pixels) => pixels.dtype == ScalarType.Float32 ? pixels.clone() : pixels.to_type(ScalarType.Float32).div_(255f);
 
     /// <summary>
     /// The same images with <paramref name="channels"/> channels: RGB to grayscale by ITU-R BT.601 luma (as
@@ -48,7 +51,8 @@ public sealed class ImageSet : IDisposable, IEpochImages
         else if (channels == 1 && Channels == 3)
         {
             using var weights = torch.tensor(new[] { 0.299f, 0.587f, 0.114f }).view(1, 3, 1, 1);
-            converted = (Pixels.to_type(ScalarType.Float32) * weights).sum(1, keepdim: true).round_().clamp_(0, 255).to_type(ScalarType.Byte);
+            converted = Pixels.dtype == ScalarType.Float32 ? (Pixels * weights).sum(1, keepdim: true)
+                : (Pixels.to_type(ScalarType.Float32) * weights).sum(1, keepdim: true).round_().clamp_(0, 255).to_type(ScalarType.Byte);
         }
         else throw new ArgumentException($"cannot convert {Channels} channels to {channels}");
         return new ImageSet(converted.MoveToOuterDisposeScope(), Labels.clone().MoveToOuterDisposeScope());

@@ -9,15 +9,18 @@ namespace Denoiser.Data;
 /// </summary>
 public sealed record FolderSample(string Key, IReadOnlyList<string> Files)
 {
-    /// <summary>The files' planes stacked (C x files channels), all files being one size.</summary>
-    public (int Height, int Width, byte[] Planes) Read(int channels)
+    /// <summary>
+    /// The files' planes stacked (C x files channels), all files being one size: bytes, or floats when any file is
+    /// a float TIFF (<see cref="ImageFile.ReadPlanes"/>).
+    /// </summary>
+    public (int Height, int Width, Array Planes) Read(int channels)
     {
-        var pictures = Files.Select(ImageFile.ReadPicture).ToList();
-        for (int i = 1; i < pictures.Count; i++)
-            if (pictures[i].Width != pictures[0].Width || pictures[i].Height != pictures[0].Height)
-                throw new InvalidDataException($"{Files[i]}: is {pictures[i].Width}x{pictures[i].Height} and {Files[0]} {pictures[0].Width}x{pictures[0].Height}; " +
+        var read = Files.Select(f => ImageFile.ReadPlanes(f, channels)).ToList();
+        for (int i = 1; i < read.Count; i++)
+            if (read[i].Width != read[0].Width || read[i].Height != read[0].Height)
+                throw new InvalidDataException($"{Files[i]}: is {read[i].Width}x{read[i].Height} and {Files[0]} {read[0].Width}x{read[0].Height}; " +
                                                "the two of a pair, and an image and its clean version, must be the same size.");
-        return (pictures[0].Height, pictures[0].Width, pictures.SelectMany(p => p.Planes(channels)).ToArray());
+        return (read[0].Height, read[0].Width, Planes.Concat(read.Select(r => r.Planes).ToList()));
     }
 }
 

@@ -42,7 +42,7 @@ public static class OpenCv
         if (mat.Empty()) throw new InvalidDataException($"{path}: the {format} data is damaged or in a form OpenCV cannot read.");
         int depth = mat.Depth();
         int bits = depth == MatType.CV_8U ? 8 : depth == MatType.CV_16U ? 16
-            : throw new InvalidDataException($"{path}: holds {DepthName(depth)} samples; only 8- and 16-bit integer images are supported (convert it to 16-bit).");
+            : throw new InvalidDataException($"{path}: holds {DepthName(depth)} samples; only 8- and 16-bit integer images are supported here (training also reads 32-bit float TIFFs; convert it to 16-bit).");
         int channels = mat.Channels();
         if (channels is not (1 or 3 or 4)) throw new InvalidDataException($"{path}: has {channels} channels; grey, RGB and RGBA images are supported.");
         using var ordered = new Mat();
@@ -57,6 +57,40 @@ public static class OpenCv
         }
         flat.GetArray(out ushort[] samples);
         return new Picture(ordered.Width, ordered.Height, channels, samples, 16);
+    }
+
+    /// <summary>
+    /// A 32-bit floating-point TIFF's samples as stored (grey or RGB, interleaved), not clipped: noisy data kept as
+    /// measured, values below 0 and above 1 included. Null when the file's samples are not 32-bit floats.
+    /// </summary>
+    public static (int Width, int Height, int Channels, float[] Samples)? DecodeFloat(byte[] bytes, string path)
+    {
+        Quiet();
+        using var mat = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
+        if (mat.Empty()) throw new InvalidDataException($"{path}: the TIFF data is damaged or in a form OpenCV cannot read.");
+        if (mat.Depth() != MatType.CV_32F) return null;
+        int channels = mat.Channels();
+        if (channels is not (1 or 3)) throw new InvalidDataException($"{path}: has {channels} floating-point channels; grey and RGB float TIFFs are supported.");
+        using var ordered = new Mat();
+        if (channels == 3) Cv2.CvtColor(mat, ordered, ColorConversionCodes.BGR2RGB);
+        else mat.CopyTo(ordered);
+        using var flat = ordered.Reshape(1, ordered.Height);
+        flat.GetArray(out float[] samples);
+        return (ordered.Width, ordered.Height, channels, samples);
+    }
+
+    /// <summary>Grey or RGB samples (interleaved, any values) as a 32-bit floating-point TIFF.</summary>
+    public static byte[] EncodeFloat(int width, int height, int channels, float[] samples)
+    {
+        Quiet();
+        using var flat = new Mat(height, width * channels, MatType.CV_32FC1);
+        flat.SetArray(samples);
+        using var mat = flat.Reshape(channels, height);
+        using var ordered = new Mat();
+        if (channels == 3) Cv2.CvtColor(mat, ordered, ColorConversionCodes.RGB2BGR);
+        else mat.CopyTo(ordered);
+        if (!Cv2.ImEncode(".tiff", ordered, out byte[] bytes)) throw new IOException("OpenCV could not encode a floating-point TIFF");
+        return bytes;
     }
 
     /// <summary>A picture as PNG or TIFF (<paramref name="extension"/> ".png" or ".tiff") at its own depth; grey and alpha is written as RGBA.</summary>

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Data;
 
-/// <summary>The images an epoch trains on, as (N, C, H, W) bytes: a fixed set, or patches drawn for the epoch.</summary>
+/// <summary>The images an epoch trains on, as (N, C, H, W) bytes (or floats, from float TIFFs): a fixed set, or patches drawn for the epoch.</summary>
 public interface IEpochImages
 {
     int Count { get; }
@@ -18,16 +18,17 @@ public interface IEpochImages
 
 /// <summary>
 /// <paramref name="perEpoch"/> patches of <paramref name="side"/> x <paramref name="side"/> per epoch from whole
-/// images held as (C, H, W) bytes. A patch's image is chosen in proportion to the patches it holds (as cutting every
+/// images held as (C, H, W) bytes (floats for float TIFFs, <see cref="Planes"/>). A patch's image is chosen in
+/// proportion to the patches it holds (as cutting every
 /// image into all its patches would weigh it), its place uniformly, and its orientation among the 8 of the square
 /// (DnCNN's augmentation). Everything follows from the run's seed and the epoch, so a resumed run draws the same.
 /// </summary>
 public sealed class Patches : IEpochImages
 {
-    readonly List<(int Height, int Width, byte[] Planes)> images;
+    readonly List<(int Height, int Width, Array Planes)> images;
     readonly double[] cumulative; // running sum of the places a patch can take in each image
     readonly long seed;
-    (int Epoch, Task<byte[]> Draw)? next;
+    (int Epoch, Task<Array> Draw)? next;
 
     public int Count { get; }
     public int Channels { get; }
@@ -36,10 +37,10 @@ public sealed class Patches : IEpochImages
     public int Side { get; }
     public int ImageCount => images.Count;
 
-    public Patches(List<(int Height, int Width, byte[] Planes)> images, int channels, int side, int perEpoch, long seed)
+    public Patches(List<(int Height, int Width, Array Planes)> images, int channels, int side, int perEpoch, long seed)
     {
         if (images.Count == 0) throw new ArgumentException("no images to draw patches from");
-        this.images = images;
+        this.images = Planes.Uniform(images);
         (Channels, Side, Count, this.seed) = (channels, side, perEpoch, seed);
         cumulative = new double[images.Count];
         double sum = 0;
@@ -53,7 +54,7 @@ public sealed class Patches : IEpochImages
     public static Patches FromFolder(string dir, int side, int channels, int perEpoch, long seed, int? limit = null, FolderLayout? layout = null)
     {
         layout ??= FolderLayout.Single;
-        var images = new List<(int, int, byte[])>();
+        var images = new List<(int, int, Array)>();
         foreach (var sample in ImageFolder.Split(dir, layout.Samples(dir), train: true, seed).Take(limit ?? int.MaxValue))
         {
             var (height, width, planes) = sample.Read(channels);
@@ -69,22 +70,25 @@ public sealed class Patches : IEpochImages
 
     public Tensor ForEpoch(int epoch)
     {
-        byte[] pixels = next is { } n && n.Epoch == epoch ? n.Draw.Result : Draw(epoch);
+        Array pixels = next is { } n && n.Epoch == epoch ? n.Draw.Result : Draw(epoch);
         next = (epoch + 1, Task.Run(() => Draw(epoch + 1))); // ready when the next epoch starts: the cores never wait for it
-        return torch.tensor(pixels, new long[] { Count, Channels, Side, Side });
+        return Planes.ToTensor(pixels, new long[] { Count, Channels, Side, Side });
     }
 
-    /// <summary>Epoch <paramref name="epoch"/>'s patches, (N, C, side, side) bytes.</summary>
-    public byte[] Draw(int epoch)
+    /// <summary>Epoch <paramref name="epoch"/>'s patches, (N, C, side, side) bytes, or floats for float images.</summary>
+    public Array Draw(int epoch) => images[0].Planes is float[] ? Draw<float>(epoch) : Draw<byte>(epoch);
+
+    T[] Draw<T>(int epoch)
     {
         var random = new Random(unchecked((int)Seeds.ForPatches(seed, epoch)));
         int s = Side, c = Channels, patchBytes = c * s * s;
-        var pixels = new byte[(long)Count * patchBytes];
+        var pixels = new T[(long)Count * patchBytes];
         for (int k = 0; k < Count; k++)
         {
             int i = Array.BinarySearch(cumulative, random.NextDouble() * cumulative[^1]);
             i = Math.Min(i < 0 ? ~i : i, images.Count - 1);
-            var (h, w, planes) = images[i];
+            var (h, w, stored) = images[i];
+            var planes = (T[])stored;
             int y0 = random.Next(h - s + 1), x0 = random.Next(w - s + 1), orientation = random.Next(8);
             for (int ch = 0; ch < c; ch++)
                 for (int y = 0; y < s; y++)

@@ -12,19 +12,20 @@ public static class AddNoiseCommand
     public static Command Create()
     {
         var input = new Argument<string>("folder") { Description = "Folder of clean images (searched recursively)" };
-        var output = new Option<string>("--output", "-o") { Description = "Folder to write the noisy PNGs to (the same sub-folders and names); must not exist yet or be empty", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Folder to write the noisy images to (the same sub-folders and names); must not exist yet or be empty", Required = true };
         var noise = new Option<string>("--noise") { Description = $"Noise to add: {Noise.Kinds}", Required = true };
         var pairs = new Option<bool>("--pairs") { Description = $"Write two independent noisy versions of each image, {NoisyPairs.Rule}, for --target noisy-pairs" };
+        var asFloat = new Option<bool>("--float") { Description = "Write 32-bit floating-point TIFFs, neither clipped nor rounded (the noise as evaluate adds it, as a sensor measures it), instead of 8-bit PNGs" };
         var seed = new Option<long>("--seed") { Description = "Seed; each file's noise follows from it and the file's path alone", DefaultValueFactory = _ => 1 };
-        var command = new Command("add-noise", "Make noisy copies of a folder of images once, from a seed: 8-bit PNGs, grey stays grey and colour colour.")
+        var command = new Command("add-noise", "Make noisy copies of a folder of images once, from a seed: 8-bit PNGs (or float TIFFs), grey stays grey and colour colour.")
         {
-            input, output, noise, pairs, seed,
+            input, output, noise, pairs, asFloat, seed,
         };
-        command.SetAction(p => Run(p.GetValue(input)!, p.GetValue(output)!, p.GetValue(noise)!, p.GetValue(pairs), p.GetValue(seed)));
+        command.SetAction(p => Run(p.GetValue(input)!, p.GetValue(output)!, p.GetValue(noise)!, p.GetValue(pairs), p.GetValue(asFloat), p.GetValue(seed)));
         return command;
     }
 
-    static int Run(string inDir, string outDir, string spec, bool pairs, long seed)
+    static int Run(string inDir, string outDir, string spec, bool pairs, bool asFloat, long seed)
     {
         Noise noise;
         try { noise = Noise.Parse(spec); }
@@ -43,10 +44,11 @@ public static class AddNoiseCommand
         string staging = fullOut.TrimEnd(Path.DirectorySeparatorChar) + $".partial-{Environment.ProcessId}";
         try
         {
-            int written = Write(files, inDir, staging, noise, pairs, seed);
+            int written = Write(files, inDir, staging, noise, pairs, asFloat, seed);
             if (Directory.Exists(outDir)) Directory.Delete(outDir); // empty, as checked
             Directory.Move(staging, fullOut);
-            Console.WriteLine($"wrote {written:N0} noisy PNGs ({noise.Spec}, seed {seed}{(pairs ? ", two per image" : "")}) to {outDir}: clipped to 0-255 and rounded to 8 bits, as a saved photograph is.");
+            Console.WriteLine($"wrote {written:N0} noisy {(asFloat ? "float TIFFs" : "PNGs")} ({noise.Spec}, seed {seed}{(pairs ? ", two per image" : "")}) to {outDir}: " +
+                              (asFloat ? "32-bit floats on the 0-1 scale, neither clipped nor rounded, as the noise was drawn." : "clipped to 0-255 and rounded to 8 bits, as a saved photograph is."));
             return ExitCodes.Ok;
         }
         finally
@@ -55,7 +57,7 @@ public static class AddNoiseCommand
         }
     }
 
-    static int Write(List<string> files, string inDir, string outDir, Noise noise, bool pairs, long seed)
+    static int Write(List<string> files, string inDir, string outDir, Noise noise, bool pairs, bool asFloat, long seed)
     {
         int written = 0;
         ConsoleProgress.WithProgress($"adding {noise.Spec}", files.Count, (status, done) =>
@@ -67,12 +69,24 @@ public static class AddNoiseCommand
                 var picture = ImageFile.ReadPicture(file);
                 int channels = picture.IsColor ? 3 : 1;
                 using var gen = new Generator(Seeds.ForName(seed, relative));
-                var names = pairs ? new[] { stem + NoisyPairs.SuffixA + ".png", stem + NoisyPairs.SuffixB + ".png" } : new[] { stem + ".png" };
+                string ext = asFloat ? ".tiff" : ".png";
+                var names = pairs ? new[] { stem + NoisyPairs.SuffixA + ext, stem + NoisyPairs.SuffixB + ext } : new[] { stem + ext };
                 foreach (string name in names) // a pair's second draw follows its first from one generator: never the same noise
                 {
                     if (File.Exists(name)) throw new UserException($"{name}: two inputs make this output (names that differ only in extension); rename one.", ExitCodes.Failure);
                     Directory.CreateDirectory(Path.GetDirectoryName(name)!);
-                    ImageFile.Write(name, Noisy(picture, channels, noise, gen));
+                    using var scope = NewDisposeScope();
+                    var noisy = Noisy(picture, channels, noise, gen);
+                    if (asFloat)
+                    {
+                        float[] samples = noisy.permute(0, 2, 3, 1).contiguous().data<float>().ToArray();
+                        AtomicFile.Write(name, s => s.Write(OpenCv.EncodeFloat(picture.Width, picture.Height, channels, samples)));
+                    }
+                    else
+                    {
+                        byte[] bytes = noisy.mul(255).round_().clamp_(0, 255).to_type(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().data<byte>().ToArray();
+                        ImageFile.Write(name, new Picture(picture.Width, picture.Height, channels, bytes));
+                    }
                     written++;
                 }
                 done(null);
@@ -81,12 +95,10 @@ public static class AddNoiseCommand
         return written;
     }
 
-    static Picture Noisy(Picture clean, int channels, Noise noise, Generator gen)
+    /// <summary>(1, C, H, W) noisy planes on the 0-1 scale, as the noise left them.</summary>
+    static Tensor Noisy(Picture clean, int channels, Noise noise, Generator gen)
     {
-        using var scope = NewDisposeScope();
         var planes = torch.tensor(clean.UnitPlanes(channels), new long[] { 1, channels, clean.Height, clean.Width });
-        var bytes = noise.Apply(planes, gen).mul_(255).round_().clamp_(0, 255).to_type(ScalarType.Byte)
-                         .permute(0, 2, 3, 1).contiguous().data<byte>().ToArray();
-        return new Picture(clean.Width, clean.Height, channels, bytes);
+        return noise.Apply(planes, gen);
     }
 }

@@ -150,7 +150,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         model.train();
         using var drawn = images.ForEpoch(epoch);
         using var onDevice = drawn.device == device ? null : drawn.to(device);
-        var pixels = onDevice ?? drawn; // bytes; each batch becomes float on its own
+        var pixels = onDevice ?? drawn; // bytes (or floats from float TIFFs); each batch becomes float on its own
         long n = pixels.shape[0];
         var schedule = LrSchedule.Parse(settings.LrSchedule);
         var objective = Loss.Parse(settings.Loss);

@@ -7,7 +7,7 @@ namespace Denoiser.Tests.Data;
 public class PatchesTests
 {
     /// <summary>Two grey images whose pixels are all different, so a patch tells where it came from.</summary>
-    static List<(int, int, byte[])> Images() => new()
+    static List<(int, int, Array)> Images() => new()
     {
         (9, 12, Enumerable.Range(0, 9 * 12).Select(i => (byte)i).ToArray()),
         (6, 6, Enumerable.Range(0, 36).Select(i => (byte)(200 + i)).ToArray()),
@@ -30,7 +30,7 @@ public class PatchesTests
     {
         const int side = 4;
         var patches = new Patches(Images(), channels: 1, side, perEpoch: 3000, seed: 5);
-        byte[] drawn = patches.Draw(1);
+        var drawn = (byte[])patches.Draw(1);
         var images = Images();
         var seen = new HashSet<int>();
         int fromLarge = 0;
@@ -45,7 +45,7 @@ public class PatchesTests
                          where Enumerable.Range(0, side * side).All(p =>
                          {
                              var (sy, sx) = Patches.Orient(o, p / side, p % side, side);
-                             return patch[p] == img.Item3[(y0 + sy) * img.Item2 + x0 + sx];
+                             return patch[p] == ((byte[])img.Item3)[(y0 + sy) * img.Item2 + x0 + sx];
                          })
                          select (Image: i, Orientation: o)).FirstOrDefault((Image: -1, Orientation: -1));
             Assert.NotEqual(-1, match.Image);
@@ -62,13 +62,38 @@ public class PatchesTests
     {
         var a = new Patches(Images(), 1, 4, 50, seed: 5);
         var b = new Patches(Images(), 1, 4, 50, seed: 5);
-        Assert.Equal(a.Draw(3), b.Draw(3));
-        Assert.NotEqual(a.Draw(3), a.Draw(4));
-        Assert.NotEqual(a.Draw(3), new Patches(Images(), 1, 4, 50, seed: 6).Draw(3));
+        Assert.Equal(Bytes(a, 3), Bytes(b, 3));
+        Assert.NotEqual(Bytes(a, 3), Bytes(a, 4));
+        Assert.NotEqual(Bytes(a, 3), Bytes(new Patches(Images(), 1, 4, 50, seed: 6), 3));
         // ForEpoch prefetches the next epoch in the background; what it hands out is the same as drawing on the spot.
-        using (var first = a.ForEpoch(3)) Assert.Equal(b.Draw(3), first.data<byte>().ToArray());
-        using (var second = a.ForEpoch(4)) Assert.Equal(b.Draw(4), second.data<byte>().ToArray());
-        using (var again = a.ForEpoch(4)) Assert.Equal(b.Draw(4), again.data<byte>().ToArray());
+        using (var first = a.ForEpoch(3)) Assert.Equal(Bytes(b, 3), first.data<byte>().ToArray());
+        using (var second = a.ForEpoch(4)) Assert.Equal(Bytes(b, 4), second.data<byte>().ToArray());
+        using (var again = a.ForEpoch(4)) Assert.Equal(Bytes(b, 4), again.data<byte>().ToArray());
         Assert.Equal(new long[] { 50, 1, 4, 4 }, a.ForEpoch(1).shape);
     }
+
+    [Fact]
+    public void Float_images_give_float_patches_from_the_same_places_and_keep_values_outside_0_to_1()
+    {
+        // The same images as floats, shifted out of [0, 1] where the noise of a float TIFF would take them.
+        var floats = Images().Select(i => (i.Item1, i.Item2, (Array)Planes.AsFloats(i.Item3).Select(v => 3 * v - 1).ToArray())).ToList();
+        var asBytes = new Patches(Images(), 1, 4, 200, seed: 5);
+        var asFloats = new Patches(floats, 1, 4, 200, seed: 5);
+        var drawn = Assert.IsType<float[]>(asFloats.Draw(2));
+        Assert.Equal(Bytes(asBytes, 2).Select(b => 3 * (b / 255f) - 1), drawn);
+        Assert.Contains(drawn, v => v < 0);
+        Assert.Contains(drawn, v => v > 1);
+        using var tensor = asFloats.ForEpoch(2);
+        Assert.Equal(TorchSharp.torch.ScalarType.Float32, tensor.dtype);
+        using var images = ImageSet.ToImages(tensor);
+        Assert.Equal(drawn, images.data<float>().ToArray()); // already on the 0-1 scale: neither divided nor clipped
+        images.add_(1);
+        Assert.Equal(drawn, tensor.data<float>().ToArray()); // and a copy, which a target may change in place
+
+        // A float image among byte ones makes them all floats (b / 255), so an epoch's patches stack.
+        var mixed = new Patches(new List<(int, int, Array)> { Images()[0], floats[1] }, 1, 4, 200, seed: 5);
+        Assert.IsType<float[]>(mixed.Draw(2));
+    }
+
+    static byte[] Bytes(Patches patches, int epoch) => Assert.IsType<byte[]>(patches.Draw(epoch));
 }

@@ -41,6 +41,37 @@ public class TiffTests
     }
 
     [Fact]
+    public void Float_tiffs_are_read_as_training_planes_exactly_as_stored_values_outside_0_to_1_kept()
+    {
+        using var dir = new TempDir();
+        var grey = Enumerable.Range(0, 7 * 5).Select(i => -0.3f + i * 0.05f).ToArray(); // -0.30 ... 1.40
+        using (var mat = new Mat(5, 7, MatType.CV_32FC1)) { mat.SetArray(grey); WriteTiff(dir["g.tiff"], mat); }
+        var (h, w, planes) = ImageFile.ReadPlanes(dir["g.tiff"], 1);
+        Assert.Equal((5, 7), (h, w));
+        Assert.Equal(grey, Assert.IsType<float[]>(planes));
+        Assert.Equal(grey.Concat(grey).Concat(grey), Assert.IsType<float[]>(ImageFile.ReadPlanes(dir["g.tiff"], 3).Planes));
+        // The commands that need whole-number samples say so, in one line naming the file.
+        var refused = Assert.Throws<InvalidDataException>(() => ImageFile.ReadPicture(dir["g.tiff"]));
+        Assert.Contains("g.tiff: holds 32-bit floating-point samples", refused.Message);
+
+        // Colour, through add-noise's own writer: RGB planes back as written, and luma by BT.601 without rounding.
+        var rgb = Enumerable.Range(0, 7 * 5 * 3).Select(i => (i % 11) * 0.17f - 0.4f).ToArray();
+        File.WriteAllBytes(dir["c.tiff"], OpenCv.EncodeFloat(7, 5, 3, rgb));
+        var colour = Assert.IsType<float[]>(ImageFile.ReadPlanes(dir["c.tiff"], 3).Planes);
+        var luma = Assert.IsType<float[]>(ImageFile.ReadPlanes(dir["c.tiff"], 1).Planes);
+        for (int i = 0; i < 35; i++)
+        {
+            Assert.Equal((rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]), (colour[i], colour[35 + i], colour[70 + i]));
+            Assert.Equal(0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] + 0.114f * rgb[3 * i + 2], luma[i]);
+        }
+        // Whole-number images stay bytes, a quarter of the memory.
+        TestFiles.WritePng(dir["p.png"], 6, 4);
+        Assert.IsType<byte[]>(ImageFile.ReadPlanes(dir["p.png"], 1).Planes);
+        using (var mat = new Mat(4, 4, MatType.CV_8UC1, Scalar.All(9))) WriteTiff(dir["b.tif"], mat);
+        Assert.Equal(Enumerable.Repeat((byte)9, 16), Assert.IsType<byte[]>(ImageFile.ReadPlanes(dir["b.tif"], 1).Planes));
+    }
+
+    [Fact]
     public void A_tiff_declaring_too_many_pixels_or_without_a_size_is_refused_by_name()
     {
         using var dir = new TempDir();

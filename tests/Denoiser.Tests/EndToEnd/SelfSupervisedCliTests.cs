@@ -138,4 +138,36 @@ public class SelfSupervisedCliTests
         AssertOneLineFailure(Run(dir.Path, Train("runs/e4", "--target", "noisy-pairs", "--data-dir", "pairs")), 1, "04_a.png: has no partner");
         foreach (var run in new[] { "e1", "e2", "e3", "e4" }) Assert.False(Directory.Exists(dir[$"runs/{run}"]), run);
     }
+
+    [Fact]
+    public void Float_tiffs_keep_the_noise_as_drawn_unclipped_and_both_modes_train_on_them()
+    {
+        using var dir = CleanFolder();
+        var made = Run(dir.Path, "add-noise", "clean", "-o", "floats", "--noise", "gaussian:25/255", "--pairs", "--float", "--seed", "3");
+        Assert.True(made.ExitCode == 0, made.Err);
+        Assert.Contains("wrote 24 noisy float TIFFs (gaussian:25/255, seed 3, two per image)", made.Out);
+        Assert.Equal(0, Run(dir.Path, "add-noise", "clean", "-o", "bytes", "--noise", "gaussian:25/255", "--pairs", "--seed", "3").ExitCode);
+
+        var clean = Planes.AsFloats(ImageFile.ReadPlanes(dir["clean/05.png"], 1).Planes);
+        var a = Assert.IsType<float[]>(ImageFile.ReadPlanes(dir["floats/05_a.tiff"], 1).Planes);
+        var b = Assert.IsType<float[]>(ImageFile.ReadPlanes(dir["floats/05_b.tiff"], 1).Planes);
+        // The very draw of the 8-bit PNG of the same seed, before the PNG's clipping and rounding.
+        var png = Assert.IsType<byte[]>(ImageFile.ReadPlanes(dir["bytes/05_a.png"], 1).Planes);
+        Assert.Equal(png, a.Select(v => (byte)Math.Clamp(MathF.Round(v * 255f, MidpointRounding.ToEven), 0, 255)));
+        Assert.Contains(a, v => v < 0); // the clean gradient runs from 0 to 255: the noise goes past both ends
+        Assert.Contains(a, v => v > 1);
+        double rms = 255 * Math.Sqrt(a.Zip(clean, (n, c) => (double)(n - c) * (n - c)).Average());
+        Assert.InRange(rms, 23, 27); // sigma 25 everywhere, where the PNG's is less at 0 and 255
+        Assert.NotEqual(a, b);
+
+        var pairs = Run(dir.Path, Train("runs/pairs", "--target", "noisy-pairs", "--data-dir", "floats", "--clean-dir", "clean", "--epochs", "1"));
+        Assert.True(pairs.ExitCode == 0, pairs.Err);
+        Assert.Matches(@"test_psnr \d+\.\d\d dB  noisy_psnr (19|20)\.\d\d dB", pairs.Out);
+        AssertKilledRunResumesExactly(dir, new[] { "--target", "noisy-pairs", "--data-dir", "floats" });
+
+        Assert.Equal(0, Run(dir.Path, "add-noise", "clean", "-o", "single", "--noise", "gaussian:25/255", "--float").ExitCode);
+        var single = Run(dir.Path, Train("runs/single", "--target", "blind-spot", "--data-dir", "single", "--epochs", "1"));
+        Assert.True(single.ExitCode == 0, single.Err);
+        Assert.Contains("target: blind spots (Noise2Void)", single.Out);
+    }
 }
