@@ -31,8 +31,10 @@ public static class ImageFile
     /// </summary>
     public static (int Height, int Width, Array Planes) ReadPlanes(string path, int channels)
     {
-        if (File.Exists(path) && ReadFloatTiff(path) is { } f)
+        if (ReadFloatTiff(path) is { } f)
         {
+            if (Array.FindIndex(f.Samples, v => !float.IsFinite(v)) is var bad and >= 0)
+                throw new InvalidDataException($"{path}: sample {bad / f.Channels:N0} is {f.Samples[bad]}; a training image needs finite values.");
             int n = f.Width * f.Height;
             var planes = new float[channels * n];
             for (int i = 0; i < n; i++)
@@ -48,8 +50,13 @@ public static class ImageFile
         return (picture.Height, picture.Width, picture.Planes(channels));
     }
 
+    /// <summary>The samples of a float TIFF; null for any other file, which is then read once, by <see cref="ReadPicture"/>.</summary>
     static (int Width, int Height, int Channels, float[] Samples)? ReadFloatTiff(string path)
     {
+        if (!File.Exists(path)) return null;
+        var magic = new byte[4];
+        using (var file = File.OpenRead(path))
+            if (file.Read(magic) < 4 || !(magic is [(byte)'I', (byte)'I', 42, 0] or [(byte)'M', (byte)'M', 0, 42])) return null; // not a TIFF: no whole read
         byte[] bytes = File.ReadAllBytes(path);
         (int Width, int Height)? tiff;
         try { tiff = Tiff.Size(bytes); }

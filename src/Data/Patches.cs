@@ -20,7 +20,8 @@ public interface IEpochImages
 /// <paramref name="perEpoch"/> patches of <paramref name="side"/> x <paramref name="side"/> per epoch from whole
 /// images held as (C, H, W) bytes (floats for float TIFFs, <see cref="Planes"/>). A patch's image is chosen in
 /// proportion to the patches it holds (as cutting every image into all its patches would weigh it), its place
-/// uniformly, and its orientation among the 8 of the square (DnCNN's augmentation). Everything follows from the run's seed and the epoch, so a resumed run draws the same.
+/// uniformly, and its orientation among the 8 of the square (DnCNN's augmentation). Everything follows from the
+/// run's seed and the epoch, so a resumed run draws the same.
 /// </summary>
 public sealed class Patches : IEpochImages
 {

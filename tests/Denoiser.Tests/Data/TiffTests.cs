@@ -54,6 +54,11 @@ public class TiffTests
         var refused = Assert.Throws<InvalidDataException>(() => ImageFile.ReadPicture(dir["g.tiff"]));
         Assert.Contains("g.tiff: holds 32-bit floating-point samples", refused.Message);
 
+        // A sample that is not a number would make every loss NaN: refused by name before training.
+        grey[12] = float.NaN;
+        using (var mat = new Mat(5, 7, MatType.CV_32FC1)) { mat.SetArray(grey); WriteTiff(dir["nan.tiff"], mat); }
+        Assert.Contains("nan.tiff: sample 12 is NaN", Assert.Throws<InvalidDataException>(() => ImageFile.ReadPlanes(dir["nan.tiff"], 1)).Message);
+
         // Colour, through add-noise's own writer: RGB planes back as written, and luma by BT.601 without rounding.
         var rgb = Enumerable.Range(0, 7 * 5 * 3).Select(i => (i % 11) * 0.17f - 0.4f).ToArray();
         File.WriteAllBytes(dir["c.tiff"], OpenCv.EncodeFloat(7, 5, 3, rgb));
