@@ -35,14 +35,8 @@ public static class BlindSpot
                 for (int bx = 0; bx < w; bx += Box)
                 {
                     int y = by + random.Next(Math.Min(Box, h - by)), x = bx + random.Next(Math.Min(Box, w - bx));
-                    int sy, sx;
-                    do
-                    {
-                        sy = Reflect(y + random.Next(-Radius, Radius + 1), h);
-                        sx = Reflect(x + random.Next(-Radius, Radius + 1), w);
-                    } while (sy == y && sx == x); // the centre, or a reflection back onto it
                     mask[(s * h + y) * w + x] = 1;
-                    moves.Add((y * w + x, sy * w + sx));
+                    moves.Add((y * w + x, Neighbour(y, x, h, w, random)));
                 }
             // Read every source before writing any spot: a source may itself be a spot, and takes its noisy value.
             for (int ch = 0; ch < c; ch++)
@@ -53,6 +47,18 @@ public static class BlindSpot
             }
         }
         return (mask, moves);
+    }
+
+    /// <summary>The flat index of the pixel whose value spot (y, x) of an h x w plane takes: see <see cref="Radius"/>.</summary>
+    public static int Neighbour(int y, int x, int h, int w, Random random)
+    {
+        int sy, sx;
+        do
+        {
+            sy = Reflect(y + random.Next(-Radius, Radius + 1), h);
+            sx = Reflect(x + random.Next(-Radius, Radius + 1), w);
+        } while (sy == y && sx == x); // the centre, or a reflection back onto it
+        return sy * w + sx;
     }
 
     /// <summary>Reflection at the border without repeating the edge (as numpy's "reflect"): -1 -> 1, h -> h - 2.</summary>

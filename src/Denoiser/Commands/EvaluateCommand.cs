@@ -35,11 +35,20 @@ public static class EvaluateCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the results of an earlier evaluation in --output-dir" };
         var nlm = new Option<double>("--nlm-h-factor") { Description = "Non-local means' h = this x sigma (0-255 scale); tuned on Train400", DefaultValueFactory = _ => ClassicalStrengths.Tuned.NlMeans };
         var ensemble = new Option<bool>("--ensemble") { Description = $"With --images: also score the model averaged over each image's 8 flips and rotations (\"{Evaluator.ModelEnsemble}\"; 8 times the model's time)" };
+        var posterior = new Option<bool>("--posterior")
+        {
+            Description = $"With --images and Gaussian noise: also score a blind-spot (Noise2Void) model's prediction combined with each noisy pixel, sigma known (\"{Evaluator.ModelPosterior}\"; 64 times the model's time)",
+        };
+        var posteriorWindow = new Option<int>("--posterior-window")
+        {
+            Description = "Side of the window --posterior measures the prediction's error over (odd; 0 = the whole image)",
+            DefaultValueFactory = _ => Inference.BlindSpotPosterior.DefaultWindow,
+        };
         var bilateral = new Option<double>("--bilateral-factor") { Description = "The bilateral filter's range sigma = this x the noise's sigma; tuned on Train400", DefaultValueFactory = _ => ClassicalStrengths.Tuned.Bilateral };
 
         var command = new Command("evaluate", "Score a model against the noisy input and classic filters (median, Gaussian blur) on the test set it was trained for.")
         {
-            noise, dataDir, dataset, testSize, images, seed, outputDir, overwrite, threads, nlm, bilateral, ensemble,
+            noise, dataDir, dataset, testSize, images, seed, outputDir, overwrite, threads, nlm, bilateral, ensemble, posterior, posteriorWindow,
         };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
@@ -69,9 +78,15 @@ public static class EvaluateCommand
             if (!p.GetValue(overwrite) && outputs.FirstOrDefault(File.Exists) is { } existing)
                 throw new UserException($"{existing}: already exists; pass --overwrite to replace the earlier results or choose another --output-dir.", ExitCodes.Usage);
 
-            if (p.GetValue(ensemble) && sets.Length == 0)
-                throw new UserException("--ensemble scores whole photographs: give it with --images.", ExitCodes.Usage);
-            if (sets.Length > 0) EvaluateSets(model, info, sets, noises, p.GetValue(seed), new ClassicalStrengths(p.GetValue(nlm), p.GetValue(bilateral)), outDir, p.GetValue(ensemble));
+            if ((p.GetValue(ensemble) || p.GetValue(posterior)) && sets.Length == 0)
+                throw new UserException($"--{(p.GetValue(ensemble) ? "ensemble" : "posterior")} scores whole photographs: give it with --images.", ExitCodes.Usage);
+            int window = p.GetValue(posteriorWindow);
+            if (window < 0 || window % 2 == 0 && window != 0)
+                throw new UserException($"--posterior-window must be an odd side or 0 (the whole image), not {window}.", ExitCodes.Usage);
+            if (p.GetValue(posterior) && noises.FirstOrDefault(n => n is not (GaussianNoise or PaperGaussianNoise)) is { } other)
+                throw new UserException($"--posterior needs Gaussian noise of known sigma, not {other.Spec}.", ExitCodes.Usage);
+            var extras = new Evaluator.ExtraMethods(p.GetValue(ensemble), p.GetValue(posterior) ? window : null);
+            if (sets.Length > 0) EvaluateSets(model, info, sets, noises, p.GetValue(seed), new ClassicalStrengths(p.GetValue(nlm), p.GetValue(bilateral)), outDir, extras);
             else
             {
                 var trained = checkpoint?.Header.Settings;
@@ -90,10 +105,10 @@ public static class EvaluateCommand
 
     /// <summary>Each folder scored as a set, then the tables and files, then the pictures: a run that fails part-way writes nothing.</summary>
     static void EvaluateSets(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string[] sets, List<Noise> noises, long seed,
-                             ClassicalStrengths strengths, string outDir, bool ensemble)
+                             ClassicalStrengths strengths, string outDir, Evaluator.ExtraMethods extras)
     {
         var pictures = new List<(string Path, List<(string, Picture)> Panels)>();
-        var scores = sets.SelectMany(set => ScoreFolder(model, info, set, noises, seed, strengths, outDir, pictures, ensemble)).ToList();
+        var scores = sets.SelectMany(set => ScoreFolder(model, info, set, noises, seed, strengths, outDir, pictures, extras)).ToList();
         Report(scores, outDir, null, null);
         foreach (var (path, panels) in pictures)
         {
@@ -116,7 +131,7 @@ public static class EvaluateCommand
     static string SetName(string folder) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
 
     static List<Score> ScoreFolder(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string folder, List<Noise> noises, long seed,
-                                   ClassicalStrengths strengths, string outDir, List<(string Path, List<(string, Picture)> Panels)> pictures, bool ensemble)
+                                   ClassicalStrengths strengths, string outDir, List<(string Path, List<(string, Picture)> Panels)> pictures, Evaluator.ExtraMethods extras)
     {
         var clean = new List<(string, torch.Tensor)>();
         try
@@ -143,7 +158,7 @@ public static class EvaluateCommand
                 pictures.Add((path, panels));
             }
             return ConsoleProgress.WithStatus("evaluating", $"{set}: {clean.Count:N0} images x {noises.Count} noise(s)",
-                () => Evaluator.RunImages(imageModel, set, clean, noises, seed, strengths, Picture, ensemble));
+                () => Evaluator.RunImages(imageModel, set, clean, noises, seed, strengths, Picture, extras));
         }
         finally
         {

@@ -98,10 +98,15 @@ public static class Evaluator
     }
 
     public const string ModelRounded = "model, output rounded to 8 bits";
+
+    /// <summary>Methods scored on request beside the standing ones: see <see cref="ModelEnsemble"/> and <see cref="ModelPosterior"/>.</summary>
+    public sealed record ExtraMethods(bool Ensemble = false, int? PosteriorWindow = null);
     /// <summary>A grey model on a colour image as `denoise` runs it by default: the luma denoised, the noisy chroma kept.</summary>
     public const string ModelLuma = "model on luma, chroma kept";
     /// <summary>The model averaged over the image's 8 flips and rotations (Inference.SelfEnsemble).</summary>
     public const string ModelEnsemble = "model, x8 self-ensemble";
+    /// <summary>A blind-spot model's prediction combined with the noisy pixel, sigma known (Inference.BlindSpotPosterior).</summary>
+    public const string ModelPosterior = "model, blind-spot posterior (sigma known)";
 
     /// <summary>
     /// The papers' protocol on a set of clean images of any size (at least 11 x 11 for SSIM), one at a time: each
@@ -114,7 +119,7 @@ public static class Evaluator
     /// <param name="first">Called with the set's first image under each noise: each method's output and its PSNR (for a picture).</param>
     public static List<Score> RunImages(Inference.IImageModel model, string set, IReadOnlyList<(string Name, Tensor Image)> images,
                                         IReadOnlyList<Noise> noises, long seed, ClassicalStrengths? strengths = null,
-                                        Action<Noise, IReadOnlyList<(string Method, Tensor Output, double Psnr)>>? first = null, bool ensemble = false)
+                                        Action<Noise, IReadOnlyList<(string Method, Tensor Output, double Psnr)>>? first = null, ExtraMethods? extras = null)
     {
         strengths ??= ClassicalStrengths.Tuned;
         var scores = new List<Score>();
@@ -125,7 +130,8 @@ public static class Evaluator
         };
         if (model.Info.Channels == 1 && images.Any(i => i.Image.shape[1] == 3))
             methods = methods.Append((ModelLuma, x => x.shape[1] == 3 ? RunLuma(model, x).clamp_(0, 1) : RunWhole(model, x).clamp_(0, 1))).ToArray();
-        if (ensemble)
+        extras ??= new ExtraMethods();
+        if (extras.Ensemble)
         {
             var averaged = new Inference.SelfEnsemble(model); // not disposed: it would dispose the model
             methods = methods.Append((ModelEnsemble, x => RunWhole(averaged, x).clamp_(0, 1))).ToArray();
@@ -139,6 +145,9 @@ public static class Evaluator
                 (ClassicalDenoisers.NlMeans, x => ClassicalDenoisers.NonLocalMeans(x, s, strengths.NlMeans)),
                 (ClassicalDenoisers.Bilateral, x => ClassicalDenoisers.BilateralFilter(x, s, strengths.Bilateral).clamp_(0, 1)),
             }).ToArray() : methods;
+            if (sigma is double known && extras.PosteriorWindow is int window)
+                all = all.Append((ModelPosterior, x => RunPlanes(model, x,
+                    (plane, h, w) => Inference.BlindSpotPosterior.Denoise(model, plane, h, w, known, window)).clamp_(0, 1))).ToArray();
             using var gen = new Generator(Seeds.ForTestNoise(seed + n));
             var sums = new Dictionary<string, (double Psnr, double Ssim, double Seconds)>();
             double Add(string method, Tensor output, Tensor clean, double seconds)
@@ -174,12 +183,15 @@ public static class Evaluator
     }
 
     /// <summary>The model on a whole (1, C, H, W) image: padded to a size it keeps and cropped back; a grey model takes colour channel by channel.</summary>
-    static Tensor RunWhole(Inference.IImageModel model, Tensor image)
+    static Tensor RunWhole(Inference.IImageModel model, Tensor image) =>
+        RunPlanes(model, image, (planes, h, w) => Inference.ImageDenoiser.Denoise(model, planes, h, w, tileSize: int.MaxValue));
+
+    /// <summary>A denoiser of the model's C planes on a (1, C, H, W) image; a grey model takes colour channel by channel.</summary>
+    static Tensor RunPlanes(Inference.IImageModel model, Tensor image, Func<float[], int, int, float[]> denoise)
     {
         int c = (int)image.shape[1], h = (int)image.shape[2], w = (int)image.shape[3];
         var planes = model.Info.Channels == c ? new[] { image } : Enumerable.Range(0, c).Select(i => image.narrow(1, i, 1)).ToArray();
-        var outputs = planes.Select(p => torch.tensor(
-            Inference.ImageDenoiser.Denoise(model, p.contiguous().data<float>().ToArray(), h, w, tileSize: int.MaxValue), p.shape)).ToArray();
+        var outputs = planes.Select(p => torch.tensor(denoise(p.contiguous().data<float>().ToArray(), h, w), p.shape)).ToArray();
         return outputs.Length == 1 ? outputs[0] : torch.cat(outputs, 1);
     }
 

@@ -213,10 +213,11 @@ public class CliTests
         Assert.Contains(",\"model, output rounded to 8 bits\",all,", File.ReadAllText(dir["eval-images/evaluation.csv"])); // a comma in a field is quoted
         Assert.Contains("| model, output rounded to 8 bits |", File.ReadAllText(dir["eval-images/evaluation.md"]));
         // The papers' protocol: unclipped Gaussian noise on the 0-255 scale, with NL-means, the bilateral filter and a picture.
-        var paper = Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "gaussian:25/255", "--output-dir", "eval-paper", "--ensemble");
+        var paper = Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "gaussian:25/255", "--output-dir", "eval-paper", "--ensemble", "--posterior");
         Assert.True(paper.ExitCode == 0, paper.Err);
         string md = File.ReadAllText(dir["eval-paper/evaluation.md"]);
-        foreach (var method in new[] { "| model |", "| non-local means (OpenCV) |", "| bilateral (OpenCV) |", "| model, output rounded to 8 bits |", "| model, x8 self-ensemble |" })
+        foreach (var method in new[] { "| model |", "| non-local means (OpenCV) |", "| bilateral (OpenCV) |", "| model, output rounded to 8 bits |", "| model, x8 self-ensemble |",
+                                     "| model, blind-spot posterior (sigma known) |" })
             Assert.Contains(method, md);
         Assert.Contains("| method | gaussian:25/255 |", md);
         var compare = ImageFile.ReadPicture(Assert.Single(Directory.GetFiles(dir["eval-paper"], "compare-clean-gaussian-25_255.png")));
@@ -225,6 +226,10 @@ public class CliTests
                              2, "already exists; pass --overwrite");
 
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--data-dir", "data", "--ensemble", "--output-dir", "eval-ens"), 2, "--ensemble scores whole photographs");
+        AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "poisson:30", "--posterior", "--output-dir", "eval-post"), 2,
+                             "--posterior needs Gaussian noise of known sigma, not poisson:30");
+        AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--posterior", "--posterior-window", "4", "--output-dir", "eval-post"), 2,
+                             "--posterior-window must be an odd side or 0");
         // denoise --ensemble: the shipped photo model over the 8 orientations; its weights are not symmetric, so the result differs.
         Assert.Equal(0, Run(dir.Path, "denoise", "clean/large.png", "--pretrained", "photo", "-o", "plain.png").ExitCode);
         var averaged = Run(dir.Path, "denoise", "clean/large.png", "--pretrained", "photo", "-o", "averaged.png", "--ensemble");

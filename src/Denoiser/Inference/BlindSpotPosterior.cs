@@ -1,0 +1,121 @@
+// A blind-spot network's prediction of a pixel never saw that pixel, so it and the noisy value are two independent
+// estimates of the clean one, and a plain Noise2Void forward pass throws the second away. Laine, Karras, Lehtinen and
+// Aila (NeurIPS 2019) combine them: with Gaussian noise of known sigma and the network's prediction mu taken as a
+// Gaussian prior N(mu, e^2), the posterior mean is mu + e^2 / (e^2 + sigma^2) * (y - mu). They let the network
+// predict e^2 too; here it is measured, since E[(y - mu)^2] = e^2 + sigma^2 when mu is blind to y's noise: the mean
+// of the squared residuals over a window, less sigma^2. Flat regions, where the network is good, keep mu; texture,
+// where it is poor, keeps more of y.
+using Denoiser.Data;
+
+namespace Denoiser.Inference;
+
+public static class BlindSpotPosterior
+{
+    /// <summary>Side of the window the residuals are averaged over (chosen on Train400 images, docs/self-supervised.md).</summary>
+    public const int DefaultWindow = 9;
+
+    /// <summary>
+    /// The network's blind-spot prediction of every pixel: <see cref="BlindSpot.Box"/>^2 passes, each hiding one
+    /// lattice of pixels (one per 8 x 8 cell, as in training) behind a random neighbour's value and keeping the
+    /// predictions there. The image is masked before ImageDenoiser pads or tiles it, so no reflected copy of a hidden
+    /// pixel reaches the network. Seeded: the same image gives the same prediction.
+    /// </summary>
+    /// <param name="source">The model's C planes of h x w, row-major.</param>
+    public static float[] Predict(IImageModel model, float[] source, int h, int w, int seed = 1)
+    {
+        if (h < 2 * BlindSpot.Radius + 1 || w < 2 * BlindSpot.Radius + 1)
+            throw new ArgumentException($"an image of {w}x{h} is smaller than the blind spots' {2 * BlindSpot.Radius + 1}x{2 * BlindSpot.Radius + 1} window");
+        int plane = h * w, c = source.Length / plane;
+        var prediction = new float[source.Length];
+        var masked = (float[])source.Clone();
+        var random = new Random(seed);
+        var spots = new List<(int Spot, int Source)>();
+        for (int oy = 0; oy < BlindSpot.Box; oy++)
+            for (int ox = 0; ox < BlindSpot.Box; ox++)
+            {
+                spots.Clear();
+                for (int y = oy; y < h; y += BlindSpot.Box)
+                    for (int x = ox; x < w; x += BlindSpot.Box)
+                        spots.Add((y * w + x, BlindSpot.Neighbour(y, x, h, w, random)));
+                // Sources are read from the untouched image: a source that is itself a spot gives its noisy value.
+                for (int k = 0; k < c; k++)
+                    foreach (var (spot, from) in spots) masked[k * plane + spot] = source[k * plane + from];
+                float[] output = ImageDenoiser.Denoise(model, masked, h, w, tileSize: int.MaxValue);
+                for (int k = 0; k < c; k++)
+                    foreach (var (spot, _) in spots)
+                    {
+                        prediction[k * plane + spot] = output[k * plane + spot];
+                        masked[k * plane + spot] = source[k * plane + spot];
+                    }
+            }
+        return prediction;
+    }
+
+    /// <summary>
+    /// The posterior mean of each pixel given its noisy value y and the blind-spot prediction mu, for Gaussian noise
+    /// of standard deviation <paramref name="sigma"/> (on the 0-1 scale): mu + g (y - mu), g = e^2 / (e^2 + sigma^2),
+    /// e^2 = max(0, mean of (y - mu)^2 over a <paramref name="window"/> x <paramref name="window"/> window - sigma^2),
+    /// the window reflected at the border; window 0 takes the mean over the whole plane.
+    /// </summary>
+    public static float[] Combine(float[] noisy, float[] prediction, int h, int w, double sigma, int window = DefaultWindow)
+    {
+        if (noisy.Length != prediction.Length || noisy.Length % (h * w) != 0)
+            throw new ArgumentException($"{noisy.Length} noisy and {prediction.Length} predicted values are not planes of {h}x{w}");
+        if (window < 0 || window % 2 == 0 && window != 0) throw new ArgumentException($"the window must be odd or 0, not {window}");
+        int plane = h * w;
+        double variance = sigma * sigma;
+        var result = new float[noisy.Length];
+        var squared = new double[plane];
+        for (int k = 0; k < noisy.Length / plane; k++)
+        {
+            for (int i = 0; i < plane; i++)
+            {
+                double r = noisy[k * plane + i] - prediction[k * plane + i];
+                squared[i] = r * r;
+            }
+            double[] local = window == 0 ? Enumerable.Repeat(squared.Average(), plane).ToArray() : BoxMean(squared, h, w, window / 2);
+            for (int i = 0; i < plane; i++)
+            {
+                double prior = Math.Max(0, local[i] - variance), gain = prior / (prior + variance);
+                float mu = prediction[k * plane + i];
+                result[k * plane + i] = (float)(mu + gain * (noisy[k * plane + i] - mu));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Predict, then Combine: the Bayesian final step of a blind-spot network, for Gaussian noise of known sigma.</summary>
+    public static float[] Denoise(IImageModel model, float[] noisy, int h, int w, double sigma, int window = DefaultWindow, int seed = 1) =>
+        Combine(noisy, Predict(model, noisy, h, w, seed), h, w, sigma, window);
+
+    /// <summary>The mean over a (2r+1)^2 window, separably, reflected at the border as numpy's "reflect".</summary>
+    static double[] BoxMean(double[] values, int h, int w, int r)
+    {
+        var rows = new double[values.Length];
+        var result = new double[values.Length];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                double sum = 0;
+                for (int d = -r; d <= r; d++) sum += values[y * w + Reflect(x + d, w)];
+                rows[y * w + x] = sum;
+            }
+        double count = (2 * r + 1) * (2 * r + 1);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                double sum = 0;
+                for (int d = -r; d <= r; d++) sum += rows[Reflect(y + d, h) * w + x];
+                result[y * w + x] = sum / count;
+            }
+        return result;
+    }
+
+    static int Reflect(int i, int n)
+    {
+        if (n == 1) return 0;
+        // Windows wider than the image reflect more than once.
+        while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+        return i;
+    }
+}
