@@ -34,10 +34,15 @@ public static class DenoiseCommand
         var skipExisting = new Option<bool>("--skip-existing") { Description = "Skip inputs whose outputs exist (outputs are written whole or not at all), so a re-run task finishes the rest" };
         var report = new Option<string?>("--report") { Description = "Write a JSON summary to this file: inputs, outputs, skipped, failed with reasons, seconds" };
         var ensemble = new Option<bool>("--ensemble") { Description = "Average the model over the image's 8 flips and rotations (x8 self-ensemble): a few hundredths of a dB for 8 times the time" };
+        var posterior = new Option<bool>("--posterior")
+        {
+            Description = "For a blind-spot (Noise2Void) model: combine its prediction of each pixel, made without the pixel, with the noisy pixel, for Gaussian noise of the estimated level; 64 times the time",
+        };
+        var posteriorSigma = new Option<double?>("--posterior-sigma") { Description = "The noise's sigma (0-255 scale) for --posterior, which it implies [default: estimated per image]" };
 
         var command = new Command("denoise", "Denoise images with a checkpoint, a safetensors or PyTorch .pt weights file, a shipped model or an ONNX model.")
         {
-            inputs, recursive, output, overwrite, format, quality, color, invert, compare, device, runtime, ensemble, shard, skipExisting, report,
+            inputs, recursive, output, overwrite, format, quality, color, invert, compare, device, runtime, ensemble, posterior, posteriorSigma, shard, skipExisting, report,
         };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
@@ -46,6 +51,9 @@ public static class DenoiseCommand
             if (p.GetValue(quality) is < 1 or > 100) throw new UserException("--quality must be between 1 and 100.", ExitCodes.Usage);
             if (p.GetValue(overwrite) && p.GetValue(skipExisting))
                 throw new UserException("--overwrite and --skip-existing contradict each other; give one of them.", ExitCodes.Usage);
+            if (p.GetValue(posteriorSigma) is double given && !(given > 0 && given < 255))
+                throw new UserException($"--posterior-sigma must be a noise level above 0 and below 255 (the 0-255 scale), not {given}.", ExitCodes.Usage);
+            double? blindSpot = p.GetValue(posteriorSigma) ?? (p.GetValue(posterior) ? double.NaN : null);
             var task = p.GetValue(shard) is { } value ? Shard.Parse(value, Environment.GetEnvironmentVariable) : null;
             if (p.GetValue(report) is { } r && Path.GetDirectoryName(Path.GetFullPath(r)) is { } folder && !Directory.Exists(folder))
                 throw new UserException($"--report {r}: the folder {folder} does not exist.", ExitCodes.Usage);
@@ -64,13 +72,13 @@ public static class DenoiseCommand
             IImageModel loaded = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, p.GetValue(device)!);
             using var model = p.GetValue(ensemble) ? new SelfEnsemble(loaded) : loaded;
             var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
-                                        Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain);
+                                        Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain, blindSpot);
             return Run(jobs, model, settings, summary, p.GetValue(report), clock);
         });
         return command;
     }
 
-    sealed record Settings(string Format, int Quality, ColorMode Color, InvertMode Invert, TrainingDomain Domain);
+    sealed record Settings(string Format, int Quality, ColorMode Color, InvertMode Invert, TrainingDomain Domain, double? Posterior);
 
     sealed record Job(string Input, string Output, string? Compare);
 
@@ -180,9 +188,10 @@ public static class DenoiseCommand
                     // A large picture's decoding and noise estimate leave hundreds of MB of arrays that the GC would
                     // otherwise carry through the whole run of tiles (measured, 12 MP: see docs/natural-images.md).
                     if ((long)picture.Width * picture.Height > LargePicture) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-                    int tiles = PictureDenoiser.TileCount(model, picture, settings.Color), tile = 0;
+                    int tiles = PictureDenoiser.TileCount(model, picture, settings.Color);
+                    int runs = PictureDenoiser.TileCount(model, picture, settings.Color, settings.Posterior != null), run = 0; // --posterior: 64 a tile
                     var (result, note) = PictureDenoiser.Denoise(model, picture, settings.Color, settings.Invert, settings.Domain,
-                        () => status($"{input}: tile {++tile}/{tiles}"));
+                        () => status($"{input}: {(settings.Posterior == null ? "tile" : "pass")} {++run}/{runs}"), settings.Posterior);
                     ImageFile.Write(target, result, settings.Format, settings.Quality);
                     if (result.Bits == 16 && settings.Format is "jpg" or "webp") note += $"; written at 8 bits ({settings.Format} holds no more; png and tiff keep 16)";
                     string compared = "";

@@ -147,7 +147,7 @@ public static class Evaluator
             }).ToArray() : methods;
             if (sigma is double known && extras.PosteriorWindow is int window)
                 all = all.Append((ModelPosterior, x => RunPlanes(model, x,
-                    (plane, h, w) => Inference.BlindSpotPosterior.Denoise(model, plane, h, w, known, window)).clamp_(0, 1))).ToArray();
+                    (plane, h, w) => Inference.BlindSpotPosterior.Denoise(model, plane, h, w, known, window, tileSize: int.MaxValue)).clamp_(0, 1))).ToArray();
             using var gen = new Generator(Seeds.ForTestNoise(seed + n));
             var sums = new Dictionary<string, (double Psnr, double Ssim, double Seconds)>();
             double Add(string method, Tensor output, Tensor clean, double seconds)

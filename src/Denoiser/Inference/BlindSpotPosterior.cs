@@ -21,7 +21,9 @@ public static class BlindSpotPosterior
     /// pixel reaches the network. Seeded: the same image gives the same prediction.
     /// </summary>
     /// <param name="source">The model's C planes of h x w, row-major.</param>
-    public static float[] Predict(IImageModel model, float[] source, int h, int w, int seed = 1)
+    /// <param name="tileSize">As ImageDenoiser's: whole images for evaluation, tiles for large photographs.</param>
+    public static float[] Predict(IImageModel model, float[] source, int h, int w, int seed = 1,
+                                  int tileSize = ImageDenoiser.TileSize, Action? tileDone = null)
     {
         if (h < 2 * BlindSpot.Radius + 1 || w < 2 * BlindSpot.Radius + 1)
             throw new ArgumentException($"an image of {w}x{h} is smaller than the blind spots' {2 * BlindSpot.Radius + 1}x{2 * BlindSpot.Radius + 1} window");
@@ -40,7 +42,7 @@ public static class BlindSpotPosterior
                 // Sources are read from the untouched image: a source that is itself a spot gives its noisy value.
                 for (int k = 0; k < c; k++)
                     foreach (var (spot, from) in spots) masked[k * plane + spot] = source[k * plane + from];
-                float[] output = ImageDenoiser.Denoise(model, masked, h, w, tileSize: int.MaxValue);
+                float[] output = ImageDenoiser.Denoise(model, masked, h, w, tileSize, tileDone: tileDone);
                 for (int k = 0; k < c; k++)
                     foreach (var (spot, _) in spots)
                     {
@@ -85,8 +87,12 @@ public static class BlindSpotPosterior
     }
 
     /// <summary>Predict, then Combine: the Bayesian final step of a blind-spot network, for Gaussian noise of known sigma.</summary>
-    public static float[] Denoise(IImageModel model, float[] noisy, int h, int w, double sigma, int window = DefaultWindow, int seed = 1) =>
-        Combine(noisy, Predict(model, noisy, h, w, seed), h, w, sigma, window);
+    public static float[] Denoise(IImageModel model, float[] noisy, int h, int w, double sigma, int window = DefaultWindow,
+                                  int tileSize = ImageDenoiser.TileSize, Action? tileDone = null) =>
+        Combine(noisy, Predict(model, noisy, h, w, tileSize: tileSize, tileDone: tileDone), h, w, sigma, window);
+
+    /// <summary>How many times Predict runs the model on each tile.</summary>
+    public const int Passes = BlindSpot.Box * BlindSpot.Box;
 
     /// <summary>The mean over a (2r+1)^2 window, separably, reflected at the border as numpy's "reflect".</summary>
     static double[] BoxMean(double[] values, int h, int w, int r)

@@ -15,8 +15,10 @@ public static class PictureDenoiser
     /// brightness is above one half is inverted before the model and back after it (with InvertMode.Auto).
     /// </summary>
     /// <param name="domain">What the model was trained on: a picture far from it gets a warning in the note.</param>
+    /// <param name="posterior">Run a blind-spot model through <see cref="BlindSpotPosterior"/>, for Gaussian noise of
+    /// this sigma (0-255 scale), or of each denoised plane's estimated level when NaN.</param>
     public static (Picture Result, string Note) Denoise(IImageModel model, Picture picture, ColorMode color, InvertMode invert,
-                                                        TrainingDomain? domain = null, Action? tileDone = null)
+                                                        TrainingDomain? domain = null, Action? tileDone = null, double? posterior = null)
     {
         int w = picture.Width, h = picture.Height;
         var notes = new List<string>();
@@ -25,9 +27,18 @@ public static class PictureDenoiser
         bool flip = invert == InvertMode.Yes || (invert == InvertMode.Auto && domain?.SparseLightOnDark != false && TrainingDomain.Median(luma) > 127);
         if (flip) notes.Add(invert == InvertMode.Yes ? "inverted (--invert yes)" : "inverted: dark on light (median brightness above half)");
         if (domain?.Warning(flip ? Invert(luma) : luma, w, h) is { } warning) notes.Add(warning);
+        var sigmas = new List<double>();
         float[] Run(float[] planes)
         {
-            var output = ImageDenoiser.Denoise(model, flip ? Invert(planes) : planes, h, w, tileDone: tileDone);
+            var input = flip ? Invert(planes) : planes;
+            float[] output;
+            if (posterior is double given)
+            {
+                double sigma = double.IsNaN(given) ? NoiseLevel.Estimate(input, w, h * input.Length / (w * h)) : given / 255;
+                sigmas.Add(sigma * 255);
+                output = BlindSpotPosterior.Denoise(model, input, h, w, sigma, tileDone: tileDone);
+            }
+            else output = ImageDenoiser.Denoise(model, input, h, w, tileDone: tileDone);
             return flip ? Invert(output) : output;
         }
 
@@ -53,14 +64,18 @@ public static class PictureDenoiser
             result = WithLuma(picture, Run(luma));
             notes.Add("colour: luma (Y of YCbCr) denoised, chroma kept");
         }
+        if (sigmas.Count > 0)
+            notes.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"blind-spot posterior at sigma {string.Join("/", sigmas.Select(s => s.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))}/255{(double.IsNaN(posterior!.Value) ? " (estimated)" : "")}"));
         if (picture.HasAlpha) notes.Add("alpha kept");
         if (picture.Bits == 16) notes.Add("16-bit");
         return (result, string.Join("; ", notes));
     }
 
     /// <summary>Tiles the model will run for this picture (for progress).</summary>
-    public static int TileCount(IImageModel model, Picture picture, ColorMode color) =>
-        ImageDenoiser.TileCount(picture.Width, picture.Height) * (model.Info.Channels == 1 && picture.IsColor && color == ColorMode.Channels ? 3 : 1);
+    public static int TileCount(IImageModel model, Picture picture, ColorMode color, bool posterior = false) =>
+        ImageDenoiser.TileCount(picture.Width, picture.Height) * (model.Info.Channels == 1 && picture.IsColor && color == ColorMode.Channels ? 3 : 1)
+        * (posterior ? BlindSpotPosterior.Passes : 1);
 
     /// <summary>The picture with luma <paramref name="y"/> and its own chroma: JPEG's full-range BT.601 YCbCr (ITU-T T.871).</summary>
     public static Picture WithLuma(Picture p, float[] y)

@@ -97,6 +97,22 @@ public class SelfSupervisedCliTests
 
         AssertKilledRunResumesExactly(dir, new[] { "--target", "blind-spot", "--data-dir", "noisy" });
 
+        // denoise --posterior: the blind-spot prediction combined with each noisy pixel, at the estimated or a given sigma.
+        Assert.Equal(0, Run(dir.Path, "denoise", "noisy/03.png", "--checkpoint", "runs/alone/last.ckpt", "-o", "plain.png").ExitCode);
+        var estimated = Run(dir.Path, "denoise", "noisy/03.png", "--checkpoint", "runs/alone/last.ckpt", "-o", "estimated.png", "--posterior");
+        Assert.True(estimated.ExitCode == 0, estimated.Err);
+        Assert.Matches(@"blind-spot posterior at sigma \d+\.\d/255 \(estimated\)", estimated.Out);
+        var given = Run(dir.Path, "denoise", "noisy/03.png", "--checkpoint", "runs/alone/last.ckpt", "-o", "given.png", "--posterior-sigma", "25");
+        Assert.True(given.ExitCode == 0, given.Err);
+        Assert.Contains("blind-spot posterior at sigma 25.0/255", given.Out);
+        Assert.DoesNotContain("(estimated)", given.Out);
+        var plain = ImageFile.ReadGray(dir["plain.png"]).Pixels;
+        Assert.NotEqual(plain, ImageFile.ReadGray(dir["estimated.png"]).Pixels);
+        Assert.NotEqual(ImageFile.ReadGray(dir["given.png"]).Pixels, ImageFile.ReadGray(dir["estimated.png"]).Pixels);
+        AssertOneLineFailure(Run(dir.Path, "denoise", "noisy/03.png", "--checkpoint", "runs/alone/last.ckpt", "-o", "bad.png", "--posterior-sigma", "0"), 2,
+                             "--posterior-sigma must be a noise level above 0");
+        Assert.False(File.Exists(dir["bad.png"]));
+
         AssertOneLineFailure(Run(dir.Path, Train("runs/e1", "--target", "blind-spot", "--data-dir", "noisy", "--noise", "gaussian:25/255")), 2, "adds none; drop --noise");
         AssertOneLineFailure(Run(dir.Path, Train("runs/e2", "--target", "blind-spot", "--data-dir", "noisy", "--clean-dir", "nowhere")), 2, "--clean-dir nowhere: folder not found");
         File.Delete(dir["clean/03.png"]);

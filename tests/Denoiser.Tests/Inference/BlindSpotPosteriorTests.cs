@@ -48,7 +48,7 @@ public class BlindSpotPosteriorTests
         var image = Noisy(h * w, seed: 3);
         var model = new Smoother();
         var before = BlindSpotPosterior.Predict(model, image, h, w);
-        Assert.Equal(BlindSpot.Box * BlindSpot.Box, model.Runs);
+        Assert.Equal(BlindSpotPosterior.Passes, model.Runs);
         Assert.Equal(before, BlindSpotPosterior.Predict(model, image, h, w)); // seeded
         // Every pixel's own value, changed a lot: its prediction stays; a neighbour's changes with it.
         foreach (int i in new[] { 0, w - 1, 5 * w + 7, 10 * w + 15, h * w - 1, 13 * w + 2 })
