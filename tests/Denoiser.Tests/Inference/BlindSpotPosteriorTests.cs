@@ -9,7 +9,10 @@ namespace Denoiser.Tests.Inference;
 
 public class BlindSpotPosteriorTests
 {
-    /// <summary>Half the pixel plus half its 5 x 5 neighbourhood's mean (edges repeated): a model that would copy noise if let.</summary>
+    /// <summary>
+    /// Half the pixel, a third of its 5 x 5 neighbourhood's mean (edges repeated) and the rest the whole image's mean:
+    /// a model that would copy noise if let, and sees every pixel from every other, as a deep network's receptive field may.
+    /// </summary>
     sealed class Smoother : IImageModel
     {
         public ModelInfo Info => UNet.Info;
@@ -20,6 +23,7 @@ public class BlindSpotPosteriorTests
         {
             Runs++;
             var output = new float[image.Length];
+            double mean = image.Average(v => (double)v);
             for (int y = 0; y < height; y++)
                 for (int x = 0; x < width; x++)
                 {
@@ -27,7 +31,7 @@ public class BlindSpotPosteriorTests
                     for (int dy = -2; dy <= 2; dy++)
                         for (int dx = -2; dx <= 2; dx++)
                             sum += image[Math.Clamp(y + dy, 0, height - 1) * width + Math.Clamp(x + dx, 0, width - 1)];
-                    output[y * width + x] = (float)(0.5 * image[y * width + x] + 0.5 * sum / 25);
+                    output[y * width + x] = (float)(0.5 * image[y * width + x] + sum / 25 / 3 + mean / 6);
                 }
             return output;
         }
@@ -57,8 +61,9 @@ public class BlindSpotPosteriorTests
             changed[i] += 50;
             var after = BlindSpotPosterior.Predict(model, changed, h, w);
             Assert.Equal(before[i], after[i]);
-            int neighbour = i % w < w - 1 ? i + 1 : i - 1;
+            int neighbour = i % w < w - 1 ? i + 1 : i - 1, far = (i + image.Length / 2) % image.Length;
             Assert.NotEqual(before[neighbour], after[neighbour]);
+            Assert.NotEqual(before[far], after[far]); // the model does see it from afar, in every other pass
         }
         // The plain model does see the pixel: what Predict removes.
         var plain = ImageDenoiser.Denoise(model, image, h, w, tileSize: int.MaxValue);
