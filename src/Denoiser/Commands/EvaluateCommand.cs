@@ -148,11 +148,11 @@ public static class EvaluateCommand
             Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
             var imageModel = new Inference.TorchImageModel(model, info, torch.CPU); // not disposed: it would dispose the model
             string set = SetName(folder);
-            // A picture of the set's first image per noise: clean, noisy, non-local means and the model, each with its PSNR.
+            // A picture of the set's first image per noise: clean, noisy, non-local means and the model (and its posterior), each with its PSNR.
             void Picture(Noise noise, IReadOnlyList<(string Method, torch.Tensor Output, double Psnr)> shown)
             {
                 string path = Path.Combine(outDir, ComparisonName(set, noise));
-                var panels = shown.Where(s => s.Method is "clean" or Evaluator.Noisy or Evaluator.Model or ClassicalDenoisers.NlMeans)
+                var panels = shown.Where(s => s.Method is "clean" or Evaluator.Noisy or Evaluator.Model or ClassicalDenoisers.NlMeans or Evaluator.ModelPosterior)
                     .Select(s => (s.Method == "clean" ? "clean" : string.Create(CultureInfo.InvariantCulture, $"{Short(s.Method)} {s.Psnr:F2} dB"), ToPicture(s.Output)))
                     .ToList();
                 pictures.Add((path, panels));
@@ -168,7 +168,7 @@ public static class EvaluateCommand
 
     static string Short(string method) => method switch
     {
-        Evaluator.Noisy => "noisy", ClassicalDenoisers.NlMeans => "NL-means", _ => method,
+        Evaluator.Noisy => "noisy", ClassicalDenoisers.NlMeans => "NL-means", Evaluator.ModelPosterior => "posterior", _ => method,
     };
 
     /// <summary>A (1, C, H, W) image in [0, 1] as an 8-bit picture.</summary>
