@@ -2,7 +2,7 @@
 """PSNR on BSD68 at sigma 25 against training minutes, one line per run, from tools/photo/snapshots.sh's CSVs.
 Usage: /usr/bin/python3 tools/photo/curve.py CURVE.csv... OUT.png [--max-minutes M] [--run LABEL]... [--line "TEXT=DB"]...
 --max-minutes: only the points up to that time (the equal-time comparison's window); --run: only these runs (default
-all); --line: the reference lines drawn (default BM3D, the 29.0 bar and DnCNN-S, the supervised photo model's)."""
+all; "LABEL -> SHOWN" draws it as SHOWN); --line: the reference lines drawn (default BM3D, the 29.0 bar and DnCNN-S, the supervised photo model's)."""
 import argparse
 import csv
 from collections import defaultdict
@@ -22,13 +22,16 @@ if len(args.files) < 2 or any("=" not in line for line in args.line):
     parser.error("give at least one CSV and the output picture, and each --line as TEXT=DB")
 lines = [(text, float(value)) for text, value in (line.rsplit("=", 1) for line in args.line)] or \
         [("BM3D (published) 28.57", 28.57), ("the bar: 29.0", 29.0), ("DnCNN-S (published) 29.23", 29.23)]
+shown = dict(run.split(" -> ", 1) if " -> " in run else (run, run) for run in args.run)
 runs = defaultdict(list)
 for name in inputs:
     with open(name) as f:
         for label, epoch, minutes, psnr in csv.reader(f):
-            if float(minutes) <= args.max_minutes and (not args.run or label in args.run):
-                runs[label].append((float(minutes), float(psnr)))
-fig, ax = plt.subplots(figsize=(7.2, 4.2), dpi=100)
+            if float(minutes) <= args.max_minutes and (not args.run or label in shown):
+                runs[shown.get(label, label)].append((float(minutes), float(psnr)))
+# Beyond four runs the legend would cover the lines it names: it goes below the plot instead.
+below = len(runs) > 4
+fig, ax = plt.subplots(figsize=(7.2, 4.2 + (0.22 * ((len(runs) + 1) // 2) + 0.3 if below else 0)), dpi=100)
 for label, points in runs.items():
     points.sort()
     ax.plot([m for m, _ in points], [p for _, p in points], marker="o", label=label)
@@ -44,6 +47,9 @@ if args.max_minutes == float("inf"):
 ax.set_xlabel("training wall time on 2 CPU cores (minutes)")
 ax.set_ylabel("BSD68 PSNR at sigma 25 (dB)")
 ax.grid(alpha=0.3)
-ax.legend(loc="lower right" if args.max_minutes == float("inf") else "center right")
+if below:
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=7.5, frameon=False)
+else:
+    ax.legend(loc="lower right" if args.max_minutes == float("inf") else "center right")
 fig.tight_layout()
-fig.savefig(out)
+fig.savefig(out, bbox_inches="tight" if below else None)
