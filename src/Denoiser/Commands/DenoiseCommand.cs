@@ -184,6 +184,8 @@ public static class DenoiseCommand
                 try
                 {
                     var picture = ImageFile.ReadPicture(input);
+                    if (settings.Posterior != null && Math.Min(picture.Width, picture.Height) < BlindSpotPosterior.MinSide)
+                        throw new InvalidDataException($"{input}: is {picture.Width}x{picture.Height}; the blind-spot posterior needs at least {BlindSpotPosterior.MinSide}x{BlindSpotPosterior.MinSide} pixels.");
                     double sigma = NoiseLevel.Estimate(picture);
                     // A large picture's decoding and noise estimate leave hundreds of MB of arrays that the GC would
                     // otherwise carry through the whole run of tiles (measured, 12 MP: see docs/natural-images.md).

@@ -30,8 +30,8 @@ public static class BlindSpotPosterior
     public static float[] Predict(IImageModel model, float[] source, int h, int w, int seed = 1,
                                   int tileSize = ImageDenoiser.TileSize, Action? tileDone = null)
     {
-        if (h < 2 * BlindSpot.Radius + 1 || w < 2 * BlindSpot.Radius + 1)
-            throw new ArgumentException($"an image of {w}x{h} is smaller than the blind spots' {2 * BlindSpot.Radius + 1}x{2 * BlindSpot.Radius + 1} window");
+        if (h < MinSide || w < MinSide)
+            throw new ArgumentException($"an image of {w}x{h} is smaller than the blind spots' {MinSide}x{MinSide} window");
         int plane = h * w, c = source.Length / plane;
         var prediction = new float[source.Length];
         var masked = (float[])source.Clone();
@@ -44,7 +44,7 @@ public static class BlindSpotPosterior
                 for (int y = oy; y < h; y += BlindSpot.Box)
                     for (int x = ox; x < w; x += BlindSpot.Box)
                         spots.Add((y * w + x, BlindSpot.Neighbour(y, x, h, w, random)));
-                // Sources are read from the untouched image: a source that is itself a spot gives its noisy value.
+                // Spots are 8 apart and sources within 2 of theirs, so no source is a spot: each spot takes a noisy value.
                 for (int k = 0; k < c; k++)
                     foreach (var (spot, from) in spots) masked[k * plane + spot] = source[k * plane + from];
                 float[] output = ImageDenoiser.Denoise(model, masked, h, w, tileSize, tileDone: tileDone);
@@ -98,6 +98,9 @@ public static class BlindSpotPosterior
 
     /// <summary>How many times Predict runs the model on each tile.</summary>
     public const int Passes = BlindSpot.Box * BlindSpot.Box;
+
+    /// <summary>The smallest side Predict takes: the neighbour window's.</summary>
+    public const int MinSide = 2 * BlindSpot.Radius + 1;
 
     /// <summary>The mean over a (2r+1)^2 window, separably, reflected at the border as numpy's "reflect".</summary>
     static double[] BoxMean(double[] values, int h, int w, int r)

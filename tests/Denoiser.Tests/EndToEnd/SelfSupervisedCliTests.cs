@@ -112,6 +112,10 @@ public class SelfSupervisedCliTests
         AssertOneLineFailure(Run(dir.Path, "denoise", "noisy/03.png", "--checkpoint", "runs/alone/last.ckpt", "-o", "bad.png", "--posterior-sigma", "0"), 2,
                              "--posterior-sigma must be a noise level above 0");
         Assert.False(File.Exists(dir["bad.png"]));
+        TestFiles.WritePng(dir["tiny.png"], 4, 9);
+        AssertOneLineFailure(Run(dir.Path, "denoise", "tiny.png", "--checkpoint", "runs/alone/last.ckpt", "-o", "tiny-out.png", "--posterior"), 1,
+                             "tiny.png: is 4x9; the blind-spot posterior needs at least 5x5 pixels");
+        Assert.False(File.Exists(dir["tiny-out.png"]));
 
         AssertOneLineFailure(Run(dir.Path, Train("runs/e1", "--target", "blind-spot", "--data-dir", "noisy", "--noise", "gaussian:25/255")), 2, "adds none; drop --noise");
         AssertOneLineFailure(Run(dir.Path, Train("runs/e2", "--target", "blind-spot", "--data-dir", "noisy", "--clean-dir", "nowhere")), 2, "--clean-dir nowhere: folder not found");
