@@ -38,7 +38,7 @@ public static class DenoiseCommand
         {
             Description = "For a blind-spot (Noise2Void) model: combine its prediction of each pixel, made without the pixel, with the noisy pixel, for Gaussian noise of the estimated level; 64 times the time",
         };
-        var posteriorSigma = new Option<double?>("--posterior-sigma") { Description = "The noise's sigma (0-255 scale) for --posterior, which it implies [default: estimated per image]" };
+        var posteriorSigma = new Option<double?>("--posterior-sigma") { Description = "The noise's sigma (0-255 scale) for --posterior, which it implies [default: estimated on each plane denoised]" };
 
         var command = new Command("denoise", "Denoise images with a checkpoint, a safetensors or PyTorch .pt weights file, a shipped model or an ONNX model.")
         {
