@@ -81,6 +81,8 @@ public static class EvaluateCommand
             if ((p.GetValue(ensemble) || p.GetValue(posterior)) && sets.Length == 0)
                 throw new UserException($"--{(p.GetValue(ensemble) ? "ensemble" : "posterior")} scores whole photographs: give it with --images.", ExitCodes.Usage);
             int window = p.GetValue(posteriorWindow);
+            if (!p.GetValue(posterior) && p.GetResult(posteriorWindow) is { Implicit: false })
+                throw new UserException("--posterior-window sets the window of --posterior: give --posterior too.", ExitCodes.Usage);
             if (window < 0 || window % 2 == 0 && window != 0)
                 throw new UserException($"--posterior-window must be an odd side or 0 (the whole image), not {window}.", ExitCodes.Usage);
             if (p.GetValue(posterior) && noises.FirstOrDefault(n => n is not (GaussianNoise or PaperGaussianNoise)) is { } other)

@@ -230,6 +230,8 @@ public class CliTests
                              "--posterior needs Gaussian noise of known sigma, not poisson:30");
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--posterior", "--posterior-window", "4", "--output-dir", "eval-post"), 2,
                              "--posterior-window must be an odd side or 0");
+        AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--posterior-window", "9", "--output-dir", "eval-post"), 2,
+                             "--posterior-window sets the window of --posterior: give --posterior too");
         // denoise --ensemble: the shipped photo model over the 8 orientations; its weights are not symmetric, so the result differs.
         Assert.Equal(0, Run(dir.Path, "denoise", "clean/large.png", "--pretrained", "photo", "-o", "plain.png").ExitCode);
         var averaged = Run(dir.Path, "denoise", "clean/large.png", "--pretrained", "photo", "-o", "averaged.png", "--ensemble");
