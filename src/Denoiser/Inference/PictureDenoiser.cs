@@ -34,7 +34,7 @@ public static class PictureDenoiser
             float[] output;
             if (posterior is double given)
             {
-                double sigma = double.IsNaN(given) ? NoiseLevel.Estimate(input, w, h * input.Length / (w * h)) : given / 255;
+                double sigma = double.IsNaN(given) ? EstimatedLevel(input, h, w) : given / 255;
                 sigmas.Add(sigma * 255);
                 output = BlindSpotPosterior.Denoise(model, input, h, w, sigma, tileDone: tileDone);
             }
@@ -93,6 +93,10 @@ public static class PictureDenoiser
         }
         return p.WithUnitPlane(0, outR).WithUnitPlane(1, outG).WithUnitPlane(2, outB);
     }
+
+    /// <summary>The mean of the planes' noise levels (each plane's own: an RGB model's three, a grey one's one).</summary>
+    static double EstimatedLevel(float[] planes, int h, int w) =>
+        Enumerable.Range(0, planes.Length / (h * w)).Average(k => NoiseLevel.Estimate(planes[(k * h * w)..((k + 1) * h * w)], w, h));
 
     static float[] Invert(float[] plane) => Array.ConvertAll(plane, v => 1 - v);
 }

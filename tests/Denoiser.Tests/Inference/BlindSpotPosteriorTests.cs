@@ -106,4 +106,28 @@ public class BlindSpotPosteriorTests
         Assert.True(combined < 0.8 * Mse(prediction) && combined < 0.5 * Mse(noisy), $"{combined} against {Mse(prediction)} and {Mse(noisy)}");
         Assert.InRange(combined, 0.9 * best, 1.1 * best);
     }
+
+    /// <summary>Gives its input back: enough to see which sigma the posterior was run at.</summary>
+    sealed class Rgb : IImageModel
+    {
+        public ModelInfo Info => ConvAutoEncoder.Info;
+        public TrainingDomain Domain => TrainingDomain.Of(Info, (Denoiser.Training.TrainSettings?)null);
+        public float[] Run(float[] image, int height, int width) => (float[])image.Clone();
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public void An_rgb_models_estimated_sigma_is_the_mean_of_its_three_planes_levels()
+    {
+        const int w = 40, h = 32;
+        var random = new Random(5);
+        // Noise of 6, 12 and 30 levels in R, G and B: the planes differ, so one estimate over them stacked would too.
+        var pixels = new byte[w * h * 3];
+        for (int i = 0; i < pixels.Length; i++)
+            pixels[i] = (byte)Math.Clamp(128 + new[] { 6, 12, 30 }[i % 3] * (random.NextDouble() * 2 - 1) * 1.7, 0, 255);
+        var picture = new Picture(w, h, 3, pixels);
+        var (_, note) = PictureDenoiser.Denoise(new Rgb(), picture, ColorMode.Luma, InvertMode.No, posterior: double.NaN);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"blind-spot posterior at sigma {NoiseLevel.Estimate(picture):F1}/255 (estimated)"), note);
+    }
 }
