@@ -98,15 +98,15 @@ public static class Evaluator
     }
 
     public const string ModelRounded = "model, output rounded to 8 bits";
-
-    /// <summary>Methods scored on request beside the standing ones: see <see cref="ModelEnsemble"/> and <see cref="ModelPosterior"/>.</summary>
-    public sealed record ExtraMethods(bool Ensemble = false, int? PosteriorWindow = null);
     /// <summary>A grey model on a colour image as `denoise` runs it by default: the luma denoised, the noisy chroma kept.</summary>
     public const string ModelLuma = "model on luma, chroma kept";
     /// <summary>The model averaged over the image's 8 flips and rotations (Inference.SelfEnsemble).</summary>
     public const string ModelEnsemble = "model, x8 self-ensemble";
     /// <summary>A blind-spot model's prediction combined with the noisy pixel, sigma known (Inference.BlindSpotPosterior).</summary>
     public const string ModelPosterior = "model, blind-spot posterior (sigma known)";
+
+    /// <summary>Methods scored on request beside the standing ones: see <see cref="ModelEnsemble"/> and <see cref="ModelPosterior"/>.</summary>
+    public sealed record ExtraMethods(bool Ensemble = false, int? PosteriorWindow = null);
 
     /// <summary>
     /// The papers' protocol on a set of clean images of any size (at least 11 x 11 for SSIM), one at a time: each
