@@ -164,6 +164,9 @@ public static class ShapesCommand
         Console.WriteLine($"parameters: {s.Parameters:N0}; weights {s.Parameters * 4 / 1024.0:N1} KiB as float32; " +
                           $"layer outputs {activations * 4 / 1024.0:N1} KiB per image");
         Console.WriteLine("(activations, concatenations and additions keep the spatial size and are not listed; a concatenation shows in the next layer's input channels)");
+        if (s.Failure == null)
+            Console.WriteLine($"receptive field: {ReceptiveField.Compute(s)} pixels (1 + each layer's reach less one, times the input pixels between its positions); " +
+                              $"`denoise` tiles read a margin of {Inference.ImageDenoiser.Margin(s.Model)} around what they keep");
         if (s.Failure != null)
         {
             Console.WriteLine($"input {Shape(s.Input)}: the model cannot run on it ({s.Failure}).");

@@ -1,5 +1,6 @@
-// Runs a trained model on an image of any size: pad by reflection to a size the network maps to itself, crop back.
-using Denoiser.Data;
+// Runs a trained model on an image of any size: pad by reflection to a size the network maps to itself, then run it
+// whole or in tiles that give exactly the whole image's result.
+using Denoiser.Shapes;
 
 namespace Denoiser.Inference;
 
@@ -17,77 +18,89 @@ public interface IImageModel : IDisposable
 public static class ImageDenoiser
 {
     /// <summary>
-    /// Side of the tiles large images are cut into. 512: the overlap then costs 1.22x the pixels (256: 1.51x), and one
-    /// tile's largest activation is 64 x 512 x 512 floats (67 MB, DnCNN), so a 12-megapixel photo stays well under 1 GB.
+    /// Side of the part of the image each tile keeps. 512: one tile's largest activation is then 64 x 640 x 640 floats
+    /// (105 MB, DnCNN with its margins), so a 12-megapixel photo stays well under 1 GB; the margins cost 1.29x the
+    /// pixels for DnCNN and 1.56x for resunet (`bench --only tiles` measures the time).
     /// </summary>
     public const int TileSize = 512;
-    /// <summary>Overlap of neighbouring tiles, blended linearly: wider than the network's receptive field (~40 px).</summary>
-    public const int TileOverlap = 48;
 
-    /// <summary>Denoises a grayscale image with a 1-channel model: whole when it fits in a tile, else in overlapping, blended tiles.</summary>
-    public static GrayImage Denoise(IImageModel model, GrayImage image, int tileSize = TileSize, int overlap = TileOverlap, Action? tileDone = null) =>
-        GrayImage.FromUnit(image.Width, image.Height, Denoise(model, image.ToUnit(), image.Height, image.Width, tileSize, overlap, tileDone));
-
-    /// <summary>The same on the model's C planes of floats in [0, 1], each h x w, row-major.</summary>
-    public static float[] Denoise(IImageModel model, float[] source, int h, int w, int tileSize = TileSize, int overlap = TileOverlap, Action? tileDone = null)
+    /// <summary>
+    /// Denoises the model's C planes of floats in [0, 1], each h x w, row-major: the image is padded by reflection to a
+    /// size the model keeps (as torch's ReflectionPad) and run whole when it fits in a tile. A larger one is cut into
+    /// tiles that each keep a part of <paramref name="tileSize"/> square and read a margin of the model's receptive field
+    /// around it, so every kept pixel sees what it sees in the whole image: the result is the whole image's, up to float
+    /// rounding, with no blending.
+    /// </summary>
+    public static float[] Denoise(IImageModel model, float[] source, int h, int w, int tileSize = TileSize, Action? tileDone = null)
     {
-        int c = model.Info.Channels;
+        var info = model.Info;
+        int c = info.Channels;
         if (source.Length != c * h * w)
-            throw new ArgumentException($"{model.Info.Name} takes {c} plane(s) of {h}x{w}; got {source.Length} values");
-        if (w <= tileSize && h <= tileSize)
+            throw new ArgumentException($"{info.Name} takes {c} plane(s) of {h}x{w}; got {source.Length} values");
+        int ph = info.PaddedSide(h), pw = info.PaddedSide(w), top = (ph - h) / 2, left = (pw - w) / 2;
+        var padded = Pad(source, c, h, w, ph, pw, top, left);
+        var output = new float[c * h * w];
+        foreach (var tile in Tiles(info, h, w, tileSize))
         {
-            var whole = DenoiseWhole(model, source, c, h, w);
+            // In padded coordinates: the window read, and within it the rows and columns kept.
+            var (y0, y1) = Window(info, top + tile.Y, top + tile.Y + tile.Height, ph, tile.Whole);
+            var (x0, x1) = Window(info, left + tile.X, left + tile.X + tile.Width, pw, tile.Whole);
+            int th = y1 - y0, tw = x1 - x0;
+            var input = tile.Whole ? padded : Crop(padded, c, ph, pw, y0, x0, th, tw);
+            float[] result = model.Run(input, th, tw);
+            for (int k = 0; k < c; k++)
+                for (int y = 0; y < tile.Height; y++)
+                    Array.Copy(result, (k * th + top + tile.Y + y - y0) * tw + left + tile.X - x0, output, (k * h + tile.Y + y) * w + tile.X, tile.Width);
             tileDone?.Invoke();
-            return whole;
         }
-        int th = Math.Min(tileSize, h), tw = Math.Min(tileSize, w);
-        float[] sum = new float[c * h * w], tile = new float[c * th * tw];
-        // The tiles form a grid and each one's weight is a row ramp times a column ramp, so the weights a pixel
-        // gathers are its row's sum times its column's: two short arrays, not another float per pixel.
-        float[] rowWeight = new float[h], columnWeight = new float[w];
-        foreach (int y0 in Starts(h, tileSize, overlap))
-            for (int y = 0; y < th; y++) rowWeight[y0 + y] += Ramp(y, th, overlap);
-        foreach (int x0 in Starts(w, tileSize, overlap))
-            for (int x = 0; x < tw; x++) columnWeight[x0 + x] += Ramp(x, tw, overlap);
-        foreach (int y0 in Starts(h, tileSize, overlap))
-            foreach (int x0 in Starts(w, tileSize, overlap))
-            {
-                for (int k = 0; k < c; k++)
-                    for (int y = 0; y < th; y++) Array.Copy(source, (k * h + y0 + y) * w + x0, tile, (k * th + y) * tw, tw);
-                float[] output = DenoiseWhole(model, tile, c, th, tw);
-                for (int y = 0; y < th; y++)
-                    for (int x = 0; x < tw; x++)
-                    {
-                        // A ramp over the overlap on every side, so seams fade from one tile into the next.
-                        float wgt = Ramp(y, th, overlap) * Ramp(x, tw, overlap);
-                        for (int k = 0; k < c; k++) sum[(k * h + y0 + y) * w + x0 + x] += wgt * output[(k * th + y) * tw + x];
-                    }
-                tileDone?.Invoke();
-            }
-        for (int i = 0; i < sum.Length; i++) sum[i] /= rowWeight[i / w % h] * columnWeight[i % w];
-        return sum;
+        return output;
     }
 
     /// <summary>How many tiles <see cref="Denoise"/> will run for an image of this size.</summary>
-    public static int TileCount(int width, int height, int tileSize = TileSize, int overlap = TileOverlap) =>
-        width <= tileSize && height <= tileSize ? 1 : Starts(height, tileSize, overlap).Count() * Starts(width, tileSize, overlap).Count();
+    public static int TileCount(int width, int height, int tileSize = TileSize) =>
+        width <= tileSize && height <= tileSize ? 1 : Cores(height, tileSize).Count() * Cores(width, tileSize).Count();
 
-    static IEnumerable<int> Starts(int n, int tile, int overlap)
+    /// <summary>
+    /// The margin a tile reads on each side of what it keeps: the receptive field, rounded up to the model's side
+    /// multiple. Every path of the network from a kept pixel stays inside it, and a window that starts on that multiple
+    /// meets the network's pools and strides at the same phase as the whole image does.
+    /// </summary>
+    public static int Margin(Models.ModelInfo info) => RoundUp(ReceptiveField.Of(info), info.SideMultiple);
+
+    readonly record struct Tile(int Y, int X, int Height, int Width, bool Whole);
+
+    static IEnumerable<Tile> Tiles(Models.ModelInfo info, int h, int w, int tileSize)
     {
-        if (n <= tile) { yield return 0; yield break; }
-        for (int start = 0; ; start += tile - overlap)
-        {
-            if (start + tile >= n) { yield return n - tile; yield break; }
-            yield return start;
-        }
+        if (h <= tileSize && w <= tileSize) { yield return new Tile(0, 0, h, w, Whole: true); yield break; }
+        foreach (var (y, th) in Cores(h, tileSize))
+            foreach (var (x, tw) in Cores(w, tileSize))
+                yield return new Tile(y, x, th, tw, Whole: false);
     }
 
-    static float Ramp(int i, int n, int overlap) => Math.Min(1f, Math.Min(i + 1, n - i) / (float)(overlap + 1));
-
-    static float[] DenoiseWhole(IImageModel model, float[] source, int c, int h, int w)
+    static IEnumerable<(int Start, int Length)> Cores(int n, int tile)
     {
-        int ph = model.Info.PaddedSide(h), pw = model.Info.PaddedSide(w);
-        int top = (ph - h) / 2, left = (pw - w) / 2;
+        for (int start = 0; start < n; start += tile) yield return (start, Math.Min(tile, n - start));
+    }
+
+    /// <summary>
+    /// The window [first, last) of a padded side of <paramref name="n"/> that a tile keeping [keepFrom, keepTo) reads:
+    /// the margin on both sides, the start on the model's side multiple, the length a side the model keeps, and inside
+    /// the padded image (whose sides the model keeps, so a window ending there keeps its length too).
+    /// </summary>
+    static (int First, int Last) Window(Models.ModelInfo info, int keepFrom, int keepTo, int n, bool whole)
+    {
+        if (whole) return (0, n);
+        int margin = Margin(info);
+        int first = Math.Max(0, (keepFrom - margin) / info.SideMultiple * info.SideMultiple);
+        int last = first + info.PaddedSide(keepTo + margin - first);
+        return last >= n ? (first, n) : (first, last);
+    }
+
+    static int RoundUp(int n, int multiple) => (n + multiple - 1) / multiple * multiple;
+
+    static float[] Pad(float[] source, int c, int h, int w, int ph, int pw, int top, int left)
+    {
+        if (ph == h && pw == w) return source;
         // Reflection (as torch's ReflectionPad: the edge row is not repeated) needs the pad to be smaller than the
         // side; tiny images fall back to repeating the edge.
         bool reflect = ph - h < h && pw - w < w;
@@ -96,12 +109,15 @@ public static class ImageDenoiser
             for (int y = 0; y < ph; y++)
                 for (int x = 0; x < pw; x++)
                     padded[(k * ph + y) * pw + x] = source[(k * h + Source(y - top, h, reflect)) * w + Source(x - left, w, reflect)];
+        return padded;
+    }
 
-        float[] output = model.Run(padded, ph, pw);
-        var cropped = new float[c * h * w];
+    static float[] Crop(float[] source, int c, int h, int w, int y0, int x0, int th, int tw)
+    {
+        var tile = new float[c * th * tw];
         for (int k = 0; k < c; k++)
-            for (int y = 0; y < h; y++) Array.Copy(output, (k * ph + y + top) * pw + left, cropped, (k * h + y) * w, w);
-        return cropped;
+            for (int y = 0; y < th; y++) Array.Copy(source, (k * h + y0 + y) * w + x0, tile, (k * th + y) * tw, tw);
+        return tile;
     }
 
     static int Source(int i, int n, bool reflect) =>

@@ -7,7 +7,10 @@ using static TorchSharp.torch;
 namespace Denoiser.Shapes;
 
 /// <param name="Note">Where sizes stop matching: an upsampler's output that differs from the size its matching downsampler took in (the expected size).</param>
-public sealed record LayerRow(string Name, string Layer, long[] Input, long[] Output, long Parameters, string? Note);
+/// <param name="Window">A sliding-window layer's settings along one side (convolutions, pools); null for pointwise layers.</param>
+/// <param name="Transposed">A transposed convolution: it upsamples by its stride.</param>
+public sealed record LayerRow(string Name, string Layer, long[] Input, long[] Output, long Parameters, string? Note,
+                              ConvSide? Window = null, bool Transposed = false);
 
 /// <param name="Output">The model's output shape, or null when the input does not get through (see Failure).</param>
 public sealed record Summary(ModelInfo Model, long[] Input, IReadOnlyList<LayerRow> Rows, long[]? Output, long Parameters, string? Failure)
@@ -40,7 +43,8 @@ public static class ModelSummary
                 if (outSize.Zip(inSize).Any(p => p.First < p.Second)) downsampled.Push(inSize);
                 else if (outSize.Zip(inSize).Any(p => p.First > p.Second) && downsampled.TryPop(out var expected) && !expected.SequenceEqual(outSize))
                     note = $"expected {Size(expected)}";
-                rows.Add(new LayerRow(name, Describe(module), x.shape, y.shape, rows.Any(r => r.Name == name) ? 0 : own, note));
+                rows.Add(new LayerRow(name, Describe(module), x.shape, y.shape, rows.Any(r => r.Name == name) ? 0 : own, note,
+                                      Window(module), module is ConvTranspose2d));
                 return y;
             });
             unhook.Add(remover.remove);
@@ -62,6 +66,15 @@ public static class ModelSummary
             foreach (var remove in unhook) remove();
         }
     }
+
+    /// <summary>Along one side (these models' kernels are square): kernel, stride, padding, dilation.</summary>
+    static ConvSide? Window(nn.Module m) => m switch
+    {
+        Convolution c => new ConvSide(c.kernel_size.Max(), c.stride.Max(), c.padding!.Max(), c.dilation.Max()),
+        MaxPool2d p => new ConvSide(p.kernel_size.Max(), (p.stride ?? p.kernel_size).Max(), (p.padding ?? new[] { 0L }).Max(), (p.dilation ?? new[] { 1L }).Max()),
+        AvgPool2d p => new ConvSide(p.kernel_size.Max(), (p.stride ?? p.kernel_size).Max(), (p.padding ?? new[] { 0L }).Max()),
+        _ => null,
+    };
 
     static string Describe(nn.Module m) => m switch
     {

@@ -21,8 +21,8 @@ public class ImageDenoiserTests
         public void Dispose() { }
     }
 
-    static GrayImage Random(int w, int h, int seed) =>
-        new(w, h, Enumerable.Range(0, w * h).Select(i => (byte)((i * 7919 + seed * 104729) % 251)).ToArray());
+    static float[] Random(int w, int h, int seed, int channels = 1) =>
+        Enumerable.Range(0, channels * w * h).Select(i => (i * 7919 + seed * 104729) % 251 / 255f).ToArray();
 
     [Theory]
     [InlineData(1, 12)]
@@ -73,12 +73,12 @@ public class ImageDenoiserTests
     {
         var image = Random(w, h, 1);
         var model = new Identity();
-        var output = ImageDenoiser.Denoise(model, image);
+        var output = ImageDenoiser.Denoise(model, image, h, w);
 
-        Assert.Equal(image.Pixels, output.Pixels); // the crop undoes the pad
+        Assert.Equal(image, output); // the crop undoes the pad
         int ph = model.Info.PaddedSide(h), pw = model.Info.PaddedSide(w);
         Assert.Equal((ph, pw), model.Size);
-        using var x = torch.tensor(image.ToUnit(), new long[] { 1, 1, h, w });
+        using var x = torch.tensor(image, new long[] { 1, 1, h, w });
         using var padded = nn.functional.pad(x, new long[] { (pw - w) / 2, pw - w - (pw - w) / 2, (ph - h) / 2, ph - h - (ph - h) / 2 }, PaddingModes.Reflect);
         Assert.Equal(padded.data<float>().ToArray(), model.Seen);
     }
@@ -92,7 +92,44 @@ public class ImageDenoiserTests
     public void A_real_model_keeps_the_image_size(int h, int w)
     {
         using var model = new TorchImageModel(new ConvDenoiser(), ConvDenoiser.Info, torch.CPU);
-        var output = ImageDenoiser.Denoise(model, Random(w, h, 2));
-        Assert.Equal((w, h), (output.Width, output.Height));
+        var output = ImageDenoiser.Denoise(model, Random(w, h, 2), h, w);
+        Assert.Equal(w * h, output.Length);
+    }
+
+    public static TheoryData<string> Models() => new(Registry.All.Select(m => m.Name));
+
+    /// <summary>
+    /// Tiles forced small, so that every tile has neighbours on all sides: each keeps what the whole image gives, to float
+    /// rounding. A margin smaller than the receptive field, or a window off the model's stride phase, fails this.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Tiles_give_the_whole_image_result_for_every_model(string name)
+    {
+        var info = Registry.Get(name);
+        torch.manual_seed(7);
+        using var model = new TorchImageModel(info.Create(), info, torch.CPU);
+        const int h = 83, w = 101, tile = 24;
+        var random = new Random(5);
+        var image = Enumerable.Range(0, info.Channels * h * w).Select(_ => (float)random.NextDouble()).ToArray();
+
+        var whole = ImageDenoiser.Denoise(model, image, h, w, tileSize: int.MaxValue);
+        int tiles = 0;
+        var tiled = ImageDenoiser.Denoise(model, image, h, w, tile, () => tiles++);
+
+        Assert.Equal(ImageDenoiser.TileCount(w, h, tile), tiles);
+        Assert.Equal(4 * 5, tiles);
+        double max = whole.Zip(tiled).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(max <= 1e-5, $"{name}: tiles of {tile} differ from the whole image by up to {max:E2}");
+    }
+
+    [Fact]
+    public void The_receptive_field_is_computed_from_the_layers()
+    {
+        // DnCNN is a chain of 17 3x3 convolutions: 1 + 17 * 2. The seed: three 3x3 convolutions, each behind one more
+        // 2x2 pool (1 + 2 + 1 + 2*2 + 2 + 4*2 + 4), then transposed convolutions of 3/2 and 2/2 taps and a 3x3 conv.
+        Assert.Equal(35, Denoiser.Shapes.ReceptiveField.Of(DnCNN.Info));
+        Assert.Equal(1 + 2 + 1 + 4 + 2 + 8 + 4 + 8 + 2, Denoiser.Shapes.ReceptiveField.Of(ConvDenoiser.Info));
+        Assert.Equal(32, ImageDenoiser.Margin(ConvDenoiser.Info)); // already a multiple of the seed's 8
     }
 }
