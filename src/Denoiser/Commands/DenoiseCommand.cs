@@ -54,26 +54,40 @@ public static class DenoiseCommand
             if (p.GetValue(posteriorSigma) is double given && !(given > 0 && given < 255))
                 throw new UserException($"--posterior-sigma must be a noise level above 0 and below 255 (the 0-255 scale), not {given}.", ExitCodes.Usage);
             double? blindSpot = p.GetValue(posteriorSigma) ?? (p.GetValue(posterior) ? double.NaN : null);
-            var task = p.GetValue(shard) is { } value ? Shard.Parse(value, Environment.GetEnvironmentVariable) : null;
-            if (p.GetValue(report) is { } r && Path.GetDirectoryName(Path.GetFullPath(r)) is { } folder && !Directory.Exists(folder))
+            string? reportPath = p.GetValue(report);
+            if (reportPath is { } r && Path.GetDirectoryName(Path.GetFullPath(r)) is { } folder && !Directory.Exists(folder))
                 throw new UserException($"--report {r}: the folder {folder} does not exist.", ExitCodes.Usage);
-            var files = InputFiles.Expand(p.GetValue(inputs)!, p.GetValue(recursive));
-            var (jobs, skipped) = Plan(files, p.GetValue(output), p.GetValue(overwrite), p.GetValue(skipExisting), "." + p.GetValue(format),
-                                       p.GetValue(recursive), p.GetValue(compare), task);
-            if (task != null || skipped.Count > 0)
-                Console.WriteLine($"{(task == null ? "" : $"shard {task}: ")}{jobs.Count + skipped.Count} of {files.Count} inputs" +
-                                  (skipped.Count > 0 ? $", {skipped.Count} already denoised and skipped" : ""));
-            var summary = new Report(task?.ToString(), jobs.Select(j => j.Input).Concat(skipped).Order(StringComparer.Ordinal).ToList(), skipped);
-            if (jobs.Count == 0)
+            Report? summary = null;
+            try
             {
-                Finish(summary, p.GetValue(report), clock);
-                return ExitCodes.Ok; // nothing left: no model is loaded
+                var task = p.GetValue(shard) is { } value ? Shard.Parse(value, Environment.GetEnvironmentVariable) : null;
+                summary = new Report(task?.ToString(), [], []);
+                var files = InputFiles.Expand(p.GetValue(inputs)!, p.GetValue(recursive));
+                var (jobs, skipped) = Plan(files, p.GetValue(output), p.GetValue(overwrite), p.GetValue(skipExisting), "." + p.GetValue(format),
+                                           p.GetValue(recursive), p.GetValue(compare), task);
+                if (task != null || skipped.Count > 0)
+                    Console.WriteLine($"{(task == null ? "" : $"shard {task}: ")}{jobs.Count + skipped.Count} of {files.Count} inputs" +
+                                      (skipped.Count > 0 ? $", {skipped.Count} already denoised and skipped" : ""));
+                summary = new Report(task?.ToString(), jobs.Select(j => j.Input).Concat(skipped).Order(StringComparer.Ordinal).ToList(), skipped);
+                if (jobs.Count == 0)
+                {
+                    Finish(summary, reportPath, clock);
+                    return ExitCodes.Ok; // nothing left: no model is loaded
+                }
+                IImageModel loaded = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, p.GetValue(device)!);
+                using var model = p.GetValue(ensemble) ? new SelfEnsemble(loaded) : loaded;
+                var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
+                                            Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain, blindSpot);
+                return Run(jobs, model, settings, summary, reportPath, clock);
             }
-            IImageModel loaded = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, p.GetValue(device)!);
-            using var model = p.GetValue(ensemble) ? new SelfEnsemble(loaded) : loaded;
-            var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
-                                        Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain, blindSpot);
-            return Run(jobs, model, settings, summary, p.GetValue(report), clock);
+            catch (Exception e) when (reportPath != null && summary is { Written: false })
+            {
+                // The task failed before its images (a model that does not load, no inputs): the merge step of a job
+                // array still gets this task's report, with the reason.
+                summary.Error = e.Message.ReplaceLineEndings(" ");
+                Finish(summary, reportPath, clock);
+                throw;
+            }
         });
         return command;
     }
@@ -88,6 +102,9 @@ public static class DenoiseCommand
         public List<string> Outputs { get; } = [];
         public List<Failure> Failed { get; } = [];
         public double Seconds { get; set; }
+        /// <summary>Why the whole task failed before denoising its images; null when it got to them.</summary>
+        public string? Error { get; set; }
+        [System.Text.Json.Serialization.JsonIgnore] public bool Written { get; set; }
     }
 
     sealed record Failure(string Input, string Reason);
@@ -97,6 +114,7 @@ public static class DenoiseCommand
     static void Finish(Report summary, string? path, Stopwatch clock)
     {
         summary.Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
+        summary.Written = true;
         if (path != null) AtomicFile.WriteAllText(path, JsonSerializer.Serialize(summary, ReportJson));
     }
 

@@ -70,18 +70,27 @@ public static class TrainCommand
         if (settings.Validate() is { } invalid) throw new UserException(invalid + ".", ExitCodes.Usage);
         if (resume && overwrite) throw new UserException("--resume continues a run and --overwrite starts one afresh; give one of them.", ExitCodes.Usage);
         settings = settings with { Noise = Noise.Parse(settings.Noise).Spec }; // canonical, so "0.5" == "gaussian:0.5"
-        var run = resume ? settings.RunDir is { } dir ? new RunFolder(dir)
-                                : RunFolder.Latest(settings.ModelsDir, r => r.Last)
-                                  ?? throw new UserException($"--resume: no run with a last.ckpt under {settings.ModelsDir}; pass --run-dir or start a new run.", ExitCodes.Usage)
-                           : settings.RunDir is { } newDir ? new RunFolder(newDir) : RunFolder.New(settings.ModelsDir);
+        var run = resume ? settings.RunDir is { } dir ? new RunFolder(dir) : RunFolder.Latest(settings.ModelsDir, r => File.Exists(r.Last) ? r.Last : r.SettingsFile)
+                         : settings.RunDir is { } newDir ? new RunFolder(newDir) : RunFolder.New(settings.ModelsDir);
+        if (resume && (run == null || !File.Exists(run.Last)))
+        {
+            // As Lightning's ckpt_path="last": a run killed before its first checkpoint (or never started) starts from its
+            // beginning, so one command serves the first start and every requeue.
+            run ??= RunFolder.New(settings.ModelsDir);
+            var recorded = RecordedSettings(run);
+            if (recorded != null) settings = Continued(settings, recorded, run, given);
+            Console.WriteLine($"--resume: {run.Root} has no checkpoint yet; starting it from the beginning" +
+                              (recorded != null ? " with its recorded settings" : ""));
+            resume = false;
+        }
         if (resume)
         {
             Checkpoint.Loaded saved;
-            (settings, saved) = Resumed(settings, run, given); // the recipe, to load the data with
+            (settings, saved) = Resumed(settings, run!, given); // the recipe, to load the data with
             // A requeued job whose run finished before it was killed must succeed, so a finished run is a no-op.
-            if (Finished(saved, settings, run)) return ExitCodes.Ok;
+            if (Finished(saved, settings, run!)) return ExitCodes.Ok;
         }
-        else settings = settings with { RunDir = run.Root, InitFrom = settings.InitFrom is { } from ? StartingWeights.Resolve(from) : null };
+        else settings = settings with { RunDir = run!.Root, InitFrom = settings.InitFrom is { } from ? StartingWeights.Resolve(from) : null };
         if (settings.Validate() is { } problem) throw new UserException(problem + ".", ExitCodes.Usage);
 
         int threads = Devices.SetThreads(settings.Threads);
@@ -99,7 +108,7 @@ public static class TrainCommand
 
         // Only now the run folder: nothing is written into it when the data or options are bad, and every look at it
         // is made under its lock, so two trainers started at once cannot both find it free.
-        using var runLock = RunLock.Acquire(run.Root);
+        using var runLock = RunLock.Acquire(run!.Root);
         Checkpoint.Loaded? checkpoint = null;
         if (resume)
         {
@@ -109,6 +118,8 @@ public static class TrainCommand
         else if (run.ExistingOutputs() is [var first, ..] && !overwrite)
             throw new UserException($"{run.Root} already holds a run ({Path.GetFileName(first)}); pass --resume to continue it, --overwrite to start afresh, or choose another --run-dir.", ExitCodes.Usage);
         else run.DeleteOutputs();
+        // Recorded before the first batch: a run killed at any moment after this resumes with these settings.
+        AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
 
         Console.WriteLine($"device: {device.type.ToString().ToLowerInvariant()}, {threads} threads" +
                           (settings.Threads > threads ? $" (--threads {settings.Threads} capped at the {threads} cores)" : ""));
@@ -135,7 +146,26 @@ public static class TrainCommand
     static (TrainSettings Settings, Checkpoint.Loaded Checkpoint) Resumed(TrainSettings settings, RunFolder run, IReadOnlySet<string> given)
     {
         var checkpoint = Checkpoint.Read(run.Last);
-        var saved = checkpoint.Header.Settings;
+        return (Continued(settings, checkpoint.Header.Settings, run, given), checkpoint);
+    }
+
+    /// <summary>The recorded settings of a run that has not saved a checkpoint yet; null when it has none.</summary>
+    static TrainSettings? RecordedSettings(RunFolder run)
+    {
+        if (!File.Exists(run.SettingsFile)) return null;
+        try { return JsonSerializer.Deserialize<TrainSettings>(File.ReadAllText(run.SettingsFile)) ?? throw new JsonException("null"); }
+        catch (JsonException e)
+        {
+            throw new UserException($"{run.SettingsFile}: not a run's settings ({e.Message.Split('\n')[0]}); delete it to start the run with the options given, or choose another --run-dir.");
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="saved"/>, the recipe a run was started with, and what may change on the way (epochs, device, ...);
+    /// a recipe option given that contradicts it is refused.
+    /// </summary>
+    static TrainSettings Continued(TrainSettings settings, TrainSettings saved, RunFolder run, IReadOnlySet<string> given)
+    {
         var recipe = new (string Option, bool Differs)[]
         {
             ("--model", settings.Model != saved.Model), ("--dataset", !SameDataset(settings.Dataset, saved.Dataset)), ("--crop", settings.Crop != saved.Crop),
@@ -149,7 +179,7 @@ public static class TrainCommand
         };
         if (recipe.FirstOrDefault(r => r.Differs && given.Contains(r.Option)).Option is { } changed)
             throw new UserException($"--resume continues {run.Root} with its own recipe, so {changed} cannot change; start a new run instead.", ExitCodes.Usage);
-        settings = saved with
+        return saved with
         {
             Epochs = given.Contains("--epochs") ? settings.Epochs : saved.Epochs,
             Device = given.Contains("--device") ? settings.Device : saved.Device,
@@ -158,7 +188,6 @@ public static class TrainCommand
             TensorBoard = given.Contains("--tensorboard") ? settings.TensorBoard : saved.TensorBoard,
             RunDir = run.Root,
         };
-        return (settings, checkpoint);
     }
 
     /// <summary>The same dataset however spelt (a run records "fashionmnist" for --dataset fashion-mnist).</summary>

@@ -64,7 +64,6 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         using var test = TestSet.Make(testSet, target, settings.Seed, device);
         // TensorBoard's event files are append-only logs of their own; they are the one output not renamed into place.
         var board = settings.TensorBoard ? torch.utils.tensorboard.SummaryWriter(Path.Combine(run.Root, "tensorboard")) : null;
-        AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, JsonOptions)); // as resolved for this (part of the) run
 
         var partial = resume?.Header.Interrupted;
         for (int epoch = resume?.Header.NextEpoch ?? 1; epoch <= settings.Epochs; epoch++, partial = null)
@@ -239,5 +238,4 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         model.train();
     }
 
-    static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 }

@@ -101,9 +101,8 @@ public class RunSafetyTests
         TestFiles.WriteMnist(dir["data"], train: 6000, test: 20); // 300 batches an epoch: progress lines at 33% and 66%
         string epochs = Math.Max(3, kills).ToString();
         string[] common = { "--epochs", epochs, "--data-dir", "data", "--threads", "2" };
-        // Killed before its first checkpoint, a run leaves files but nothing to resume: the user starts it afresh.
-        string[] Args(string run) =>
-            new[] { "train", "--run-dir", run, File.Exists(dir[$"{run}/last.ckpt"]) ? "--resume" : "--overwrite" }.Concat(common).ToArray();
+        // One command for the first start and every restart, as a job script has it.
+        string[] Args(string run) => new[] { "train", "--run-dir", run, "--resume" }.Concat(common).ToArray();
         Assert.Equal(0, Run(dir.Path, Args("models/straight")).ExitCode);
 
         var random = new Random(kills);
@@ -140,5 +139,52 @@ public class RunSafetyTests
         Checkpoint.Read(dir["models/straight/last.ckpt"]).LoadWeights(a);
         Checkpoint.Read(dir["models/killed/last.ckpt"]).LoadWeights(b);
         foreach (var (x, y) in a.parameters().Zip(b.parameters())) Assert.True(x.allclose(y, rtol: 0, atol: 0), $"weights differ after {killed} kills");
+    }
+
+    /// <summary>
+    /// Killed in its first seconds (at its "run:" line, before any checkpoint), a run restarts with the very command that
+    /// started it, from its beginning and with its recorded settings; a recipe option that contradicts them is refused.
+    /// </summary>
+    [Fact]
+    public void Killed_before_its_first_checkpoint_a_run_restarts_with_the_same_resume_command()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteMnist(dir["data"], train: 200, test: 20);
+        string[] command = { "train", "--resume", "--run-dir", "models/early", "--epochs", "1", "--data-dir", "data", "--seed", "5" };
+        using (var p = Start(dir.Path, command))
+        {
+            _ = p.StandardError.ReadToEndAsync();
+            string? line;
+            while ((line = p.StandardOutput.ReadLine()) != null && !line.StartsWith("run: ")) { }
+            Assert.NotNull(line);
+            p.Kill();
+            p.WaitForExit();
+        }
+        Assert.True(File.Exists(dir["models/early/settings.json"]));
+        Assert.False(File.Exists(dir["models/early/last.ckpt"]));
+
+        AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--run-dir", "models/early", "--seed", "6"), 2, "--seed cannot change");
+        var again = Run(dir.Path, "train", "--resume", "--run-dir", "models/early"); // the recorded settings: seed 5, 1 epoch, data
+        Assert.True(again.ExitCode == 0, again.Err);
+        Assert.Contains("--resume: models/early has no checkpoint yet; starting it from the beginning with its recorded settings", again.Out);
+        Assert.Contains("epoch 1/1", again.Out);
+        Assert.Equal(5, Checkpoint.Read(dir["models/early/last.ckpt"]).Header.Settings.Seed);
+    }
+
+    [Fact]
+    public void Resume_on_an_empty_or_missing_folder_starts_the_run()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteMnist(dir["data"], train: 100, test: 20);
+        Directory.CreateDirectory(dir["models/empty"]);
+        foreach (var run in new[] { "models/empty", "models/missing" })
+        {
+            var first = Run(dir.Path, "train", "--resume", "--run-dir", run, "--epochs", "1", "--data-dir", "data");
+            Assert.True(first.ExitCode == 0, first.Err);
+            Assert.Contains($"--resume: {run} has no checkpoint yet; starting it from the beginning", first.Out);
+            var requeued = Run(dir.Path, "train", "--resume", "--run-dir", run, "--epochs", "1", "--data-dir", "data");
+            Assert.True(requeued.ExitCode == 0, requeued.Err);
+            Assert.Contains("nothing to do", requeued.Out);
+        }
     }
 }

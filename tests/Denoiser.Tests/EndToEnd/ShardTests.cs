@@ -7,7 +7,7 @@ namespace Denoiser.Tests.EndToEnd;
 
 public class ShardTests
 {
-    sealed record Report(string? Shard, List<string> Inputs, List<string> Outputs, List<string> Skipped, List<JsonElement> Failed, double Seconds);
+    sealed record Report(string? Shard, List<string> Inputs, List<string> Outputs, List<string> Skipped, List<JsonElement> Failed, double Seconds, string? Error = null);
 
     static Report Read(string path) =>
         JsonSerializer.Deserialize<Report>(File.ReadAllText(path), new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.CamelCase })!;
@@ -100,5 +100,24 @@ public class ShardTests
         var failed = Assert.Single(report.Failed);
         Assert.Equal("bad.png", failed.GetProperty("input").GetString());
         Assert.Contains("bad.png", failed.GetProperty("reason").GetString());
+    }
+
+    /// <summary>A task that fails before its first image still leaves its report, with the reason, for the merge step.</summary>
+    [Theory]
+    [InlineData("model", "a.png --checkpoint missing.ckpt", "missing.ckpt")]
+    [InlineData("inputs", "empty/", "empty")]
+    public void A_task_that_fails_before_its_images_still_writes_its_report(string _, string arguments, string expected)
+    {
+        using var dir = new TempDir();
+        TestFiles.WritePng(dir["a.png"], 16, 16);
+        Directory.CreateDirectory(dir["empty"]);
+        var r = Cli.Run(dir.Path, ["denoise", .. arguments.Split(' '), "--report", "r.json"]);
+        Assert.NotEqual(0, r.ExitCode);
+        var line = Assert.Single(r.ErrLines);
+        var report = Read(dir["r.json"]);
+        Assert.Contains(expected, report.Error);
+        Assert.Contains(report.Error!, line);
+        Assert.Empty(report.Outputs);
+        Assert.False(File.Exists(dir["a.denoised.png"]));
     }
 }

@@ -63,7 +63,7 @@ public class TrainerTests
         var history = new Trainer(Settings(run.Root, 2), run, torch.CPU, new Recorder()).Run(train, test, null);
 
         Assert.Equal(2, history.Count);
-        Assert.All(new[] { run.Best, run.Last, run.SettingsFile, run.MetricsFile, run.Sample(1), run.Sample(2),
+        Assert.All(new[] { run.Best, run.Last, run.MetricsFile, run.Sample(1), run.Sample(2),
                            Path.Combine(run.Root, "loss.png"), Path.Combine(run.Root, "psnr.png") },
                    f => Assert.True(File.Exists(f), f));
         var csv = File.ReadAllLines(run.MetricsFile);
