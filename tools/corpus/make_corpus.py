@@ -202,7 +202,6 @@ for name, args, expect in [
     ("threads negative", ["train", "--threads", "-1"], "--threads"),
     ("cuda without a gpu", ["train", "--device", "cuda", "--data-dir", "data"], "CUDA is not available"),
     ("quality zero", ["denoise", "images/good.png", "--quality", "0", "-o", "out/q.jpg"] + W, "--quality"),
-    ("resume with nothing", ["train", "--resume", "--models-dir", "runs-none"], "no run with a last.ckpt"),
 ]:
     case(name, args, 2, expect)
 

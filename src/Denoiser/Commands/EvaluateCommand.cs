@@ -85,7 +85,7 @@ public static class EvaluateCommand
                 throw new UserException("--posterior-window sets the window of --posterior: give --posterior too.", ExitCodes.Usage);
             if (window < 0 || window % 2 == 0 && window != 0)
                 throw new UserException($"--posterior-window must be an odd side or 0 (the whole image), not {window}.", ExitCodes.Usage);
-            if (p.GetValue(posterior) && noises.FirstOrDefault(n => n is not (GaussianNoise or PaperGaussianNoise)) is { } other)
+            if (p.GetValue(posterior) && noises.FirstOrDefault(n => n.KnownSigma == null) is { } other)
                 throw new UserException($"--posterior needs Gaussian noise of known sigma, not {other.Spec}.", ExitCodes.Usage);
             var extras = new Evaluator.ExtraMethods(p.GetValue(ensemble), p.GetValue(posterior) ? window : null);
             if (sets.Length > 0) EvaluateSets(model, info, sets, noises, p.GetValue(seed), new ClassicalStrengths(p.GetValue(nlm), p.GetValue(bilateral)), outDir, extras);
@@ -128,7 +128,7 @@ public static class EvaluateCommand
     static string ComparisonName(string set, Noise n) => $"compare-{set}-{FileName(n)}.png";
 
     /// <summary>A noise's spec as part of a file name: gaussian:25/255 -> gaussian-25_255.</summary>
-    static string FileName(Noise n) => n.Spec.Replace(':', '-').Replace('/', '_');
+    static string FileName(Noise n) => n.Spec.Replace(':', '-').Replace('/', '_').Replace(',', '-');
 
     static string SetName(string folder) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
 

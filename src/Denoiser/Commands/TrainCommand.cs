@@ -69,7 +69,7 @@ public static class TrainCommand
         if (settings.Target != "clean" && !given.Contains("--noise")) settings = settings with { Noise = "none" };
         if (settings.Validate() is { } invalid) throw new UserException(invalid + ".", ExitCodes.Usage);
         if (resume && overwrite) throw new UserException("--resume continues a run and --overwrite starts one afresh; give one of them.", ExitCodes.Usage);
-        settings = settings with { Noise = Noise.Parse(settings.Noise).Spec }; // canonical, so "0.5" == "gaussian:0.5"
+        settings = settings with { Noise = Noise.Parse(settings.Noise).Spec }; // canonical, so "0.5,CLIP" == "gaussian:0.5,clip"
         var run = resume ? settings.RunDir is { } dir ? new RunFolder(dir) : RunFolder.Latest(settings.ModelsDir, r => File.Exists(r.Last) ? r.Last : r.SettingsFile)
                          : settings.RunDir is { } newDir ? new RunFolder(newDir) : RunFolder.New(settings.ModelsDir);
         if (resume && (run == null || !File.Exists(run.Last)))

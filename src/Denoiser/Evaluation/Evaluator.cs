@@ -139,13 +139,13 @@ public static class Evaluator
         for (int n = 0; n < noises.Count; n++)
         {
             // Non-local means and the bilateral filter are set from the noise's sigma, so they score Gaussian noise only.
-            double? sigma = noises[n] is GaussianNoise or PaperGaussianNoise ? noises[n].Level : null;
+            double? sigma = noises[n].IsGaussian ? noises[n].Level : null; // a sigma range: its midpoint
             var all = sigma is double s ? methods.Concat(new (string, Func<Tensor, Tensor>)[]
             {
                 (ClassicalDenoisers.NlMeans, x => ClassicalDenoisers.NonLocalMeans(x, s, strengths.NlMeans)),
                 (ClassicalDenoisers.Bilateral, x => ClassicalDenoisers.BilateralFilter(x, s, strengths.Bilateral).clamp_(0, 1)),
             }).ToArray() : methods;
-            if (sigma is double known && extras.PosteriorWindow is int window)
+            if (noises[n].KnownSigma is double known && extras.PosteriorWindow is int window)
                 all = all.Append((ModelPosterior, x => RunPlanes(model, x,
                     (plane, h, w) => Inference.BlindSpotPosterior.Denoise(model, plane, h, w, known, window, tileSize: int.MaxValue)).clamp_(0, 1))).ToArray();
             using var gen = new Generator(Seeds.ForTestNoise(seed + n));

@@ -31,7 +31,8 @@ public sealed record Interruption(long Batch, byte[] Generator, double LossSum, 
 /// </summary>
 public static class Checkpoint
 {
-    public const int FormatVersion = 1;
+    /// <summary>2: noise specs say ,clip when clipped (format 1 clipped gaussian:SIGMA, speckle and poisson unsaid).</summary>
+    public const int FormatVersion = 2;
     static readonly byte[] Magic = "DNSRCKPT"u8.ToArray();
     const int MaxBytes = 1 << 30;
     // Named literals: a run that diverged still records its NaN losses instead of failing to save.
@@ -128,6 +129,11 @@ public static class Checkpoint
         try { header = JsonSerializer.Deserialize<CheckpointHeader>(bytes.AsSpan(at, headerLength), Json); }
         catch (JsonException e) { throw new UserException(Bad($"its header is not valid JSON ({e.Message})")); }
         if (header?.Settings == null || header.Model == null) throw new UserException(Bad("its header lacks the model or settings"));
+        if (version == 1)
+        {
+            try { header = header with { Settings = header.Settings with { Noise = Data.Noise.FromFormat1(header.Settings.Noise) } }; }
+            catch (FormatException e) { throw new UserException(Bad($"its noise does not parse ({e.Message})")); }
+        }
         at += headerLength;
         if (expectedModel != null && header.Model != expectedModel)
             throw new UserException($"{path}: is a checkpoint of model '{header.Model}', not '{expectedModel}'; use a checkpoint of {expectedModel}.");

@@ -23,7 +23,7 @@ public sealed record TrainSettings
     public string Target { get; init; } = "clean";      // clean images + Noise; noisy-pairs (Noise2Noise) or blind-spot (Noise2Void): noisy images alone
     public string? CleanDir { get; init; }              // self-supervised runs: clean versions of the folder's images, for validation PSNR only
     [JsonConverter(typeof(NoiseSpecConverter))]
-    public string Noise { get; init; } = "gaussian:0.5"; // x + 0.5*randn, as in the seed; see Data.Noise for kinds
+    public string Noise { get; init; } = "gaussian:0.5,clip"; // x + 0.5*randn clipped to [0, 1], as in the seed; see Data.Noise for kinds
     public long Seed { get; init; } = 1;                // drives initialisation, shuffling and noise
     public string Device { get; init; } = "auto";       // auto = CUDA when available, else CPU
     public int Threads { get; init; } = 0;              // intra-op threads; 0 = one per core

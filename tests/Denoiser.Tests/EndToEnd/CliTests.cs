@@ -187,17 +187,19 @@ public class CliTests
         TestFiles.WriteMnist(dir["data"], train: 10, test: 40);
         string weights = TestFiles.Fixture("parity-init.safetensors");
 
-        var r = Run(dir.Path, "evaluate", "--weights", weights, "--data-dir", "data", "--noise", "gaussian:0.3", "gaussian:0.6", "poisson:20",
+        var r = Run(dir.Path, "evaluate", "--weights", weights, "--data-dir", "data", "--noise", "gaussian:0.3", "gaussian:0.6,clip", "poisson:20,8bit",
                     "--output-dir", "eval");
         Assert.True(r.ExitCode == 0, r.Err);
         Assert.Contains("median 3x3", r.Out);
         Assert.Contains("per class", r.Out);
+        Assert.Contains("gaussian:0.6,clip", r.Out); // clipping and rounding are said where scores are
+        Assert.Contains("poisson:20,8bit", r.Out);
         var csv = File.ReadAllLines(dir["eval/evaluation.csv"]);
         Assert.Equal("set,noise,method,class,count,psnr_db,ssim,seconds", csv[0]);
         Assert.Equal(1 + 3 * 4 * 11, csv.Length); // 3 noises x 4 methods x (all + 10 digits)
         Assert.Equal(720, ImageFile.ReadGray(dir["eval/psnr-vs-sigma.png"]).Width);
         Assert.True(File.Exists(dir["eval/evaluation.json"]));
-        var picture = ImageFile.ReadGray(dir["eval/samples-poisson-20.png"]);
+        var picture = ImageFile.ReadGray(dir["eval/samples-poisson-20-8bit.png"]);
         Assert.Equal(5 * 56 + 6 * 2, picture.Height); // clean, noisy, model, median, blur
         // The papers' noise on MNIST too: its spec has a slash, its picture's name does not.
         Assert.Equal(0, Run(dir.Path, "evaluate", "--weights", weights, "--data-dir", "data", "--noise", "gaussian:25/255", "--output-dir", "eval-255").ExitCode);

@@ -18,13 +18,13 @@ public class EvaluatorTests
         TestFiles.WriteMnist(dir.Path, train: 10, test: 30);
         using var test = ImageSet.LoadMnist(dir.Path, train: false);
         using var model = new ConvDenoiser();
-        var noises = new Noise[] { new GaussianNoise(0.5), new SaltPepperNoise(0.1) };
+        var noises = new Noise[] { Noise.Parse("gaussian:0.5,clip"), new SaltPepperNoise(0.1) };
 
         var scores = Evaluator.Run(model, test.Images, test.Labels, noises, seed: 3, batchSize: 7);
 
         var overall = scores.Where(s => s.Class == null).ToList();
         Assert.Equal(8, overall.Count);
-        Assert.Equal(new[] { "gaussian:0.5", "salt-pepper:0.1" }, overall.Select(s => s.Noise).Distinct());
+        Assert.Equal(new[] { "gaussian:0.5,clip", "salt-pepper:0.1" }, overall.Select(s => s.Noise).Distinct());
         Assert.All(overall, s => Assert.Equal(30, s.Count));
         foreach (var group in scores.Where(s => s.Class != null).GroupBy(s => (s.Noise, s.Method)))
         {
@@ -38,7 +38,7 @@ public class EvaluatorTests
         using var gen = new torch.Generator(Seeds.ForTestNoise(3));
         using var noisy = noises[0].Apply(test.Images, gen);
         using var psnr = Metrics.Psnr(noisy, test.Images);
-        Assert.Equal(psnr.mean().item<float>(), overall.Single(s => s.Method == Evaluator.Noisy && s.Noise == "gaussian:0.5").PsnrDb, 4);
+        Assert.Equal(psnr.mean().item<float>(), overall.Single(s => s.Method == Evaluator.Noisy && s.Noise == "gaussian:0.5,clip").PsnrDb, 4);
         // Salt-and-pepper noise is what a median filter is for.
         var sp = overall.Where(s => s.Noise == "salt-pepper:0.1").ToDictionary(s => s.Method);
         Assert.True(sp[Evaluator.Median].PsnrDb > sp[Evaluator.Noisy].PsnrDb);
