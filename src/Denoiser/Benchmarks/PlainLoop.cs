@@ -22,7 +22,7 @@ public sealed class PlainLoop : IDisposable
         optimizer = optim.Adam(model.parameters(), lr: 1e-3);
     }
 
-    /// <summary>One pass over the images; returns the mean loss (NaN is possible here: see CpuModel on oneDNN).</summary>
+    /// <summary>One pass over the images; returns the mean loss (NaN is possible here: see CpuLayout on oneDNN).</summary>
     public double Epoch(int batchSize)
     {
         model.train();

@@ -177,7 +177,6 @@ public static class DenoiseCommand
         var (model, info, from, _, domain) = source.Load(p);
         Console.WriteLine(from);
         model.to(device);
-        Cpu.CpuModel.Prepare(model, device);
         return new TorchImageModel(model, info, device, domain);
     }
 

@@ -69,7 +69,6 @@ public static class EvaluateCommand
             Devices.SetThreads(p.GetValue(threads));
             var (model, info, from, checkpoint, _) = source.Load(p);
             using var _ = model;
-            Cpu.CpuModel.Prepare(model, torch.CPU);
             Console.WriteLine(from);
             string outDir = p.GetValue(outputDir)
                             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? p.GetValue(source.Weights)!))!, "evaluation");

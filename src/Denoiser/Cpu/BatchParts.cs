@@ -29,12 +29,15 @@ public sealed class BatchParts : IDisposable
 
     public int MaxParts => workers.Length + 1;
 
+    /// <summary>The CPU tricks this runner takes (all but in `bench`, which turns each off in turn).</summary>
+    public CpuTricks Tricks { get; }
+
     /// <param name="threads">libtorch threads to use in all (torch.get_num_threads()).</param>
     /// <param name="tricks">SplitBatch off: one part.</param>
     /// <param name="cores">The machine's cores (Environment.ProcessorCount; tests pass others to check the rule).</param>
     public BatchParts(int threads, CpuTricks? tricks = null, int? cores = null)
     {
-        tricks ??= CpuTricks.All;
+        Tricks = tricks ??= CpuTricks.All;
         int usable = Math.Min(threads, cores ?? Environment.ProcessorCount);
         // Never more parts than cores: a part is a thread that must not wait for a core.
         int parts = tricks.SplitBatch ? Math.Clamp(usable, 1, 64) : 1;

@@ -43,7 +43,7 @@ public static class Evaluator
             long len = Math.Min(batchSize, n - start);
             var x = noisy.narrow(0, start, len);
             var y = clean.narrow(0, start, len);
-            var output = parts.Forward(x, model.call);
+            var output = parts.Forward(Cpu.CpuLayout.ForModel(x), model.call);
             mseSum.add_(Metrics.SquaredError(output, y).mean(new long[] { 1, 2, 3 }).sum().to_type(ScalarType.Float64));
             psnrSum.add_(Metrics.Psnr(output, y).sum().to_type(ScalarType.Float64));
             noisyPsnrSum.add_(Metrics.Psnr(x, y).sum().to_type(ScalarType.Float64));
@@ -62,7 +62,7 @@ public static class Evaluator
     {
         var methods = new (string Name, Func<Tensor, Tensor> Apply)[]
         {
-            (Noisy, x => x.alias()), (Model, model.call), (Median, Filters.Median3x3), (Blur, x => Filters.GaussianBlur(x, 1.0)),
+            (Noisy, x => x.alias()), (Model, x => model.call(Cpu.CpuLayout.ForModel(x))), (Median, Filters.Median3x3), (Blur, x => Filters.GaussianBlur(x, 1.0)),
         };
         model.eval();
         using var _ = torch.no_grad();

@@ -15,7 +15,7 @@ public sealed class TorchImageModel(nn.Module<Tensor, Tensor> model, Models.Mode
         using var _ = torch.no_grad();
         using var scope = NewDisposeScope();
         var x = torch.tensor(image, new long[] { 1, info.Channels, height, width }).to(device);
-        var y = model.call(x);
+        var y = model.call(Cpu.CpuLayout.ForModel(x));
         if (y.shape[2] != height || y.shape[3] != width)
             throw new InvalidOperationException($"{info.Name} maps {height}x{width} to {y.shape[2]}x{y.shape[3]}");
         return y.cpu().contiguous().data<float>().ToArray();

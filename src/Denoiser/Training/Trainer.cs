@@ -53,7 +53,6 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         if (resume != null) resume.LoadWeights(model);
         else if (settings.InitFrom is { } start) StartingWeights.LoadInto(model, info.Name, start);
         model.to(device);
-        CpuModel.Prepare(model, device); // CPU speed work, outside the model (Cpu/)
         using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);
         resume?.LoadOptimizer(optimizer);
         using var parts = new BatchParts(device.type == DeviceType.CPU ? torch.get_num_threads() : 1);
@@ -204,6 +203,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
                               BatchParts parts, double clipGrad = 0, Func<Tensor, Tensor, Tensor>? objective = null)
     {
         var (input, reference) = target.Make(examples, gen); // the whole batch at once: the same draws however it is split
+        if (parts.Tricks.ChannelsLast) input = CpuLayout.ForModel(input); // faster, and a oneDNN bug kept away (Cpu/CpuLayout)
         optimizer.zero_grad();
         objective ??= Loss.Parse("mse");
         // forward, loss and backward, as objective(model.call(input), reference).backward(), with the batch in parts across the cores

@@ -45,13 +45,12 @@ public class ConvDenoiserTests
     [Fact]
     public void A_batch_that_is_a_view_into_a_larger_tensor_is_denoised_from_its_own_images()
     {
-        // Evaluation and tiling pass narrowed views; CpuModel's channels-last input must keep the view's storage offset.
+        // Evaluation and tiling pass narrowed views; the channels-last batch must keep the view's storage offset.
         using var model = new ConvDenoiser();
-        Denoiser.Cpu.CpuModel.Prepare(model, torch.CPU);
         using var _ = torch.no_grad();
         using var all = torch.rand(6, 1, 28, 28);
-        using var fromView = model.call(all.narrow(0, 3, 3));
-        using var fromCopy = model.call(all.narrow(0, 3, 3).clone());
+        using var fromView = model.call(Denoiser.Cpu.CpuLayout.ForModel(all.narrow(0, 3, 3)));
+        using var fromCopy = model.call(Denoiser.Cpu.CpuLayout.ForModel(all.narrow(0, 3, 3).clone()));
         Assert.Equal(0f, (fromView - fromCopy).abs().max().item<float>());
         Assert.InRange(fromView.min().item<float>(), 0f, 1f); // sigmoid output
     }

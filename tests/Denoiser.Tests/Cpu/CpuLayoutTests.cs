@@ -1,4 +1,4 @@
-// The CPU seam: every model prepared by CpuModel computes what the plain model computes, and each trick is really taken.
+// The CPU seam: every model fed channels-last batches computes what it computes on NCHW ones, on libtorch's reference kernels.
 using System.Runtime.InteropServices;
 using Denoiser.Cpu;
 using Denoiser.Models;
@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Tests.Cpu;
 
-public class CpuModelTests
+public class CpuLayoutTests
 {
     // at::globalContext().setUserEnabledMkldnn(bool): test-only switch to libtorch's own (slow, sound) kernels.
     [DllImport("torch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
@@ -18,13 +18,13 @@ public class CpuModelTests
     [DllImport("torch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
 
-    static (Tensor Output, List<Tensor> Grads) OutputAndGradients(nn.Module<Tensor, Tensor> model, Tensor x)
+    static (Tensor Output, List<Tensor> Grads) OutputAndGradients(nn.Module<Tensor, Tensor> model, Tensor x, bool channelsLast)
     {
         model.zero_grad();
         Tensor output;
         using (var scope = NewDisposeScope())
         {
-            output = model.call(x);
+            output = model.call(channelsLast ? CpuLayout.ForModel(x) : x);
             nn.functional.mse_loss(output, x).backward();
             output = output.detach().MoveToOuterDisposeScope();
         }
@@ -65,23 +65,23 @@ public class CpuModelTests
     }
 
     /// <summary>
-    /// The plain model on libtorch's reference kernels (oneDNN off: NCHW with oneDNN has a gradient bug on these CPUs,
-    /// see CpuModel) against the prepared model on oneDNN, 20 times over memory full of NaN.
+    /// The model on NCHW batches and libtorch's reference kernels (oneDNN off: NCHW with oneDNN has a gradient bug on
+    /// these CPUs, see CpuLayout) against the same weights on channels-last batches and oneDNN, 20 times over memory full
+    /// of NaN.
     /// </summary>
     [Theory]
     [MemberData(nameof(Cases))]
-    public void A_prepared_model_gives_the_plain_models_outputs_and_gradients_even_on_dirty_memory(string name, int batch, int size)
+    public void Channels_last_batches_give_the_reference_outputs_and_gradients_even_on_dirty_memory(string name, int batch, int size)
     {
         var info = Registry.Get(name);
         torch.manual_seed(3);
         using var plain = info.Create();
         using var fast = Twin(info, plain);
-        Assert.NotEmpty(CpuModel.Prepare(fast, torch.CPU));
         using var x = torch.rand(batch, info.Channels, size, size);
         var context = GlobalContext();
         SetUserEnabledMkldnn(context, false);
         (Tensor Output, List<Tensor> Grads) reference;
-        try { reference = OutputAndGradients(plain, x); }
+        try { reference = OutputAndGradients(plain, x, channelsLast: false); }
         finally { SetUserEnabledMkldnn(context, true); }
 
         // DnCNN's gradients through 15 train-mode BatchNorms amplify float rounding: oneDNN's own NCHW kernels differ from
@@ -91,7 +91,7 @@ public class CpuModelTests
         for (int trial = 0, trials = large ? 3 : 20; trial < trials; trial++)
         {
             PolluteFreedMemory();
-            var (output, grads) = OutputAndGradients(fast, x);
+            var (output, grads) = OutputAndGradients(fast, x, channelsLast: true);
             double outputError = (output - reference.Output).abs().max().item<float>() / (reference.Output.abs().max().item<float>() + 1e-12);
             Assert.True(outputError < 1e-4, $"{name}, trial {trial}: relative output error {outputError:G3}");
             foreach (var (g, r) in grads.Zip(reference.Grads))
@@ -104,36 +104,39 @@ public class CpuModelTests
     }
 
     [Fact]
-    public void Every_trick_of_the_seed_model_is_taken()
+    public void Every_layer_sees_channels_last_and_the_model_is_untouched()
     {
         using var model = new ConvDenoiser();
-        var keys = model.state_dict().Keys.ToList();
-        var done = CpuModel.Prepare(model, torch.CPU);
-
-        Assert.Equal(new[] { "t_conv1: SplitBiasConvTranspose2d", "t_conv2: SplitBiasConvTranspose2d", "t_conv3: SplitBiasConvTranspose2d",
-                             "conv_out: TapsConv2d", "channels-last input" }, done);
-        Assert.Equal(keys, model.state_dict().Keys.ToList()); // checkpoints and the optimizer see the same parameters
-        var layers = model.named_children().ToDictionary(c => c.name, c => c.module);
-        Assert.IsType<TapsConv2d>(layers["conv_out"]);
-        Assert.IsType<SplitBiasConvTranspose2d>(layers["t_conv2"]);
-
-        // The layers are really called, and conv2 really sees a channels-last input (channel stride 1).
+        var before = model.named_modules().Select(m => (m.name, m.module.GetType())).ToList();
         var seen = new List<string>();
-        ((nn.Module<Tensor, Tensor>)layers["conv_out"]).register_forward_hook((_, _, y) => { seen.Add("conv_out"); return y; });
-        ((nn.Module<Tensor, Tensor>)layers["conv2"]).register_forward_hook((_, x, y) => { seen.Add($"conv2 stride {x.stride(1)}"); return y; });
+        var layers = model.named_children().ToDictionary(c => c.name, c => (nn.Module<Tensor, Tensor>)c.module);
+        foreach (var name in new[] { "conv2", "t_conv2", "conv_out" })
+            layers[name].register_forward_hook((_, x, y) => { seen.Add($"{name} {(x.stride(1) == 1 ? "NHWC" : "NCHW")}"); return y; });
         using var scope = NewDisposeScope();
-        var output = model.call(torch.rand(2, 1, 28, 28));
-        Assert.Equal(new[] { "conv2 stride 1", "conv_out" }, seen);
-        Assert.True(output.is_contiguous());
+        var input = torch.rand(2, 1, 28, 28);
+        var output = model.call(CpuLayout.ForModel(input));
+        Assert.Equal(new[] { "conv2 NHWC", "t_conv2 NHWC", "conv_out NHWC" }, seen);
+        Assert.Equal(before, model.named_modules().Select(m => (m.name, m.module.GetType())).ToList());
+        Assert.Equal(model.forward(input).contiguous().data<float>().ToArray(), output.contiguous().data<float>().ToArray(),
+                     new FloatTolerance(1e-6f)); // forward and call are one function: only the batch's layout differs
     }
 
     [Fact]
-    public void Tricks_turned_off_are_not_taken_and_cuda_is_left_alone()
+    public void Only_a_cpu_batch_of_images_changes_layout_and_a_view_keeps_its_own_images()
     {
-        using var model = new ConvDenoiser();
-        Assert.Empty(CpuModel.Prepare(model, torch.CPU, CpuTricks.None));
-        Assert.IsType<Conv2d>(model.named_children().Single(c => c.name == "conv_out").module);
-        using var other = new ConvDenoiser();
-        Assert.Empty(CpuModel.Prepare(other, new Device(DeviceType.CUDA)));
+        using var scope = NewDisposeScope();
+        var flat = torch.rand(3, 4);
+        Assert.Same(flat, CpuLayout.ForModel(flat));
+        var all = torch.rand(6, 3, 5, 7);
+        var part = CpuLayout.ForModel(all.narrow(0, 3, 3));
+        Assert.Equal(new long[] { 3, 3, 5, 7 }, part.shape);
+        Assert.Equal(1, part.stride(1));
+        Assert.True(part.allclose(all.narrow(0, 3, 3), rtol: 0, atol: 0));
+    }
+
+    sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
+    {
+        public bool Equals(float a, float b) => Math.Abs(a - b) <= tolerance;
+        public int GetHashCode(float v) => 0;
     }
 }
