@@ -13,10 +13,13 @@ namespace Denoiser.Data;
 public enum NoiseRange { Float, Clip, EightBit }
 
 /// <summary>A noise model for images in [0, 1]; the same generator state gives the same noise.</summary>
-public abstract record Noise(NoiseRange Range)
+[System.Text.Json.Serialization.JsonConverter(typeof(SpecJsonConverter<Noise>))]
+public abstract record Noise(NoiseRange Range) : ISpec<Noise>
 {
     /// <summary>The canonical spec: kind:level, then ",clip" or ",8bit" when the values are clipped or rounded.</summary>
     public string Spec => Body + Range switch { NoiseRange.Clip => ",clip", NoiseRange.EightBit => ",8bit", _ => "" };
+
+    public sealed override string ToString() => Spec;
 
     /// <summary>kind:level, without the range.</summary>
     protected abstract string Body { get; }

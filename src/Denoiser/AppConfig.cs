@@ -44,7 +44,7 @@ public sealed record AppConfig(TrainSettings Train, DataSettings Data)
         IConfiguration config = builder.Build();
         try
         {
-            var train = config.GetSection("Train").Get<TrainSettings>(o => o.ErrorOnUnknownConfiguration = true) ?? new TrainSettings();
+            var train = TrainSection(config.GetSection("Train"), file);
             var data = config.GetSection("Data").Get<DataSettings>(o => o.ErrorOnUnknownConfiguration = true) ?? new DataSettings();
             return new AppConfig(train, data);
         }
@@ -53,6 +53,29 @@ public sealed record AppConfig(TrainSettings Train, DataSettings Data)
             throw new UserException($"{file ?? "environment"}: {e.Message.ReplaceLineEndings(" ")} Fix the value (see the README).", ExitCodes.Usage);
         }
     }
+
+    /// <summary>
+    /// The "Train" section over the defaults, each value parsed by its setting's own parser (the one the command line
+    /// uses), so a value means the same in the file, in DENOISER_Train__KEY and on the command line.
+    /// </summary>
+    static TrainSettings TrainSection(IConfigurationSection section, string? file)
+    {
+        var settings = new TrainSettings();
+        foreach (var entry in section.GetChildren())
+        {
+            var setting = Commands.Setting.All.FirstOrDefault(s => s.Key.Equals(entry.Key, StringComparison.OrdinalIgnoreCase))
+                ?? throw new UserException($"{Where(file)}: Train:{entry.Key} is not a setting; the settings are {string.Join(", ", Commands.Setting.All.Select(s => s.Key))}.", ExitCodes.Usage);
+            if (entry.Value == null) continue; // an empty value or a section: the default
+            try { settings = setting.With(settings, setting.Parse(entry.Value)); }
+            catch (FormatException e)
+            {
+                throw new UserException($"{Where(file)}: Train:{setting.Key} = '{entry.Value}': {e.Message}. Fix the value (see `denoiser train --help`).", ExitCodes.Usage);
+            }
+        }
+        return settings;
+    }
+
+    static string Where(string? file) => file == null ? "DENOISER_* variables" : $"{file} or DENOISER_* variables";
 
     // The JSON provider's own message hides the line; parse once more to say where the file is broken.
     static void CheckJson(string file)

@@ -5,6 +5,9 @@ namespace Denoiser;
 
 public static class Devices
 {
+    public const string DeviceHelp = "auto, cpu or cuda (auto: CUDA when libtorch sees a GPU)";
+    public const string ThreadsHelp = "CPU threads for libtorch; 0 = one per core, and never more than the cores";
+
     /// <summary>The one check of a --device value (command line, appsettings.json or environment).</summary>
     public static string? Problem(string choice) =>
         choice is "auto" or "cpu" or "cuda" ? null : $"--device must be auto, cpu or cuda, not '{choice}'";

@@ -142,7 +142,7 @@ public static class BenchCommand
             parts = new BatchParts(torch.get_num_threads(), tricks);
             var settings = new TrainSettings { BatchSize = w.Batch };
             trainer = new Trainer(settings, new RunFolder(Path.GetTempPath()), torch.CPU, ITrainingObserver.Silent);
-            target = Target.Create("clean", Noise.Parse(settings.Noise), channels: 1, onDisk: false);
+            target = Target.Create(TargetKind.Clean, settings.Noise, channels: 1, onDisk: false);
         }
 
         public long Turn()
@@ -289,6 +289,11 @@ public static class BenchCommand
             double nlm = clock.Elapsed.TotalSeconds;
             Console.WriteLine($"photo {w}x{h} grey, shipped model through `denoise` (child process: load, read, tiles, write): {wall:F1} s wall, " +
                               $"{megapixels / wall:F2} MP/s, {peakKb / 1024.0:N0} MB peak resident");
+            var info = ResUNet.Info;
+            Console.WriteLine($"photo {w}x{h} grey, tiles: {Denoiser.Inference.ImageDenoiser.TileCount(w, h)} keeping up to " +
+                              $"{Denoiser.Inference.ImageDenoiser.TileSize}x{Denoiser.Inference.ImageDenoiser.TileSize} each, reading a margin of " +
+                              $"{Denoiser.Inference.ImageDenoiser.Margin(info)} (the receptive field, {Shapes.ReceptiveField.Of(info)}): the model runs on " +
+                              $"{Denoiser.Inference.ImageDenoiser.PixelsRun(info, w, h):F2}x the picture's pixels");
             Console.WriteLine($"photo {w}x{h} grey, non-local means (OpenCV, h = {Evaluation.ClassicalStrengths.Tuned.NlMeans} x 25, this process): " +
                               $"{nlm:F1} s, {megapixels / nlm:F2} MP/s; the model takes {wall / nlm:F2}x its time");
         }

@@ -27,7 +27,7 @@ public static class DenoiseCommand
         var source = new ModelSource(config);
         var output = new Option<string?>("--output", "-o") { Description = "Output file (one input), or folder (several inputs: the input tree is mirrored) [default: NAME.denoised.EXT beside each input]" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace outputs that already exist" };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch runtime)", DefaultValueFactory = _ => config.Train.Device };
+        var devices = new DeviceOptions(config); // the torch runtime's; ONNX Runtime chooses its own
         var runtime = new Option<string>("--runtime") { Description = "torch (TorchSharp/libtorch) or onnx (ONNX Runtime, needs --weights MODEL.onnx)", DefaultValueFactory = _ => "torch" };
         runtime.AcceptOnlyFromAmong("torch", "onnx");
         var shard = new Option<string?>("--shard") { Description = "Take only task K's share of N (K/N, K from 0) of the sorted inputs; N alone takes K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID" };
@@ -42,9 +42,9 @@ public static class DenoiseCommand
 
         var command = new Command("denoise", "Denoise images with a checkpoint, a safetensors or PyTorch .pt weights file, a shipped model or an ONNX model.")
         {
-            inputs, recursive, output, overwrite, format, quality, color, invert, compare, device, runtime, ensemble, posterior, posteriorSigma, shard, skipExisting, report,
+            inputs, recursive, output, overwrite, format, quality, color, invert, compare, runtime, ensemble, posterior, posteriorSigma, shard, skipExisting, report,
         };
-        foreach (var o in source.Options) command.Options.Add(o);
+        foreach (var o in source.Options.Concat(devices.Options)) command.Options.Add(o);
         command.SetAction(p =>
         {
             var clock = Stopwatch.StartNew(); // the report's seconds: the whole task, model loading included
@@ -74,7 +74,7 @@ public static class DenoiseCommand
                     Finish(summary, reportPath, clock);
                     return ExitCodes.Ok; // nothing left: no model is loaded
                 }
-                IImageModel loaded = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, p.GetValue(device)!);
+                IImageModel loaded = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, devices);
                 using var model = p.GetValue(ensemble) ? new SelfEnsemble(loaded) : loaded;
                 var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
                                             Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain, blindSpot);
@@ -169,11 +169,11 @@ public static class DenoiseCommand
         return (jobs.Where(j => !done.Contains(j.Input)).ToList(), skipped);
     }
 
-    static IImageModel LoadTorch(ParseResult p, ModelSource source, string deviceName)
+    static IImageModel LoadTorch(ParseResult p, ModelSource source, DeviceOptions devices)
     {
         if (p.GetValue(source.Weights) is { } w && w.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new UserException($"{w}: is an ONNX model; add --runtime onnx to run it.", ExitCodes.Usage);
-        var device = Devices.Resolve(deviceName);
+        var device = devices.Apply(p);
         var (model, info, from, _, domain) = source.Load(p);
         Console.WriteLine(from);
         model.to(device);

@@ -1,11 +1,8 @@
 // `denoiser evaluate`: PSNR and SSIM of the model beside the noisy input and classic filters, as tables, CSV and JSON.
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Denoiser.Data;
 using Denoiser.Evaluation;
-using Spectre.Console;
 using TorchSharp;
 
 namespace Denoiser.Commands;
@@ -18,7 +15,7 @@ public static class EvaluateCommand
         var noise = new Option<string[]>("--noise")
         {
             Description = $"One or more noises to evaluate under: {Noise.Kinds}",
-            DefaultValueFactory = _ => new[] { config.Train.Noise }, AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => new[] { config.Train.Noise.Spec }, AllowMultipleArgumentsPerToken = true,
         };
         var dataDir = new Option<string>("--data-dir") { Description = "Test data: MNIST (fetched when missing), CIFAR-10 or a folder of images [default: the checkpoint's own]" };
         var dataset = new Option<string?>("--dataset") { Description = $"What --data-dir holds: {Datasets.Names} [default: the checkpoint's own, else auto]" };
@@ -30,7 +27,7 @@ public static class EvaluateCommand
             Description = "Score on these folders of clean images (a set each: any size, searched recursively), whole, as the papers score, instead of test crops",
             AllowMultipleArgumentsPerToken = true,
         };
-        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core, and never more than the cores", DefaultValueFactory = _ => config.Train.Threads };
+        var devices = new DeviceOptions(config);
 
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the results of an earlier evaluation in --output-dir" };
         var nlm = new Option<double>("--nlm-h-factor") { Description = "Non-local means' h = this x sigma (0-255 scale); tuned on Train400", DefaultValueFactory = _ => ClassicalStrengths.Tuned.NlMeans };
@@ -48,9 +45,9 @@ public static class EvaluateCommand
 
         var command = new Command("evaluate", "Score a model against the noisy input and classic filters (median, Gaussian blur) on the test set it was trained for.")
         {
-            noise, dataDir, dataset, testSize, images, seed, outputDir, overwrite, threads, nlm, bilateral, ensemble, posterior, posteriorWindow,
+            noise, dataDir, dataset, testSize, images, seed, outputDir, overwrite, nlm, bilateral, ensemble, posterior, posteriorWindow,
         };
-        foreach (var o in source.Options) command.Options.Add(o);
+        foreach (var o in source.Options.Concat(devices.Options)) command.Options.Add(o);
         command.SetAction(p =>
         {
             var noises = p.GetValue(noise)!.Select(spec =>
@@ -66,9 +63,10 @@ public static class EvaluateCommand
             var sets = p.GetValue(images) ?? Array.Empty<string>();
             if (sets.GroupBy(SetName).FirstOrDefault(g => g.Count() > 1) is { } twice)
                 throw new UserException($"--images: {string.Join(" and ", twice)} are both named '{twice.Key}'; the results of a set are named after its folder.", ExitCodes.Usage);
-            Devices.SetThreads(p.GetValue(threads));
+            var device = devices.Apply(p);
             var (model, info, from, checkpoint, _) = source.Load(p);
             using var _ = model;
+            model.to(device);
             Console.WriteLine(from);
             string outDir = p.GetValue(outputDir)
                             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? p.GetValue(source.Weights)!))!, "evaluation");
@@ -147,7 +145,7 @@ public static class EvaluateCommand
                 clean.Add((f.Path, torch.tensor(picture.UnitPlanes(channels), new long[] { 1, channels, picture.Height, picture.Width })));
             }
             Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
-            var imageModel = new Inference.TorchImageModel(model, info, torch.CPU); // not disposed: it would dispose the model
+            var imageModel = new Inference.TorchImageModel(model, info, model.parameters().First().device); // not disposed: it would dispose the model
             string set = SetName(folder);
             // A picture of the set's first image per noise: clean, noisy, non-local means and the model (and its posterior), each with its PSNR.
             void Picture(Noise noise, IReadOnlyList<(string Method, torch.Tensor Output, double Psnr)> shown)
@@ -198,8 +196,8 @@ public static class EvaluateCommand
     static void Report(List<Score> scores, string outDir, (torch.nn.Module<torch.Tensor, torch.Tensor> Model, ImageSet Test)? samples,
                        (List<Noise> Noises, long Seed)? noises)
     {
-        Print(scores);
-        Write(outDir, scores);
+        Reporting.ScoreTables.Print(scores);
+        Reporting.ScoreTables.Write(outDir, scores);
         Console.WriteLine($"written: {Path.Combine(outDir, "evaluation.csv")}, {Path.Combine(outDir, "evaluation.json")}, {Path.Combine(outDir, "evaluation.md")}");
         string sweep = Path.Combine(outDir, "psnr-vs-sigma.png");
         if (Reporting.Plots.PsnrAgainstSigma(scores, sweep)) Console.WriteLine($"plot: {sweep}");
@@ -210,74 +208,5 @@ public static class EvaluateCommand
             ImageFile.Write(picture, Evaluator.Samples(s.Model, s.Test.Images, s.Test.Labels, noise, n.Seed));
             Console.WriteLine($"picture: {picture} (rows: clean, noisy, model, median 3x3, Gaussian blur)");
         }
-    }
-
-    static void Print(List<Score> scores)
-    {
-        if (scores.Any(s => s.Set != null)) { PrintSets(scores); return; }
-        var overall = new Table().AddColumns("noise", "method", "PSNR (dB)", "SSIM");
-        foreach (var s in scores.Where(s => s.Class == null))
-            overall.AddRow(s.Noise, s.Method, s.PsnrDb.ToString("F2", CultureInfo.InvariantCulture), s.Ssim.ToString("F4", CultureInfo.InvariantCulture));
-        AnsiConsole.Write(overall);
-
-        foreach (var byNoise in scores.Where(s => s.Class != null).GroupBy(s => s.Noise))
-        {
-            var methods = byNoise.Select(s => s.Method).Distinct().ToList();
-            var table = new Table { Title = new TableTitle($"mean PSNR (dB) per class, {byNoise.Key}") }.AddColumn("class");
-            foreach (var m in methods) table.AddColumn(m);
-            foreach (var row in byNoise.GroupBy(s => s.Class!.Value).OrderBy(g => g.Key))
-                table.AddRow(new[] { $"{row.Key} ({row.First().Count})" }
-                    .Concat(methods.Select(m => row.Single(s => s.Method == m).PsnrDb.ToString("F2", CultureInfo.InvariantCulture))).ToArray());
-            AnsiConsole.Write(table);
-        }
-    }
-
-    /// <summary>A table per set: a row per method, a column per noise, each cell PSNR / SSIM; the seconds each method took.</summary>
-    static void PrintSets(List<Score> scores)
-    {
-        foreach (var set in scores.GroupBy(s => s.Set))
-        {
-            var noises = set.Select(s => s.Noise).Distinct().ToList();
-            var table = new Table { Title = new TableTitle($"{set.Key} ({set.First().Count} images): PSNR (dB) / SSIM") }.AddColumn("method");
-            foreach (var n in noises) table.AddColumn(n);
-            table.AddColumn("seconds");
-            foreach (var method in set.GroupBy(s => s.Method))
-                table.AddRow(new[] { method.Key }
-                    .Concat(noises.Select(n => method.Single(s => s.Noise == n) is var c ? string.Create(CultureInfo.InvariantCulture, $"{c.PsnrDb:F2} / {c.Ssim:F4}") : ""))
-                    .Append(method.All(s => s.Seconds == null) ? "" : string.Create(CultureInfo.InvariantCulture, $"{method.Sum(s => s.Seconds ?? 0):F1}")).ToArray());
-            AnsiConsole.Write(table);
-        }
-    }
-
-    /// <summary>The same tables as Markdown, for a README or a report.</summary>
-    static string Markdown(List<Score> scores)
-    {
-        var md = new StringBuilder();
-        foreach (var set in scores.GroupBy(s => s.Set ?? "test split"))
-        {
-            var noises = set.Where(s => s.Class == null).Select(s => s.Noise).Distinct().ToList();
-            md.AppendLine($"**{set.Key}** ({set.First().Count} images), PSNR (dB) / SSIM").AppendLine();
-            md.AppendLine("| method | " + string.Join(" | ", noises) + " |");
-            md.AppendLine("|---|" + string.Concat(noises.Select(_ => "---|")));
-            foreach (var method in set.Where(s => s.Class == null).GroupBy(s => s.Method))
-                md.AppendLine($"| {method.Key} | " + string.Join(" | ", noises.Select(n => method.Single(s => s.Noise == n))
-                    .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.PsnrDb:F2} / {c.Ssim:F4}"))) + " |");
-            md.AppendLine();
-        }
-        return md.ToString();
-    }
-
-    /// <summary>A CSV field, quoted when it holds a comma or a quote (RFC 4180): "model, output rounded to 8 bits" is one.</summary>
-    static string Field(string value) => value.IndexOfAny(new[] { ',', '"' }) < 0 ? value : "\"" + value.Replace("\"", "\"\"") + "\"";
-
-    static void Write(string dir, List<Score> scores)
-    {
-        var csv = new StringBuilder("set,noise,method,class,count,psnr_db,ssim,seconds\n");
-        foreach (var s in scores)
-            csv.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Field(s.Set ?? "test")},{Field(s.Noise)},{Field(s.Method)},{(s.Class?.ToString() ?? "all")},{s.Count},{s.PsnrDb:F4},{s.Ssim:F6},{s.Seconds:F2}"));
-        AtomicFile.WriteAllText(Path.Combine(dir, "evaluation.csv"), csv.ToString());
-        AtomicFile.WriteAllText(Path.Combine(dir, "evaluation.json"), JsonSerializer.Serialize(scores, new JsonSerializerOptions { WriteIndented = true }));
-        AtomicFile.WriteAllText(Path.Combine(dir, "evaluation.md"), Markdown(scores));
     }
 }

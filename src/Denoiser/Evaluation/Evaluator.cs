@@ -60,9 +60,10 @@ public static class Evaluator
     public static List<Score> Run(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, IReadOnlyList<Noise> noises, long seed,
                                   int batchSize = 200)
     {
+        var device = model.parameters().First().device; // the images stay on the CPU, where the baselines run
         var methods = new (string Name, Func<Tensor, Tensor> Apply)[]
         {
-            (Noisy, x => x.alias()), (Model, x => model.call(Cpu.CpuLayout.ForModel(x))), (Median, Filters.Median3x3), (Blur, x => Filters.GaussianBlur(x, 1.0)),
+            (Noisy, x => x.alias()), (Model, x => model.call(Cpu.CpuLayout.ForModel(x.to(device))).cpu()), (Median, Filters.Median3x3), (Blur, x => Filters.GaussianBlur(x, 1.0)),
         };
         model.eval();
         using var _ = torch.no_grad();

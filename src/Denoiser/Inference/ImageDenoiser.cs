@@ -60,6 +60,20 @@ public static class ImageDenoiser
     public static int TileCount(int width, int height, int tileSize = TileSize) =>
         width <= tileSize && height <= tileSize ? 1 : Cores(height, tileSize).Count() * Cores(width, tileSize).Count();
 
+    /// <summary>The pixels the model runs on for an image of this size, over the image's own: what the margins cost.</summary>
+    public static double PixelsRun(Models.ModelInfo info, int width, int height, int tileSize = TileSize)
+    {
+        int ph = info.PaddedSide(height), pw = info.PaddedSide(width), top = (ph - height) / 2, left = (pw - width) / 2;
+        double run = 0;
+        foreach (var tile in Tiles(info, height, width, tileSize))
+        {
+            var (y0, y1) = Window(info, top + tile.Y, top + tile.Y + tile.Height, ph, tile.Whole);
+            var (x0, x1) = Window(info, left + tile.X, left + tile.X + tile.Width, pw, tile.Whole);
+            run += (double)(y1 - y0) * (x1 - x0);
+        }
+        return run / ((double)width * height);
+    }
+
     /// <summary>
     /// The margin a tile reads on each side of what it keeps: the receptive field, rounded up to the model's side
     /// multiple. Every path of the network from a kept pixel stays inside it, and a window that starts on that multiple

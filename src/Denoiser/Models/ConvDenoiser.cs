@@ -47,7 +47,4 @@ public sealed class ConvDenoiser : Module<Tensor, Tensor>
         x = torch.sigmoid(conv_out.call(x));  // (B, 1, 28, 28)
         return x;
     }
-
-    /// <summary>The output side for an input side <paramref name="n"/>: 8*floor(n/8) + 4.</summary>
-    public static long OutputSize(long n) => 8 * (n / 8) + 4;
 }

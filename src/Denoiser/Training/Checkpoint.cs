@@ -131,7 +131,7 @@ public static class Checkpoint
         if (header?.Settings == null || header.Model == null) throw new UserException(Bad("its header lacks the model or settings"));
         if (version == 1)
         {
-            try { header = header with { Settings = header.Settings with { Noise = Data.Noise.FromFormat1(header.Settings.Noise) } }; }
+            try { header = header with { Settings = header.Settings with { Noise = Data.Noise.Parse(Data.Noise.FromFormat1(header.Settings.Noise.Spec)) } }; }
             catch (FormatException e) { throw new UserException(Bad($"its noise does not parse ({e.Message})")); }
         }
         at += headerLength;

@@ -8,15 +8,30 @@ namespace Denoiser.Training;
 /// trained with L1 reach a lower L2 error than those trained with L2 itself, the L1 gradient not fading as the error
 /// shrinks). Validation, the best checkpoint and every reported figure stay on MSE / PSNR whichever is trained.
 /// </summary>
-public static class Loss
+[System.Text.Json.Serialization.JsonConverter(typeof(Data.SpecJsonConverter<Loss>))]
+public sealed record Loss : Data.ISpec<Loss>
 {
     public const string Kinds = "mse or l1";
 
+    public static readonly Loss Mse = new("mse", (output, target) => nn.functional.mse_loss(output, target));
+    public static readonly Loss L1 = new("l1", (output, target) => nn.functional.l1_loss(output, target));
+
+    Loss(string spec, Func<Tensor, Tensor, Tensor> of) => (Spec, Of) = (spec, of);
+
+    public string Spec { get; }
+
+    /// <summary>The loss of an output against its target, as a scalar tensor.</summary>
+    public Func<Tensor, Tensor, Tensor> Of { get; }
+
     /// <summary>Throws FormatException saying what is accepted.</summary>
-    public static Func<Tensor, Tensor, Tensor> Parse(string spec) => spec.Trim().ToLowerInvariant() switch
+    public static Loss Parse(string spec) => spec.Trim().ToLowerInvariant() switch
     {
-        "mse" => (output, target) => nn.functional.mse_loss(output, target),
-        "l1" => (output, target) => nn.functional.l1_loss(output, target),
+        "mse" => Mse,
+        "l1" => L1,
         _ => throw new FormatException($"'{spec}' is not a loss; use {Kinds}"),
     };
+
+    public bool Equals(Loss? other) => other?.Spec == Spec;
+    public override int GetHashCode() => Spec.GetHashCode();
+    public override string ToString() => Spec;
 }

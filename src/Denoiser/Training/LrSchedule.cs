@@ -7,13 +7,16 @@ namespace Denoiser.Training;
 /// constant; cosine (from --lr down to 0 at the end of the last epoch, Loshchilov and Hutter 2017, per batch);
 /// step:EVERY:FACTOR (times FACTOR every EVERY epochs, as DnCNN's 1e-3 to 1e-4).
 /// </summary>
-public sealed record LrSchedule(string Kind, int Every = 0, double Factor = 1)
+[System.Text.Json.Serialization.JsonConverter(typeof(Data.SpecJsonConverter<LrSchedule>))]
+public sealed record LrSchedule(string Kind, int Every = 0, double Factor = 1) : Data.ISpec<LrSchedule>
 {
     public const string Kinds = "constant, cosine or step:EVERY:FACTOR (for example step:30:0.1)";
 
     public static readonly LrSchedule Constant = new("constant");
 
     public string Spec => Kind == "step" ? $"step:{Every}:{Factor.ToString(CultureInfo.InvariantCulture)}" : Kind;
+
+    public override string ToString() => Spec;
 
     /// <summary>Throws FormatException saying what is accepted.</summary>
     public static LrSchedule Parse(string spec)

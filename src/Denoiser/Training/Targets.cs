@@ -8,6 +8,32 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Training;
 
+/// <summary>What a run learns from: clean images with noise added, pairs of noisy shots (Noise2Noise), or single noisy images (Noise2Void).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(SpecJsonConverter<TargetKind>))]
+public sealed record TargetKind : ISpec<TargetKind>
+{
+    public const string Kinds = "clean, noisy-pairs or blind-spot";
+
+    public static readonly TargetKind Clean = new("clean"), NoisyPairs = new("noisy-pairs"), BlindSpot = new("blind-spot");
+
+    TargetKind(string spec) => Spec = spec;
+
+    public string Spec { get; }
+
+    /// <summary>Learns from noisy images alone.</summary>
+    public bool SelfSupervised => this != Clean;
+
+    public static TargetKind Parse(string spec) => spec.Trim().ToLowerInvariant() switch
+    {
+        "clean" => Clean,
+        "noisy-pairs" => NoisyPairs,
+        "blind-spot" => BlindSpot,
+        _ => throw new FormatException($"'{spec}' is not a target; use {Kinds}"),
+    };
+
+    public override string ToString() => Spec;
+}
+
 /// <summary>
 /// A batch of stored examples (float in [0, 1], (B, k x C, H, W): one image, or a noisy pair stacked as channels) in,
 /// the model's input and the loss's target out. The held-out examples may carry each one's clean version stacked
@@ -15,8 +41,6 @@ namespace Denoiser.Training;
 /// </summary>
 public abstract class Target(int channels)
 {
-    public const string Kinds = "clean, noisy-pairs or blind-spot";
-
     /// <summary>The model's channels (C).</summary>
     protected int Channels { get; } = channels;
 
@@ -24,14 +48,10 @@ public abstract class Target(int channels)
     public virtual int Stored => Channels;
 
     /// <param name="onDisk">The folder holds noisy pairs (NAME_a / NAME_b), rather than clean images to draw pairs from.</param>
-    public static Target Create(string kind, Noise noise, int channels, bool onDisk) => kind switch
-    {
-        "clean" => new Supervised(noise, channels),
-        "noisy-pairs" when onDisk => new StoredPairs(channels),
-        "noisy-pairs" => new DrawnPairs(noise, channels),
-        "blind-spot" => new BlindSpots(channels),
-        _ => throw new FormatException($"'{kind}' is not a target; use {Kinds}"),
-    };
+    public static Target Create(TargetKind kind, Noise noise, int channels, bool onDisk) =>
+        kind == TargetKind.Clean ? new Supervised(noise, channels) :
+        kind == TargetKind.BlindSpot ? new BlindSpots(channels) :
+        onDisk ? new StoredPairs(channels) : new DrawnPairs(noise, channels);
 
     /// <summary>The model's input and the loss's target for one batch; draws from <paramref name="gen"/> only.</summary>
     public abstract (Tensor Input, Tensor Target) Make(Tensor examples, Generator gen);

@@ -1,8 +1,29 @@
-// Every setting of a training run, with its default and why; resolved once, printed, and saved with the run.
-using System.Text.Json;
-using System.Text.Json.Serialization;
+// Every setting of a training run, declared once: its option, help, range and default with why. Resolved once,
+// printed, and saved with the run.
+using Denoiser.Data;
 
 namespace Denoiser.Training;
+
+/// <summary>
+/// A setting's command-line option, its help and its range: everything else (the option list, binding, the settings
+/// file, environment variables, what --resume may change) is derived from these (Commands/SettingOptions).
+/// </summary>
+/// <param name="name">The option, "--epochs"; its configuration key is the property's name (Train:Epochs).</param>
+/// <param name="help">What it does; "{models}" stands for the registered models' names.</param>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class OptionAttribute(string name, string help) : Attribute
+{
+    public string Name { get; } = name;
+    public string Help { get; } = help;
+    /// <summary>The smallest value a number may take (NaN: no bound).</summary>
+    public double Min { get; init; } = double.NaN;
+    /// <summary>What 0 means, when 0 is allowed and special ("all", "one per core"); said in the range error.</summary>
+    public string? Zero { get; init; }
+    /// <summary>Only above Min (the learning rate), not at it.</summary>
+    public bool AboveMin { get; init; }
+    /// <summary>May change when a run resumes (how it continues, not its recipe).</summary>
+    public bool Resumable { get; init; }
+}
 
 /// <summary>
 /// Precedence: these defaults, then appsettings.json ("Train" section), then DENOISER_Train__* environment
@@ -10,94 +31,98 @@ namespace Denoiser.Training;
 /// </summary>
 public sealed record TrainSettings
 {
+    [Option("--model", "Model to train: {models}")]
     public string Model { get; init; } = Models.ConvDenoiser.Kind; // the seed; `denoiser shapes` lists the others
-    public string Dataset { get; init; } = "auto";      // auto = what DataDir holds: MNIST, CIFAR-10 or pictures
-    public int Crop { get; init; } = 0;                 // side of the crops taken from a folder of pictures; 0 = the model's own
-    public int Patch { get; init; } = 0;                // side of the patches redrawn every epoch from a folder's whole images; 0 = fixed crops
-    public int PatchesPerEpoch { get; init; } = 0;      // with Patch: patches per epoch; 0 = 16 per training image
-    public int Epochs { get; init; } = 20;              // the seed's recipe; PSNR is still rising slowly at 20
-    public int BatchSize { get; init; } = 20;           // the seed's DataLoader batch size
-    public double LearningRate { get; init; } = 1e-3;   // Adam's usual default, as in the seed
-    public string LrSchedule { get; init; } = "constant"; // the seed's; cosine or step:EVERY:FACTOR for photo models
-    public string Loss { get; init; } = "mse";          // the seed's; l1 as DRUNet trains (see Training.Loss)
-    public string Target { get; init; } = "clean";      // clean images + Noise; noisy-pairs (Noise2Noise) or blind-spot (Noise2Void): noisy images alone
-    public string? CleanDir { get; init; }              // self-supervised runs: clean versions of the folder's images, for validation PSNR only
-    [JsonConverter(typeof(NoiseSpecConverter))]
-    public string Noise { get; init; } = "gaussian:0.5,clip"; // x + 0.5*randn clipped to [0, 1], as in the seed; see Data.Noise for kinds
-    public long Seed { get; init; } = 1;                // drives initialisation, shuffling and noise
-    public string Device { get; init; } = "auto";       // auto = CUDA when available, else CPU
-    public int Threads { get; init; } = 0;              // intra-op threads; 0 = one per core
+
+    [Option("--dataset", $"What --data-dir holds: {Datasets.Names}")]
+    public string Dataset { get; init; } = "auto"; // auto = what DataDir holds: MNIST, CIFAR-10 or pictures
+
+    [Option("--crop", "Side of the random crops taken from a folder of images; 0 = the model's own (28 or 32)", Min = 0, Zero = "the model's own size")]
+    public int Crop { get; init; } = 0;
+
+    [Option("--patch", "Side of random patches of a folder's whole images, redrawn every epoch in any of 8 flips and rotations (photo models); 0 = fixed crops (--crop)", Min = 0, Zero = "fixed crops")]
+    public int Patch { get; init; } = 0;
+
+    [Option("--patches-per-epoch", "With --patch: patches per epoch; 0 = 16 per training image", Min = 0, Zero = "16 per training image")]
+    public int PatchesPerEpoch { get; init; } = 0;
+
+    [Option("--epochs", "Epochs to train (in total, when resuming)", Min = 1, Resumable = true)]
+    public int Epochs { get; init; } = 20; // the seed's recipe; PSNR is still rising slowly at 20
+
+    [Option("--batch-size", "Images per batch", Min = 1)]
+    public int BatchSize { get; init; } = 20; // the seed's DataLoader batch size
+
+    [Option("--lr", "Adam learning rate", Min = 0, AboveMin = true)]
+    public double LearningRate { get; init; } = 1e-3; // Adam's usual default, as in the seed
+
+    [Option("--lr-schedule", $"Learning rate over the run: {LrSchedule.Kinds}")]
+    public LrSchedule LrSchedule { get; init; } = LrSchedule.Constant; // the seed's; cosine or step for photo models
+
+    [Option("--loss", $"What training minimises: {Loss.Kinds} (validation is MSE / PSNR either way)")]
+    public Loss Loss { get; init; } = Loss.Mse; // the seed's; l1 as DRUNet trains
+
+    [Option("--target", $"What the model learns from: {TargetKind.Kinds} (clean images with --noise added; pairs of noisy shots, Noise2Noise; single noisy images, Noise2Void)")]
+    public TargetKind Target { get; init; } = TargetKind.Clean;
+
+    [Option("--clean-dir", "With --target noisy-pairs or blind-spot: clean versions of the folder's images (same names), for validation PSNR only")]
+    public string? CleanDir { get; init; }
+
+    [Option("--noise", $"Noise added to [0,1] images: {Data.Noise.Kinds}")]
+    public Noise Noise { get; init; } = Data.Noise.Parse("gaussian:0.5,clip"); // x + 0.5*randn clipped to [0, 1], as in the seed
+
+    [Option("--seed", "Seed for initialisation, shuffling and noise")]
+    public long Seed { get; init; } = 1;
+
+    [Option("--device", Devices.DeviceHelp, Resumable = true)]
+    public string Device { get; init; } = "auto"; // auto = CUDA when available, else CPU
+
+    [Option("--threads", Devices.ThreadsHelp, Min = 0, Zero = "one per core", Resumable = true)]
+    public int Threads { get; init; } = 0;
+
+    [Option("--data-dir", "MNIST's IDX files (fetched when missing), CIFAR-10's binary files or .tar.gz, or a folder of images", Resumable = true)]
     public string DataDir { get; init; } = "data/mnist";
-    public string ModelsDir { get; init; } = "models";  // each run gets a folder here unless RunDir is set
+
+    [Option("--models-dir", "Folder where new run folders are made", Resumable = true)]
+    public string ModelsDir { get; init; } = "models"; // each run gets a folder here unless RunDir is set
+
+    [Option("--run-dir", "Run folder to write (or, with --resume, to continue) [default: a new folder under --models-dir]", Resumable = true)]
     public string? RunDir { get; init; }
-    public int TrainSize { get; init; } = 0;            // first N training images; 0 = all 60,000
-    public int TestSize { get; init; } = 0;             // first N test images; 0 = all 10,000
-    public double ClipGrad { get; init; } = 0;          // max gradient norm per step; 0 = no clipping (the seed clips none)
-    public bool TensorBoard { get; init; } = false;     // also write TensorBoard event files to RUN/tensorboard
-    public string? InitFrom { get; init; }               // fine-tuning: weights to start from (resolved to a file); null = random
+
+    [Option("--train-size", "Use the first N training images; 0 = all", Min = 0, Zero = "all")]
+    public int TrainSize { get; init; } = 0;
+
+    [Option("--test-size", "Use the first N test images; 0 = all", Min = 0, Zero = "all")]
+    public int TestSize { get; init; } = 0;
+
+    [Option("--clip-grad", "Clip the gradient norm to this per step; 0 = off", Min = 0, Zero = "off")]
+    public double ClipGrad { get; init; } = 0; // the seed clips none
+
+    [Option("--tensorboard", "Also write TensorBoard event files (scalars, sample pictures) to RUN/tensorboard", Resumable = true)]
+    public bool TensorBoard { get; init; } = false;
+
+    [Option("--init-from", "Fine-tune: start from these weights (a run folder, a checkpoint, a .safetensors file or a shipped model's name) instead of random ones")]
+    public string? InitFrom { get; init; } // resolved to a file when the run starts; null = random
 
     /// <summary>An epoch's patches are one byte array: bounded, so a mistyped count is a usage error, not an allocation failure.</summary>
     const long MaxEpochBytes = 1L << 30;
 
-    /// <summary>The first broken range, as an option name and what it must be; null when all are valid.</summary>
+    /// <summary>The first broken rule between settings, as an option name and what it must be; null when all hold.</summary>
+    /// <remarks>Each setting's own range is checked where it is parsed (<see cref="OptionAttribute"/>).</remarks>
     public string? Validate() =>
         Models.Registry.Find(Model) == null ? $"--model must be one of {Models.Registry.Names}, not '{Model}'" :
         DatasetProblem() is { } dataset ? "--dataset: " + dataset :
-        Crop < 0 ? "--crop must be 0 (the model's own size) or more" :
-        Patch < 0 ? "--patch must be 0 (fixed crops) or more" :
         Patch > 0 && Crop > 0 ? "--patch and --crop: give one (--patch redraws its patches every epoch, --crop draws its crops once)" :
-        PatchesPerEpoch < 0 ? "--patches-per-epoch must be 0 (16 per training image) or more" :
         PatchesPerEpoch > 0 && Patch == 0 ? "--patches-per-epoch needs --patch" :
         (long)PatchesPerEpoch * Patch * Patch > MaxEpochBytes ? $"--patches-per-epoch {PatchesPerEpoch} of --patch {Patch} would hold more than 1 GB of pixels an epoch; use fewer patches and more epochs" :
-        Epochs < 1 ? "--epochs must be at least 1" :
-        BatchSize < 1 ? "--batch-size must be at least 1" :
-        !(LearningRate > 0) || double.IsInfinity(LearningRate) ? "--lr must be a positive number" :
-        ScheduleProblem() is { } schedule ? "--lr-schedule: " + schedule :
-        LossProblem() is { } loss ? "--loss: " + loss :
-        Target is not ("clean" or "noisy-pairs" or "blind-spot") ? $"--target must be {Training.Target.Kinds}, not '{Target}'" :
-        CleanDir != null && Target == "clean" ? "--clean-dir is for --target noisy-pairs or blind-spot (the supervised target's images are clean already)" :
-        Noise.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) && Target == "clean" ? "--noise none: supervised training learns to remove the noise it adds; for images that are noisy already use --target blind-spot or noisy-pairs" :
-        !Noise.Trim().Equals("none", StringComparison.OrdinalIgnoreCase) && Target == "blind-spot" ? $"--noise {Noise}: --target blind-spot learns the noise already in the images and adds none; drop --noise" :
-        NoiseProblem() is { } noise ? "--noise: " + noise :
-        Threads < 0 ? "--threads must be 0 (one per core) or more" :
-        !(ClipGrad >= 0) || double.IsInfinity(ClipGrad) ? "--clip-grad must be 0 (off) or a positive number" :
-        TrainSize < 0 ? "--train-size must be 0 (all) or more" :
-        TestSize < 0 ? "--test-size must be 0 (all) or more" :
+        CleanDir != null && Target == TargetKind.Clean ? "--clean-dir is for --target noisy-pairs or blind-spot (the supervised target's images are clean already)" :
+        Noise is NoNoise && Target == TargetKind.Clean ? "--noise none: supervised training learns to remove the noise it adds; for images that are noisy already use --target blind-spot or noisy-pairs" :
+        Noise is not NoNoise && Target == TargetKind.BlindSpot ? $"--noise {Noise}: --target blind-spot learns the noise already in the images and adds none; drop --noise" :
         Devices.Problem(Device) is { } device ? device :
         null;
 
     string? DatasetProblem()
     {
-        try { Data.Datasets.Parse(Dataset); return null; }
+        try { Datasets.Parse(Dataset); return null; }
         catch (FormatException e) { return e.Message; }
     }
-
-    string? ScheduleProblem()
-    {
-        try { Training.LrSchedule.Parse(LrSchedule); return null; }
-        catch (FormatException e) { return e.Message; }
-    }
-
-    string? LossProblem()
-    {
-        try { Training.Loss.Parse(Loss); return null; }
-        catch (FormatException e) { return e.Message; }
-    }
-
-    string? NoiseProblem()
-    {
-        try { Data.Noise.Parse(Noise); return null; }
-        catch (FormatException e) { return e.Message; }
-    }
-}
-
-/// <summary>Reads a noise spec written as a string, or as a bare sigma (the first checkpoints stored a number).</summary>
-public sealed class NoiseSpecConverter : JsonConverter<string>
-{
-    public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.TokenType == JsonTokenType.Number
-            ? "gaussian:" + reader.GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture)
-            : reader.GetString() ?? throw new JsonException("Noise is null");
-
-    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
 }

@@ -41,17 +41,13 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
 {
     const int ReportEvery = 100; // batches between progress updates (each one is a host sync)
 
-    /// <summary>Trains from <paramref name="resume"/> (or from scratch) up to settings.Epochs; returns the history.</summary>
+    /// <summary>Trains <paramref name="model"/> from <paramref name="resume"/> (or from its first epoch) up to settings.Epochs; returns the history.</summary>
+    /// <param name="model">The settings' model, initialised from their seed and holding its starting weights (random,
+    /// --init-from's, or <paramref name="resume"/>'s), on the CPU; it is moved to the device.</param>
+    /// <param name="target">What the examples teach (TrainingData made it for this data).</param>
     /// <param name="trainSet">A fixed set, or patches redrawn every epoch.</param>
-    public IReadOnlyList<EpochMetrics> Run(IEpochImages trainSet, ImageSet testSet, Checkpoint.Loaded? resume)
+    public IReadOnlyList<EpochMetrics> Run(nn.Module<Tensor, Tensor> model, Target target, IEpochImages trainSet, ImageSet testSet, Checkpoint.Loaded? resume)
     {
-        var noise = Noise.Parse(settings.Noise);
-        var info = Registry.Get(settings.Model);
-        var target = Target.Create(settings.Target, noise, info.Channels, onDisk: noise is NoNoise);
-        torch.manual_seed(settings.Seed); // initialisation, before the model is built
-        using var model = info.Create();
-        if (resume != null) resume.LoadWeights(model);
-        else if (settings.InitFrom is { } start) StartingWeights.LoadInto(model, info.Name, start);
         model.to(device);
         using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);
         resume?.LoadOptimizer(optimizer);
@@ -71,7 +67,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             var (trainLoss, stopped) = TrainEpoch(model, optimizer, trainSet, target, epoch, partial, parts);
             if (stopped != null)
             {
-                var saved = new CheckpointHeader(info.Name, epoch - 1, epoch, settings, history, bestLoss, DateTimeOffset.Now, stopped);
+                var saved = new CheckpointHeader(settings.Model, epoch - 1, epoch, settings, history, bestLoss, DateTimeOffset.Now, stopped);
                 Checkpoint.Save(run.Last, Checkpoint.Serialize(saved, model, optimizer));
                 throw new TrainingInterruptedException(run.Last, epoch, stopped.Batch);
             }
@@ -83,7 +79,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             bool best = scores.Mse < bestLoss;
             if (best) bestLoss = scores.Mse;
             observer.EpochFinished(metrics, best);
-            var header = new CheckpointHeader(info.Name, epoch, epoch + 1, settings, history, bestLoss, DateTimeOffset.Now);
+            var header = new CheckpointHeader(settings.Model, epoch, epoch + 1, settings, history, bestLoss, DateTimeOffset.Now);
             SaveEpoch(header, model, optimizer, test, board, best);
         }
         return history;
@@ -150,8 +146,8 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         using var onDevice = drawn.device == device ? null : drawn.to(device);
         var pixels = onDevice ?? drawn; // bytes (or floats from float TIFFs); each batch becomes float on its own
         long n = pixels.shape[0];
-        var schedule = LrSchedule.Parse(settings.LrSchedule);
-        var objective = Loss.Parse(settings.Loss);
+        var schedule = settings.LrSchedule;
+        var objective = settings.Loss;
         int batch = settings.BatchSize;
         observer.EpochStarted(epoch, settings.Epochs, n);
         var clock = Stopwatch.StartNew();
@@ -200,14 +196,14 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
     /// </summary>
     /// <returns>The batch's loss, detached.</returns>
     public static Tensor Step(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer, Tensor examples, Target target, Generator gen,
-                              BatchParts parts, double clipGrad = 0, Func<Tensor, Tensor, Tensor>? objective = null)
+                              BatchParts parts, double clipGrad = 0, Loss? objective = null)
     {
         var (input, reference) = target.Make(examples, gen); // the whole batch at once: the same draws however it is split
         if (parts.Tricks.ChannelsLast) input = CpuLayout.ForModel(input); // faster, and a oneDNN bug kept away (Cpu/CpuLayout)
         optimizer.zero_grad();
-        objective ??= Loss.Parse("mse");
+        objective ??= Loss.Mse;
         // forward, loss and backward, as objective(model.call(input), reference).backward(), with the batch in parts across the cores
-        var loss = parts.Backward(model, input, reference, (x, y) => target.Loss(model.call(x), y, objective));
+        var loss = parts.Backward(model, input, reference, (x, y) => target.Loss(model.call(x), y, objective.Of));
         if (clipGrad > 0) nn.utils.clip_grad_norm_(model.parameters(), clipGrad);
         optimizer.step();
         return loss;

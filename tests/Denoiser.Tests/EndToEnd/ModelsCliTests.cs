@@ -163,8 +163,8 @@ public class ModelsCliTests
 
         var l1 = Run(dir.Path, new[] { "train", "--run-dir", "runs/l1", "--epochs", "1", "--loss", "l1" }.Concat(recipe).ToArray());
         Assert.True(l1.ExitCode == 0, l1.Err);
-        Assert.Equal("l1", Checkpoint.Read(dir["runs/l1/last.ckpt"]).Header.Settings.Loss);
-        Assert.Equal("mse", Checkpoint.Read(dir["runs/straight/last.ckpt"]).Header.Settings.Loss);
+        Assert.Equal("l1", Checkpoint.Read(dir["runs/l1/last.ckpt"]).Header.Settings.Loss.Spec);
+        Assert.Equal("mse", Checkpoint.Read(dir["runs/straight/last.ckpt"]).Header.Settings.Loss.Spec);
         AssertOneLineFailure(Run(dir.Path, new[] { "train", "--run-dir", "runs/l2", "--loss", "l2" }.Concat(recipe).ToArray()), 2, "--loss: 'l2' is not a loss");
     }
 

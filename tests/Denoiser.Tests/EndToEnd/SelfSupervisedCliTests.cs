@@ -87,7 +87,7 @@ public class SelfSupervisedCliTests
         Assert.True(alone.ExitCode == 0, alone.Err);
         Assert.Contains("target: blind spots (Noise2Void): 1 pixel in 64", alone.Out);
         Assert.Contains("test_psnr -  noisy_psnr -", alone.Out);
-        Assert.Equal("none", Checkpoint.Read(dir["runs/alone/last.ckpt"]).Header.Settings.Noise); // nothing added
+        Assert.Equal("none", Checkpoint.Read(dir["runs/alone/last.ckpt"]).Header.Settings.Noise.Spec); // nothing added
         Assert.True(File.Exists(dir["runs/alone/loss.png"]));
         Assert.False(File.Exists(dir["runs/alone/psnr.png"]));
 
@@ -121,7 +121,7 @@ public class SelfSupervisedCliTests
         AssertOneLineFailure(Run(dir.Path, Train("runs/e2", "--target", "blind-spot", "--data-dir", "noisy", "--clean-dir", "nowhere")), 2, "--clean-dir nowhere: folder not found");
         File.Delete(dir["clean/03.png"]);
         AssertOneLineFailure(Run(dir.Path, Train("runs/e3", "--target", "blind-spot", "--data-dir", "noisy", "--clean-dir", "clean")), 1, "has no clean version");
-        AssertOneLineFailure(Run(dir.Path, Train("runs/e4", "--target", "void", "--data-dir", "noisy")), 2, "--target must be clean, noisy-pairs or blind-spot");
+        AssertOneLineFailure(Run(dir.Path, Train("runs/e4", "--target", "void", "--data-dir", "noisy")), 2, "--target: 'void' is not a target; use clean, noisy-pairs or blind-spot");
         AssertOneLineFailure(Run(dir.Path, Train("runs/e5", "--data-dir", "noisy", "--clean-dir", "clean")), 2, "--clean-dir is for --target noisy-pairs or blind-spot");
         AssertOneLineFailure(Run(dir.Path, Train("runs/e6", "--data-dir", "noisy", "--noise", "none")), 2, "--noise none: supervised training");
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--checkpoint", "runs/alone/last.ckpt", "--images", "clean", "--noise", "none"), 2, "--noise none: evaluate adds");

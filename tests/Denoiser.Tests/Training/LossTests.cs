@@ -34,7 +34,7 @@ public class LossTests
             expected = kind == "l1" ? error.abs().mean() : (error * error).mean();
         }
         using var stepGen = new Generator(11);
-        using var loss = Trainer.Step(model, optimizer, clean, Target.Create("clean", noise, 1, onDisk: false), stepGen, parts, objective: Loss.Parse(kind));
+        using var loss = Trainer.Step(model, optimizer, clean, Target.Create(TargetKind.Clean, noise, 1, onDisk: false), stepGen, parts, objective: Loss.Parse(kind));
         Assert.Equal(expected.item<float>(), loss.item<float>(), 5);
     }
 
@@ -43,6 +43,7 @@ public class LossTests
     {
         var e = Assert.Throws<FormatException>(() => Loss.Parse("huber"));
         Assert.Contains("mse or l1", e.Message);
-        Assert.Equal("--loss: 'huber' is not a loss; use mse or l1", new TrainSettings { Loss = "huber" }.Validate());
+        Assert.Equal("--loss: 'huber' is not a loss; use mse or l1",
+                     Assert.Throws<FormatException>(() => Denoiser.Commands.Setting.Named("--loss").Parse("huber")).Message);
     }
 }

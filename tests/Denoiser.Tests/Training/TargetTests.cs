@@ -21,7 +21,7 @@ public class TargetTests
     [Fact]
     public void Blind_spot_loss_comes_from_the_masked_pixels_alone_and_is_their_mean()
     {
-        var target = Target.Create("blind-spot", NoNoise.Instance, channels: 1, onDisk: false);
+        var target = Target.Create(TargetKind.BlindSpot, NoNoise.Instance, channels: 1, onDisk: false);
         using var noisy = Batch(4, 1, 32, seed: 1);
         using var gen = new Generator(5);
         var (input, reference) = target.Make(noisy, gen);
@@ -42,7 +42,7 @@ public class TargetTests
     [Fact]
     public void Blind_spots_repeat_from_the_generator_and_differ_from_batch_to_batch()
     {
-        var target = Target.Create("blind-spot", NoNoise.Instance, channels: 3, onDisk: false);
+        var target = Target.Create(TargetKind.BlindSpot, NoNoise.Instance, channels: 3, onDisk: false);
         using var noisy = Batch(2, 3, 16, seed: 2);
         using var g1 = new Generator(9);
         using var g2 = new Generator(9);
@@ -58,7 +58,7 @@ public class TargetTests
     [Fact]
     public void Drawn_pairs_never_share_a_noise_draw_and_never_hand_the_clean_image_to_the_loss()
     {
-        var target = Target.Create("noisy-pairs", Noise.Parse("gaussian:25/255"), channels: 1, onDisk: false);
+        var target = Target.Create(TargetKind.NoisyPairs, Noise.Parse("gaussian:25/255"), channels: 1, onDisk: false);
         using var clean = Batch(8, 1, 24, seed: 3);
         using var gen = new Generator(4);
         var (input, reference) = target.Make(clean, gen);
@@ -75,7 +75,7 @@ public class TargetTests
     [Fact]
     public void Stored_pairs_give_each_shot_in_turn_as_input_and_the_other_as_target()
     {
-        var target = Target.Create("noisy-pairs", NoNoise.Instance, channels: 1, onDisk: true);
+        var target = Target.Create(TargetKind.NoisyPairs, NoNoise.Instance, channels: 1, onDisk: true);
         using var pairs = Batch(64, 2, 8, seed: 6);
         using var gen = new Generator(7);
         var (input, reference) = target.Make(pairs, gen);

@@ -20,6 +20,17 @@ public class TrainerTests
     static TrainSettings Settings(string runDir, int epochs) =>
         new() { Epochs = epochs, BatchSize = 20, Seed = 7, Threads = 2, RunDir = runDir, Device = "cpu" };
 
+    /// <summary>The settings' model as the train command builds it (seeded, resumed weights loaded), and the supervised target.</summary>
+    static IReadOnlyList<EpochMetrics> Train(TrainSettings settings, RunFolder run, ITrainingObserver observer, IEpochImages train, ImageSet test,
+                                             Checkpoint.Loaded? resume = null)
+    {
+        torch.manual_seed(settings.Seed);
+        using var model = new ConvDenoiser();
+        resume?.LoadWeights(model);
+        var target = Target.Create(TargetKind.Clean, settings.Noise, channels: 1, onDisk: false);
+        return new Trainer(settings, run, torch.CPU, observer).Run(model, target, train, test, resume);
+    }
+
     static List<torch.Tensor> Weights(string checkpoint)
     {
         using var model = new ConvDenoiser();
@@ -37,12 +48,12 @@ public class TrainerTests
         Devices.SetThreads(2);
 
         var straight = new RunFolder(dir["straight"]);
-        new Trainer(Settings(straight.Root, 2), straight, torch.CPU, new Recorder()).Run(train, test, null);
+        Train(Settings(straight.Root, 2), straight, new Recorder(), train, test);
 
         var split = new RunFolder(dir["split"]);
-        new Trainer(Settings(split.Root, 1), split, torch.CPU, new Recorder()).Run(train, test, null);
+        Train(Settings(split.Root, 1), split, new Recorder(), train, test);
         var resumed = new Recorder();
-        new Trainer(Settings(split.Root, 2), split, torch.CPU, resumed).Run(train, test, Checkpoint.Read(split.Last));
+        Train(Settings(split.Root, 2), split, resumed, train, test, Checkpoint.Read(split.Last));
 
         Assert.Equal(2, Assert.Single(resumed.Epochs).Epoch);
         foreach (var (a, b) in Weights(straight.Last).Zip(Weights(split.Last)))
@@ -60,7 +71,7 @@ public class TrainerTests
         using var test = ImageSet.LoadMnist(dir["data"], train: false);
         var run = new RunFolder(dir["run"]);
 
-        var history = new Trainer(Settings(run.Root, 2), run, torch.CPU, new Recorder()).Run(train, test, null);
+        var history = Train(Settings(run.Root, 2), run, new Recorder(), train, test);
 
         Assert.Equal(2, history.Count);
         Assert.All(new[] { run.Best, run.Last, run.MetricsFile, run.Sample(1), run.Sample(2),

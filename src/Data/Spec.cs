@@ -1,0 +1,29 @@
+// Values written as one short text (a noise "gaussian:25/255,clip", a schedule "step:30:0.1"): parsed once, written back as they were read.
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Denoiser.Data;
+
+/// <summary>A value with one canonical text: <see cref="Spec"/> is what <c>Parse</c> reads back to an equal value.</summary>
+public interface ISpec<TSelf> where TSelf : ISpec<TSelf>
+{
+    /// <summary>Parses the text, or throws FormatException saying what is accepted.</summary>
+    static abstract TSelf Parse(string spec);
+
+    string Spec { get; }
+}
+
+/// <summary>Stores such a value in JSON as its spec (settings.json, checkpoint headers).</summary>
+public sealed class SpecJsonConverter<T> : JsonConverter<T> where T : ISpec<T>
+{
+    public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        string text = reader.TokenType == JsonTokenType.Number
+            ? "gaussian:" + reader.GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture) // the first checkpoints stored a bare sigma
+            : reader.GetString() ?? throw new JsonException($"a {typeof(T).Name} is null");
+        try { return T.Parse(text); }
+        catch (FormatException e) { throw new JsonException(e.Message, e); }
+    }
+
+    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WriteStringValue(value.Spec);
+}
