@@ -30,33 +30,40 @@ public static class ImageFolder
 
         // A seeded System.Random gives the same numbers on every run and platform (HashCode.Combine would not).
         var random = new Random(unchecked((int)(seed * 2 + (train ? 1 : 0))));
-        var read = Planes.Uniform(chosen.Select(sample =>
+        var read = chosen.Select(sample =>
         {
-            var (height, width, planes) = sample.Read(channels);
-            if (width < side || height < side)
-                throw new InvalidDataException($"{sample.Files[0]}: is {width}x{height}, smaller than the {side}x{side} crops; pass a smaller --crop or remove the file.");
-            return (height, width, planes);
-        }).ToList());
-        var crops = new List<Array>();
+            var picture = sample.Read(channels);
+            if (picture.Width < side || picture.Height < side)
+                throw new InvalidDataException($"{sample.Files[0]}: is {picture.Width}x{picture.Height}, smaller than the {side}x{side} crops; pass a smaller --crop or remove the file.");
+            return picture;
+        }).ToList();
+        var crops = new List<float[]>();
         int stacked = channels * (layout ?? FolderLayout.Single).FilesPerSample, cropSize = stacked * side * side;
-        foreach (var (height, width, planes) in read)
+        foreach (var p in read)
         {
-            int count = Math.Clamp(width / side * (height / side), 1, MaxCropsPerImage), element = Buffer.ByteLength(planes) / planes.Length;
+            int count = Math.Clamp(p.Width / side * (p.Height / side), 1, MaxCropsPerImage);
             for (int k = 0; k < count && crops.Count < (limit ?? int.MaxValue); k++)
             {
-                int x0 = random.Next(width - side + 1), y0 = random.Next(height - side + 1);
-                var crop = Planes.Like(planes, cropSize);
+                int x0 = random.Next(p.Width - side + 1), y0 = random.Next(p.Height - side + 1);
+                var crop = new float[cropSize];
                 for (int c = 0; c < stacked; c++)
                     for (int y = 0; y < side; y++)
-                        Buffer.BlockCopy(planes, ((c * height + y0 + y) * width + x0) * element, crop, (c * side + y) * side * element, side * element);
+                        Array.Copy(p.Planes, (c * p.Height + y0 + y) * p.Width + x0, crop, (c * side + y) * side, side);
                 crops.Add(crop);
             }
         }
-        var pixels = crops.Count > 0 ? Planes.Like(crops[0], (long)crops.Count * cropSize) : new byte[0];
-        for (int i = 0; i < crops.Count; i++) Array.Copy(crops[i], 0, pixels, (long)i * cropSize, cropSize);
-        return new ImageSet(Planes.ToTensor(pixels, new long[] { crops.Count, stacked, side, side }),
+        return new ImageSet(Stored(crops.SelectMany(c => c), read, new long[] { crops.Count, stacked, side, side }),
                             torch.full(crops.Count, -1L, dtype: torch.ScalarType.Int64));
     }
+
+    /// <summary>
+    /// Training samples as a tensor: bytes when every picture is 8-bit (a quarter of the memory; each value is on the
+    /// 8-bit grid, so the bytes are exact), else float32 as read (16-bit and floating-point files).
+    /// </summary>
+    public static torch.Tensor Stored(IEnumerable<float> values, IReadOnlyList<Picture> from, long[] shape) =>
+        from.All(p => p.Bits == 8)
+            ? torch.tensor(values.Select(v => (byte)Math.Round(v * 255)).ToArray(), shape)
+            : torch.tensor(values.ToArray(), shape);
 
     /// <summary>
     /// The examples of one split (<see cref="FolderLayout.Samples"/>): one in <see cref="TestEvery"/> is held out for

@@ -50,9 +50,8 @@ public sealed class ImageSet : IDisposable, IEpochImages
         if (channels == 3 && Channels == 1) converted = Pixels.expand(-1, 3, -1, -1).contiguous();
         else if (channels == 1 && Channels == 3)
         {
-            using var weights = torch.tensor(new[] { 0.299f, 0.587f, 0.114f }).view(1, 3, 1, 1);
-            converted = Pixels.dtype == ScalarType.Float32 ? (Pixels * weights).sum(1, keepdim: true)
-                : (Pixels.to_type(ScalarType.Float32) * weights).sum(1, keepdim: true).round_().clamp_(0, 255).to_type(ScalarType.Byte);
+            converted = Pixels.dtype == ScalarType.Float32 ? Colour.Luma(Pixels)
+                : Colour.Luma(Pixels.to_type(ScalarType.Float32)).round_().clamp_(0, 255).to_type(ScalarType.Byte);
         }
         else throw new ArgumentException($"cannot convert {Channels} channels to {channels}");
         return new ImageSet(converted.MoveToOuterDisposeScope(), Labels.clone().MoveToOuterDisposeScope());

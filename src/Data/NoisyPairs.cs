@@ -9,18 +9,15 @@ namespace Denoiser.Data;
 /// </summary>
 public sealed record FolderSample(string Key, IReadOnlyList<string> Files)
 {
-    /// <summary>
-    /// The files' planes stacked (C x files channels), all files being one size: bytes, or floats when any file is
-    /// a float TIFF (<see cref="ImageFile.ReadPlanes"/>).
-    /// </summary>
-    public (int Height, int Width, Array Planes) Read(int channels)
+    /// <summary>The files as a model of <paramref name="channels"/> channels takes them (<see cref="Picture.As"/>), stacked (C x files planes); all must be one size.</summary>
+    public Picture Read(int channels)
     {
-        var read = Files.Select(f => ImageFile.ReadPlanes(f, channels)).ToList();
+        var read = Files.Select(f => ImageFile.Read(f).As(channels)).ToList();
         for (int i = 1; i < read.Count; i++)
             if (read[i].Width != read[0].Width || read[i].Height != read[0].Height)
                 throw new InvalidDataException($"{Files[i]}: is {read[i].Width}x{read[i].Height} and {Files[0]} {read[0].Width}x{read[0].Height}; " +
                                                "the two of a pair, and an image and its clean version, must be the same size.");
-        return (read[0].Height, read[0].Width, Planes.Concat(read.Select(r => r.Planes).ToList()));
+        return Picture.Stack(read);
     }
 }
 

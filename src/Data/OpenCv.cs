@@ -32,8 +32,8 @@ public static class OpenCv
     public static void Quiet() => _ = quiet.Value;
 
     /// <summary>
-    /// Decodes at the file's own depth, 8 or 16 bits, keeping its channels: grey, grey and alpha (OpenCV gives RGBA),
-    /// RGB or RGBA. The caller has checked the declared size.
+    /// Decodes at the file's own depth, 8 or 16 bits, or 32-bit floats as stored (a TIFF's: not clipped), keeping its
+    /// channels: grey, grey and alpha (OpenCV gives RGBA), RGB or RGBA. The caller has checked the declared size.
     /// </summary>
     public static Picture Decode(byte[] bytes, string path, string format)
     {
@@ -41,67 +41,46 @@ public static class OpenCv
         using var mat = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
         if (mat.Empty()) throw new InvalidDataException($"{path}: the {format} data is damaged or in a form OpenCV cannot read.");
         int depth = mat.Depth();
-        int bits = depth == MatType.CV_8U ? 8 : depth == MatType.CV_16U ? 16
-            : throw new InvalidDataException($"{path}: holds {DepthName(depth)} samples; only 8- and 16-bit integer images are supported here (training also reads 32-bit float TIFFs; convert it to 16-bit).");
+        int bits = depth == MatType.CV_8U ? 8 : depth == MatType.CV_16U ? 16 : depth == MatType.CV_32F ? 32
+            : throw new InvalidDataException($"{path}: holds {DepthName(depth)} samples; 8- and 16-bit integer and 32-bit floating-point images are supported (convert it to 16-bit).");
         int channels = mat.Channels();
-        if (channels is not (1 or 3 or 4)) throw new InvalidDataException($"{path}: has {channels} channels; grey, RGB and RGBA images are supported.");
+        if (channels is not (1 or 3 or 4) || bits == 32 && channels == 4)
+            throw new InvalidDataException($"{path}: has {channels} {(bits == 32 ? "floating-point " : "")}channels; grey, RGB{(bits == 32 ? "" : " and RGBA")} images are supported.");
         using var ordered = new Mat();
         if (channels == 3) Cv2.CvtColor(mat, ordered, ColorConversionCodes.BGR2RGB); // OpenCV keeps colour as BGR
         else if (channels == 4) Cv2.CvtColor(mat, ordered, ColorConversionCodes.BGRA2RGBA);
         else mat.CopyTo(ordered);
         using var flat = ordered.Reshape(1, ordered.Height); // OpenCvSharp reads arrays out of single-channel Mats only
+        int w = ordered.Width, h = ordered.Height;
+        bool alpha = channels == 4;
         if (bits == 8)
         {
             flat.GetArray(out byte[] pixels);
-            return new Picture(ordered.Width, ordered.Height, channels, pixels);
+            return Picture.FromInterleaved(w, h, channels, pixels, 8, alpha, b => b / 255f);
         }
-        flat.GetArray(out ushort[] samples);
-        return new Picture(ordered.Width, ordered.Height, channels, samples, 16);
+        if (bits == 16)
+        {
+            flat.GetArray(out ushort[] samples);
+            return Picture.FromInterleaved(w, h, channels, samples, 16, alpha, v => v / 65535f);
+        }
+        flat.GetArray(out float[] floats);
+        return Picture.FromInterleaved(w, h, channels, floats, 32, alpha: false, v => v);
     }
 
     /// <summary>
-    /// A 32-bit floating-point TIFF's samples as stored (grey or RGB, interleaved), not clipped: noisy data kept as
-    /// measured, values below 0 and above 1 included. Null when the file's samples are not 32-bit floats.
+    /// A picture as PNG or TIFF (<paramref name="extension"/> ".png" or ".tiff") at its own depth (32-bit floats: TIFF
+    /// only); grey and alpha is written as RGBA.
     /// </summary>
-    public static (int Width, int Height, int Channels, float[] Samples)? DecodeFloat(byte[] bytes, string path)
-    {
-        Quiet();
-        using var mat = Cv2.ImDecode(bytes, ImreadModes.Unchanged);
-        if (mat.Empty()) throw new InvalidDataException($"{path}: the TIFF data is damaged or in a form OpenCV cannot read.");
-        if (mat.Depth() != MatType.CV_32F) return null;
-        int channels = mat.Channels();
-        if (channels is not (1 or 3)) throw new InvalidDataException($"{path}: has {channels} floating-point channels; grey and RGB float TIFFs are supported.");
-        using var ordered = new Mat();
-        if (channels == 3) Cv2.CvtColor(mat, ordered, ColorConversionCodes.BGR2RGB);
-        else mat.CopyTo(ordered);
-        using var flat = ordered.Reshape(1, ordered.Height);
-        flat.GetArray(out float[] samples);
-        return (ordered.Width, ordered.Height, channels, samples);
-    }
-
-    /// <summary>Grey or RGB samples (interleaved, any values) as a 32-bit floating-point TIFF.</summary>
-    public static byte[] EncodeFloat(int width, int height, int channels, float[] samples)
-    {
-        Quiet();
-        using var flat = new Mat(height, width * channels, MatType.CV_32FC1);
-        flat.SetArray(samples);
-        using var mat = flat.Reshape(channels, height);
-        using var ordered = new Mat();
-        if (channels == 3) Cv2.CvtColor(mat, ordered, ColorConversionCodes.RGB2BGR);
-        else mat.CopyTo(ordered);
-        if (!Cv2.ImEncode(".tiff", ordered, out byte[] bytes)) throw new IOException("OpenCV could not encode a floating-point TIFF");
-        return bytes;
-    }
-
-    /// <summary>A picture as PNG or TIFF (<paramref name="extension"/> ".png" or ".tiff") at its own depth; grey and alpha is written as RGBA.</summary>
     public static byte[] Encode(Picture picture, string extension)
     {
         Quiet();
         if (picture.Channels == 2) picture = GreyAlphaAsRgba(picture); // OpenCV writes 1, 3 or 4 channels
         int c = picture.Channels;
-        using var flat = new Mat(picture.Height, picture.Width * c, picture.Bits == 8 ? MatType.CV_8UC1 : MatType.CV_16UC1);
+        var type = picture.Bits switch { 8 => MatType.CV_8UC1, 16 => MatType.CV_16UC1, _ => MatType.CV_32FC1 };
+        using var flat = new Mat(picture.Height, picture.Width * c, type);
         if (picture.Bits == 8) flat.SetArray(picture.Bytes());
-        else flat.SetArray(picture.Samples);
+        else if (picture.Bits == 16) flat.SetArray(picture.Words());
+        else flat.SetArray(picture.Floats());
         using var mat = flat.Reshape(c, picture.Height);
         using var ordered = new Mat();
         if (c == 3) Cv2.CvtColor(mat, ordered, ColorConversionCodes.RGB2BGR);
@@ -113,10 +92,8 @@ public static class OpenCv
 
     static Picture GreyAlphaAsRgba(Picture p)
     {
-        var samples = new ushort[p.Width * p.Height * 4];
-        for (int i = 0; i < p.Width * p.Height; i++)
-            (samples[4 * i], samples[4 * i + 1], samples[4 * i + 2], samples[4 * i + 3]) = (p.Samples[2 * i], p.Samples[2 * i], p.Samples[2 * i], p.Samples[2 * i + 1]);
-        return new Picture(p.Width, p.Height, 4, samples, p.Bits);
+        var grey = p.Plane(0);
+        return new Picture(p.Width, p.Height, 4, grey.Concat(grey).Concat(grey).Concat(p.Plane(1)).ToArray(), p.Bits, Alpha: true);
     }
 
     static string DepthName(int depth) =>

@@ -18,14 +18,15 @@ public interface IEpochImages
 
 /// <summary>
 /// <paramref name="perEpoch"/> patches of <paramref name="side"/> x <paramref name="side"/> per epoch from whole
-/// images held as (C, H, W) bytes (floats for float TIFFs, <see cref="Planes"/>). A patch's image is chosen in
+/// pictures. A patch's image is chosen in
 /// proportion to the patches it holds (as cutting every image into all its patches would weigh it), its place
 /// uniformly, and its orientation among the 8 of the square (DnCNN's augmentation). Everything follows from the
 /// run's seed and the epoch, so a resumed run draws the same.
 /// </summary>
 public sealed class Patches : IEpochImages
 {
-    readonly List<(int Height, int Width, Array Planes)> images;
+    readonly List<Picture> images;
+    readonly bool bytes; // all 8-bit: an epoch's patches as bytes (ImageFolder.Stored)
     readonly double[] cumulative; // running sum of the places a patch can take in each image
     readonly long seed;
     (int Epoch, Task<Array> Draw)? next;
@@ -37,10 +38,11 @@ public sealed class Patches : IEpochImages
     public int Side { get; }
     public int ImageCount => images.Count;
 
-    public Patches(List<(int Height, int Width, Array Planes)> images, int channels, int side, int perEpoch, long seed)
+    public Patches(List<Picture> images, int channels, int side, int perEpoch, long seed)
     {
         if (images.Count == 0) throw new ArgumentException("no images to draw patches from");
-        this.images = Planes.Uniform(images);
+        this.images = images;
+        bytes = images.All(p => p.Bits == 8);
         (Channels, Side, Count, this.seed) = (channels, side, perEpoch, seed);
         cumulative = new double[images.Count];
         double sum = 0;
@@ -54,13 +56,13 @@ public sealed class Patches : IEpochImages
     public static Patches FromFolder(string dir, int side, int channels, int perEpoch, long seed, int? limit = null, FolderLayout? layout = null)
     {
         layout ??= FolderLayout.Single;
-        var images = new List<(int, int, Array)>();
+        var images = new List<Picture>();
         foreach (var sample in ImageFolder.Split(dir, layout.Samples(dir), train: true, seed).Take(limit ?? int.MaxValue))
         {
-            var (height, width, planes) = sample.Read(channels);
-            if (width < side || height < side)
-                throw new InvalidDataException($"{sample.Files[0]}: is {width}x{height}, smaller than the {side}x{side} patches; pass a smaller --patch or remove the file.");
-            images.Add((height, width, planes));
+            var picture = sample.Read(channels);
+            if (picture.Width < side || picture.Height < side)
+                throw new InvalidDataException($"{sample.Files[0]}: is {picture.Width}x{picture.Height}, smaller than the {side}x{side} patches; pass a smaller --patch or remove the file.");
+            images.Add(picture);
         }
         return new Patches(images, channels * layout.FilesPerSample, side, perEpoch > 0 ? perEpoch : DefaultPerImage * images.Count, seed);
     }
@@ -72,13 +74,14 @@ public sealed class Patches : IEpochImages
     {
         Array pixels = next is { } n && n.Epoch == epoch ? n.Draw.Result : Draw(epoch);
         next = (epoch + 1, Task.Run(() => Draw(epoch + 1))); // ready when the next epoch starts: the cores never wait for it
-        return Planes.ToTensor(pixels, new long[] { Count, Channels, Side, Side });
+        var shape = new long[] { Count, Channels, Side, Side };
+        return pixels is byte[] b ? torch.tensor(b, shape) : torch.tensor((float[])pixels, shape);
     }
 
-    /// <summary>Epoch <paramref name="epoch"/>'s patches, (N, C, side, side) bytes, or floats for float images.</summary>
-    public Array Draw(int epoch) => images[0].Planes is float[] ? Draw<float>(epoch) : Draw<byte>(epoch);
+    /// <summary>Epoch <paramref name="epoch"/>'s patches, (N, C, side, side) bytes for 8-bit pictures, else floats.</summary>
+    public Array Draw(int epoch) => bytes ? Draw(epoch, v => (byte)Math.Round(v * 255)) : Draw(epoch, v => v);
 
-    T[] Draw<T>(int epoch)
+    T[] Draw<T>(int epoch, Func<float, T> stored)
     {
         var random = new Random(unchecked((int)Seeds.ForPatches(seed, epoch)));
         int s = Side, c = Channels, patchBytes = c * s * s;
@@ -87,15 +90,16 @@ public sealed class Patches : IEpochImages
         {
             int i = Array.BinarySearch(cumulative, random.NextDouble() * cumulative[^1]);
             i = Math.Min(i < 0 ? ~i : i, images.Count - 1);
-            var (h, w, stored) = images[i];
-            var planes = (T[])stored;
+            var picture = images[i];
+            int h = picture.Height, w = picture.Width;
+            var planes = picture.Planes;
             int y0 = random.Next(h - s + 1), x0 = random.Next(w - s + 1), orientation = random.Next(8);
             for (int ch = 0; ch < c; ch++)
                 for (int y = 0; y < s; y++)
                     for (int x = 0; x < s; x++)
                     {
                         var (sy, sx) = Orient(orientation, y, x, s);
-                        pixels[(long)k * patchBytes + (ch * s + y) * s + x] = planes[(ch * h + y0 + sy) * w + x0 + sx];
+                        pixels[(long)k * patchBytes + (ch * s + y) * s + x] = stored(planes[(ch * h + y0 + sy) * w + x0 + sx]);
                     }
         }
         return pixels;

@@ -97,8 +97,26 @@ public static class TestFiles
         for (int y = 0; y < height; y++)
             for (int x = 0; x < width; x++)
                 pixels[y * width + x] = (byte)((x * 255 / Math.Max(1, width - 1) + ((x + y) % 9 == 0 ? 120 : 0)) % 256);
-        ImageFile.WritePng(path, new GrayImage(width, height, pixels));
+        ImageFile.Write(path, Picture.FromBytes(width, height, 1, pixels));
     }
+
+    /// <summary>An 8-bit grey image's pixels, for tests that compare them.</summary>
+    public sealed record Grey(int Width, int Height, byte[] Pixels)
+    {
+        public Picture ToPicture() => Picture.FromBytes(Width, Height, 1, Pixels);
+        public float[] ToUnit() => Array.ConvertAll(Pixels, p => p / 255f);
+    }
+
+    /// <summary>An image file as 8-bit grey: its luma rounded, as a grey file of it would hold (Picture.As(1)).</summary>
+    public static Grey ReadGrey(string path)
+    {
+        var grey = ImageFile.Read(path).As(1);
+        return new Grey(grey.Width, grey.Height, (grey.Bits == 8 ? grey : grey with { Bits = 8 }).Bytes());
+    }
+
+    /// <summary>A 16-bit picture from interleaved samples.</summary>
+    public static Picture Words(int width, int height, int channels, ushort[] samples) =>
+        Picture.FromInterleaved(width, height, channels, samples, 16, channels is 2 or 4, v => v / 65535f);
 
     /// <summary>Writes an RGB PNG: a colour gradient with a few bright strokes.</summary>
     public static void WriteRgbPng(string path, int width, int height, int seed = 0)
@@ -112,7 +130,7 @@ public static class TestFiles
                 pixels[o + 1] = (byte)(y * 255 / Math.Max(1, height - 1));
                 pixels[o + 2] = (byte)((x + y + seed) % 7 == 0 ? 250 : 40);
             }
-        ImageFile.Write(path, new Picture(width, height, 3, pixels));
+        ImageFile.Write(path, Picture.FromBytes(width, height, 3, pixels));
     }
 
     /// <summary>One CIFAR-10 binary record: the label byte, then 1,024 red, 1,024 green and 1,024 blue bytes.</summary>

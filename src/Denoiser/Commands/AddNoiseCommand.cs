@@ -66,8 +66,8 @@ public static class AddNoiseCommand
             {
                 string relative = Path.GetRelativePath(inDir, file);
                 string stem = Path.Combine(outDir, Path.GetDirectoryName(relative) ?? "", Path.GetFileNameWithoutExtension(relative));
-                var picture = ImageFile.ReadPicture(file);
-                int channels = picture.IsColor ? 3 : 1;
+                var picture = ImageFile.Read(file);
+                int channels = picture.IsColor ? 3 : 1; // alpha dropped
                 using var gen = new Generator(Seeds.ForName(seed, relative));
                 string ext = asFloat ? ".tiff" : ".png";
                 var names = pairs ? new[] { stem + NoisyPairs.SuffixA + ext, stem + NoisyPairs.SuffixB + ext } : new[] { stem + ext };
@@ -76,17 +76,9 @@ public static class AddNoiseCommand
                     if (File.Exists(name)) throw new UserException($"{name}: two inputs make this output (names that differ only in extension); rename one.", ExitCodes.Failure);
                     Directory.CreateDirectory(Path.GetDirectoryName(name)!);
                     using var scope = NewDisposeScope();
-                    var noisy = Noisy(picture, channels, noise, gen);
-                    if (asFloat)
-                    {
-                        float[] samples = noisy.permute(0, 2, 3, 1).contiguous().data<float>().ToArray();
-                        AtomicFile.Write(name, s => s.Write(OpenCv.EncodeFloat(picture.Width, picture.Height, channels, samples)));
-                    }
-                    else
-                    {
-                        byte[] bytes = noisy.mul(255).round_().clamp_(0, 255).to_type(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().data<byte>().ToArray();
-                        ImageFile.Write(name, new Picture(picture.Width, picture.Height, channels, bytes));
-                    }
+                    var noisy = noise.Apply(picture.As(channels).ToTensor(), gen);
+                    // 32-bit floats as drawn, or an 8-bit PNG: clipped and rounded when written, as a saved photograph is.
+                    ImageFile.Write(name, Picture.FromTensor(noisy, bits: asFloat ? 32 : 8), asFloat ? "tiff" : "png");
                     written++;
                 }
                 done(null);
@@ -95,10 +87,4 @@ public static class AddNoiseCommand
         return written;
     }
 
-    /// <summary>(1, C, H, W) noisy planes on the 0-1 scale, as the noise left them.</summary>
-    static Tensor Noisy(Picture clean, int channels, Noise noise, Generator gen)
-    {
-        var planes = torch.tensor(clean.UnitPlanes(channels), new long[] { 1, channels, clean.Height, clean.Width });
-        return noise.Apply(planes, gen);
-    }
 }

@@ -238,7 +238,7 @@ public static class BenchCommand
             string png = Path.Combine(dir, "digit.png"), weights = Path.Combine(dir, "weights.safetensors");
             var pixels = new byte[28 * 28];
             for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(Math.Abs(i % 28 - 14) < 3 || Math.Abs(i / 28 - 14) < 3 ? 230 : 10);
-            ImageFile.WritePng(png, new GrayImage(28, 28, pixels));
+            ImageFile.Write(png, Picture.FromBytes(28, 28, 1, pixels));
             using (var model = new ConvDenoiser())
                 WeightsFile.Export(model, weights, new Dictionary<string, string> { [WeightsFile.ModelKey] = ConvDenoiser.Kind });
             var (code, _, seconds) = RunSelf(new[] { "denoise", png, "--weights", weights, "-o", Path.Combine(dir, "out.png") });
@@ -274,7 +274,7 @@ public static class BenchCommand
                     pixels[y * w + x] = (byte)Math.Clamp(Math.Round(v), 0, 255);
                 }
             string png = Path.Combine(dir, "photo.png");
-            ImageFile.WritePng(png, new GrayImage(w, h, pixels));
+            ImageFile.Write(png, Picture.FromBytes(w, h, 1, pixels));
             var (code, output, wall) = RunSelf(new[] { "denoise", png, "--pretrained", Denoiser.Inference.Pretrained.Default, "-o", Path.Combine(dir, "out.png") });
             if (code != 0) throw new UserException($"bench: `denoiser denoise` of the {w}x{h} picture failed in the child process (exit {code}): {output.Trim()}");
             long peakKb = ChildrenPeakKb();

@@ -200,7 +200,7 @@ public static class DenoiseCommand
             {
                 try
                 {
-                    var picture = ImageFile.ReadPicture(input);
+                    var picture = ImageFile.Read(input);
                     if (settings.Posterior != null && Math.Min(picture.Width, picture.Height) < BlindSpotPosterior.MinSide)
                         throw new InvalidDataException($"{input}: is {picture.Width}x{picture.Height}; the blind-spot posterior needs at least {BlindSpotPosterior.MinSide}x{BlindSpotPosterior.MinSide} pixels.");
                     double sigma = NoiseLevel.Estimate(picture);

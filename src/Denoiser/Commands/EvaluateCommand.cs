@@ -137,12 +137,12 @@ public static class EvaluateCommand
         {
             foreach (var f in InputFiles.Expand(new[] { folder }, recursive: true))
             {
-                var picture = ImageFile.ReadPicture(f.Path);
+                var picture = ImageFile.Read(f.Path);
                 if (picture.Width < Ssim.Window || picture.Height < Ssim.Window) // before any work, so that nothing is half done
                     throw new UserException($"{f.Path}: is {picture.Width}x{picture.Height}; SSIM needs at least {Ssim.Window}x{Ssim.Window} pixels.");
                 int channels = picture.IsColor || info.Channels == 3 ? 3 : 1; // a grey model takes colour channel by channel
                 // samples / 65535 for a 16-bit image: noise levels are of the data's full range at any depth
-                clean.Add((f.Path, torch.tensor(picture.UnitPlanes(channels), new long[] { 1, channels, picture.Height, picture.Width })));
+                clean.Add((f.Path, picture.As(channels).ToTensor()));
             }
             Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
             var imageModel = new Inference.TorchImageModel(model, info, model.parameters().First().device); // not disposed: it would dispose the model
@@ -171,12 +171,7 @@ public static class EvaluateCommand
     };
 
     /// <summary>A (1, C, H, W) image in [0, 1] as an 8-bit picture.</summary>
-    static Picture ToPicture(torch.Tensor image)
-    {
-        int c = (int)image.shape[1], h = (int)image.shape[2], w = (int)image.shape[3];
-        using var bytes = image[0].clamp(0, 1).mul(255).round().to_type(torch.ScalarType.Byte).permute(1, 2, 0).contiguous();
-        return new Picture(w, h, c, bytes.data<byte>().ToArray());
-    }
+    static Picture ToPicture(torch.Tensor image) => Picture.FromTensor(image);
 
     static ImageSet LoadTestSet(Models.ModelInfo info, Training.TrainSettings? trained, string dir, string kindName, int size, AppConfig config)
     {

@@ -196,21 +196,14 @@ public static class Evaluator
         return outputs.Length == 1 ? outputs[0] : torch.cat(outputs, 1);
     }
 
-    /// <summary>
-    /// A grey model on the luma of a (1, 3, H, W) RGB image, the chroma kept: JPEG's full-range BT.601 YCbCr, as
-    /// PictureDenoiser.WithLuma.
-    /// </summary>
+    /// <summary>A grey model on the luma of a (1, 3, H, W) RGB image, the chroma kept, as PictureDenoiser.WithLuma.</summary>
     static Tensor RunLuma(Inference.IImageModel model, Tensor rgb)
     {
         using var scope = NewDisposeScope();
-        // As matrices, not scalar-times-image arithmetic: see Metrics.SquaredError on temporary Scalars.
-        var ycc = torch.einsum("ij,bjhw->bihw", torch.tensor(ToYCbCr, 3, 3), rgb);
+        var ycc = Colour.ToYCbCr(rgb);
         var y = RunWhole(model, ycc.narrow(1, 0, 1));
-        return torch.einsum("ij,bjhw->bihw", torch.tensor(ToRgb, 3, 3), torch.cat(new[] { y, ycc.narrow(1, 1, 2) }, 1)).MoveToOuterDisposeScope();
+        return Colour.FromYCbCr(torch.cat(new[] { y, ycc.narrow(1, 1, 2) }, 1)).MoveToOuterDisposeScope();
     }
-
-    static readonly float[] ToYCbCr = { 0.299f, 0.587f, 0.114f, -0.168736f, -0.331264f, 0.5f, 0.5f, -0.418688f, -0.081312f };
-    static readonly float[] ToRgb = { 1, 0, 1.402f, 1, -0.344136f, -0.714136f, 1, 1.772f, 0 };
 
     /// <summary>A picture per noise: rows of clean, noisy, model, median and blur for one test image of each digit.</summary>
     public static Picture Samples(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, Noise noise, long seed)

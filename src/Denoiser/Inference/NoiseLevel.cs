@@ -33,5 +33,5 @@ public static class NoiseLevel
 
     /// <summary>A picture's noise level on the 0-255 scale: the mean of its colour channels' (grey: its one plane's).</summary>
     public static double Estimate(Data.Picture picture) =>
-        Enumerable.Range(0, picture.IsColor ? 3 : 1).Average(c => Estimate(picture.UnitPlane(c), picture.Width, picture.Height)) * 255;
+        Enumerable.Range(0, picture.IsColor ? 3 : 1).Average(c => Estimate(picture.Plane(c), picture.Width, picture.Height)) * 255;
 }

@@ -22,7 +22,7 @@ public static class PictureDenoiser
     {
         int w = picture.Width, h = picture.Height;
         var notes = new List<string>();
-        var luma = picture.UnitPlanes(1);
+        var luma = picture.Luma();
         // Auto inverts only for a model trained on light strokes on black (MNIST): a photo model takes pictures as they are.
         bool flip = invert == InvertMode.Yes || (invert == InvertMode.Auto && domain?.SparseLightOnDark != false && TrainingDomain.Median(luma) > 127);
         if (flip) notes.Add(invert == InvertMode.Yes ? "inverted (--invert yes)" : "inverted: dark on light (median brightness above half)");
@@ -42,21 +42,20 @@ public static class PictureDenoiser
             return flip ? Invert(output) : output;
         }
 
-        Picture result = picture;
+        Picture result;
+        int n = w * h;
         if (model.Info.Channels == 3)
         {
-            var rgb = Run(picture.UnitPlanes(3));
-            int n = w * h;
-            if (picture.IsColor)
-                for (int c = 0; c < 3; c++) result = result.WithUnitPlane(c, rgb[(c * n)..((c + 1) * n)]);
-            else result = result.WithUnitPlane(0, Enumerable.Range(0, n).Select(i => (rgb[i] + rgb[n + i] + rgb[2 * n + i]) / 3).ToArray());
+            var rgb = Run(picture.Rgb());
+            result = picture.IsColor ? picture.WithPlanes(0, rgb)
+                : picture.WithPlane(0, Enumerable.Range(0, n).Select(i => (rgb[i] + rgb[n + i] + rgb[2 * n + i]) / 3).ToArray());
             notes.Add(picture.IsColor ? "colour: R, G, B denoised together (RGB model)" : "gray: run as three equal planes (RGB model)");
         }
         else if (!picture.IsColor)
-            result = picture.WithUnitPlane(0, Run(luma)); // a grey picture's one plane is its luma
+            result = picture.WithPlane(0, Run(luma)); // a grey picture's one plane is its luma
         else if (color == ColorMode.Channels)
         {
-            for (int c = 0; c < 3; c++) result = result.WithUnitPlane(c, Run(picture.UnitPlane(c)));
+            result = picture.WithPlanes(0, Enumerable.Range(0, 3).SelectMany(c => Run(picture.Plane(c))).ToArray());
             notes.Add("colour: each of R, G, B denoised");
         }
         else
@@ -77,21 +76,12 @@ public static class PictureDenoiser
         ImageDenoiser.TileCount(picture.Width, picture.Height) * (model.Info.Channels == 1 && picture.IsColor && color == ColorMode.Channels ? 3 : 1)
         * (posterior ? BlindSpotPosterior.Passes : 1);
 
-    /// <summary>The picture with luma <paramref name="y"/> and its own chroma: JPEG's full-range BT.601 YCbCr (ITU-T T.871).</summary>
+    /// <summary>The picture with luma <paramref name="y"/> and its own chroma (<see cref="Colour"/>: JPEG's full-range YCbCr).</summary>
     public static Picture WithLuma(Picture p, float[] y)
     {
-        var rgb = p.UnitPlanes(3);
-        int n = p.Width * p.Height;
-        var (outR, outG, outB) = (new float[n], new float[n], new float[n]);
-        for (int i = 0; i < n; i++)
-        {
-            double r = rgb[i], g = rgb[n + i], b = rgb[2 * n + i];
-            double cb = -0.168736 * r - 0.331264 * g + 0.5 * b, cr = 0.5 * r - 0.418688 * g - 0.081312 * b;
-            outR[i] = (float)(y[i] + 1.402 * cr);
-            outG[i] = (float)(y[i] - 0.344136 * cb - 0.714136 * cr);
-            outB[i] = (float)(y[i] + 1.772 * cb);
-        }
-        return p.WithUnitPlane(0, outR).WithUnitPlane(1, outG).WithUnitPlane(2, outB);
+        var ycc = Colour.ToYCbCr(p.Rgb());
+        Array.Copy(y, ycc, y.Length);
+        return p.WithPlanes(0, Colour.FromYCbCr(ycc));
     }
 
     /// <summary>The mean of the planes' noise levels (each plane's own: an RGB model's three, a grey one's one).</summary>

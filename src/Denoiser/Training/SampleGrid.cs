@@ -27,18 +27,17 @@ public static class SampleGrid
         int n = (int)rows[0].shape[0], c = (int)rows[0].shape[1], h = (int)rows[0].shape[2], w = (int)rows[0].shape[3];
         int tileH = h * Scale, tileW = w * Scale;
         int width = n * tileW + (n + 1) * Gap, height = rows.Length * tileH + (rows.Length + 1) * Gap;
-        var pixels = new byte[width * height * c];
+        var planes = new float[c * width * height];
         for (int r = 0; r < rows.Length; r++)
         {
-            // (N, H, W, C): the picture's interleaved order
-            var bytes = rows[r].detach().cpu().permute(0, 2, 3, 1).mul(255).round().clamp(0, 255).to_type(ScalarType.Byte)
-                               .contiguous().data<byte>().ToArray();
+            var values = rows[r].detach().cpu().to_type(ScalarType.Float32).contiguous().data<float>().ToArray(); // (N, C, H, W)
             for (int i = 0; i < n; i++)
-                for (int y = 0; y < tileH; y++)
-                    for (int x = 0; x < tileW; x++)
-                        Array.Copy(bytes, ((i * h + y / Scale) * w + x / Scale) * c,
-                                   pixels, ((Gap + r * (tileH + Gap) + y) * width + Gap + i * (tileW + Gap) + x) * c, c);
+                for (int k = 0; k < c; k++)
+                    for (int y = 0; y < tileH; y++)
+                        for (int x = 0; x < tileW; x++)
+                            planes[(k * height + Gap + r * (tileH + Gap) + y) * width + Gap + i * (tileW + Gap) + x] =
+                                values[((i * c + k) * h + y / Scale) * w + x / Scale];
         }
-        return new Picture(width, height, c, pixels);
+        return new Picture(width, height, c, planes); // clipped and rounded to 8 bits when written
     }
 }

@@ -18,8 +18,9 @@ public class NoisyPairsTests
 
         var samples = new FolderLayout(Pairs: true).Samples(dir.Path);
         Assert.Equal(new[] { "sub/y_a.png", "x_a.png" }, samples.Select(s => s.Key));
-        var (h, w, planes) = samples[0].Read(1);
-        Assert.Equal((12, 20, 2 * 12 * 20), (h, w, planes.Length));
+        var stacked = samples[0].Read(1);
+        Assert.Equal((12, 20, 2, 2 * 12 * 20), (stacked.Height, stacked.Width, stacked.Channels, stacked.Planes.Length));
+        Assert.False(stacked.Alpha); // two grey planes of a pair, not grey and alpha
     }
 
     [Fact]

@@ -7,10 +7,10 @@ namespace Denoiser.Tests.Data;
 public class PatchesTests
 {
     /// <summary>Two grey images whose pixels are all different, so a patch tells where it came from.</summary>
-    static List<(int, int, Array)> Images() => new()
+    static List<Picture> Images() => new()
     {
-        (9, 12, Enumerable.Range(0, 9 * 12).Select(i => (byte)i).ToArray()),
-        (6, 6, Enumerable.Range(0, 36).Select(i => (byte)(200 + i)).ToArray()),
+        Picture.FromBytes(12, 9, 1, Enumerable.Range(0, 9 * 12).Select(i => (byte)i).ToArray()),
+        Picture.FromBytes(6, 6, 1, Enumerable.Range(0, 36).Select(i => (byte)(200 + i)).ToArray()),
     };
 
     [Fact]
@@ -39,13 +39,13 @@ public class PatchesTests
             var patch = drawn.AsSpan(k * side * side, side * side).ToArray();
             var match = (from i in Enumerable.Range(0, 2)
                          let img = images[i]
-                         from y0 in Enumerable.Range(0, img.Item1 - side + 1)
-                         from x0 in Enumerable.Range(0, img.Item2 - side + 1)
+                         from y0 in Enumerable.Range(0, img.Height - side + 1)
+                         from x0 in Enumerable.Range(0, img.Width - side + 1)
                          from o in Enumerable.Range(0, 8)
                          where Enumerable.Range(0, side * side).All(p =>
                          {
                              var (sy, sx) = Patches.Orient(o, p / side, p % side, side);
-                             return patch[p] == ((byte[])img.Item3)[(y0 + sy) * img.Item2 + x0 + sx];
+                             return patch[p] == img.Bytes()[(y0 + sy) * img.Width + x0 + sx];
                          })
                          select (Image: i, Orientation: o)).FirstOrDefault((Image: -1, Orientation: -1));
             Assert.NotEqual(-1, match.Image);
@@ -76,7 +76,7 @@ public class PatchesTests
     public void Float_images_give_float_patches_from_the_same_places_and_keep_values_outside_0_to_1()
     {
         // The same images as floats, shifted out of [0, 1] where the noise of a float TIFF would take them.
-        var floats = Images().Select(i => (i.Item1, i.Item2, (Array)Planes.AsFloats(i.Item3).Select(v => 3 * v - 1).ToArray())).ToList();
+        var floats = Images().Select(i => i with { Planes = i.Planes.Select(v => 3 * v - 1).ToArray(), Bits = 32 }).ToList();
         var asBytes = new Patches(Images(), 1, 4, 200, seed: 5);
         var asFloats = new Patches(floats, 1, 4, 200, seed: 5);
         var drawn = Assert.IsType<float[]>(asFloats.Draw(2));
@@ -90,8 +90,8 @@ public class PatchesTests
         images.add_(1);
         Assert.Equal(drawn, tensor.data<float>().ToArray()); // and a copy, which a target may change in place
 
-        // A float image among byte ones makes them all floats (b / 255), so an epoch's patches stack.
-        var mixed = new Patches(new List<(int, int, Array)> { Images()[0], floats[1] }, 1, 4, 200, seed: 5);
+        // A float image among 8-bit ones makes them all floats (b / 255), so an epoch's patches stack.
+        var mixed = new Patches(new List<Picture> { Images()[0], floats[1] }, 1, 4, 200, seed: 5);
         Assert.IsType<float[]>(mixed.Draw(2));
     }
 

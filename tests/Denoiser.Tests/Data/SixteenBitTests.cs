@@ -48,9 +48,9 @@ public class SixteenBitTests
         var samples = Samples(w * h * channels);
         WriteWithOpenCv(dir["in" + extension], w, h, channels, samples);
 
-        var picture = ImageFile.ReadPicture(dir["in" + extension]);
+        var picture = ImageFile.Read(dir["in" + extension]);
         Assert.Equal((w, h, channels, 16), (picture.Width, picture.Height, picture.Channels, picture.Bits));
-        Assert.Equal(samples, picture.Samples);
+        Assert.Equal(samples, picture.Words());
 
         string format = extension == ".png" ? "png" : "tiff";
         ImageFile.Write(dir["out" + extension], picture, format);
@@ -59,18 +59,18 @@ public class SixteenBitTests
         Assert.Equal(samples, back);
         // Formats of 8 bits take the samples rounded: v * 255 / 65535.
         ImageFile.Write(dir["out.jpg"], picture, "jpg", 100);
-        Assert.Equal(8, ImageFile.ReadPicture(dir["out.jpg"]).Bits);
+        Assert.Equal(8, ImageFile.Read(dir["out.jpg"]).Bits);
     }
 
     [Fact]
     public void Eight_bit_tiffs_are_written_at_eight_bits()
     {
         using var dir = new TempDir();
-        var rgb = new Picture(5, 4, 3, Enumerable.Range(0, 60).Select(i => (byte)(i * 4)).ToArray());
+        var rgb = Picture.FromBytes(5, 4, 3, Enumerable.Range(0, 60).Select(i => (byte)(i * 4)).ToArray());
         ImageFile.Write(dir["a.tiff"], rgb, "tiff");
-        var back = ImageFile.ReadPicture(dir["a.tiff"]);
+        var back = ImageFile.Read(dir["a.tiff"]);
         Assert.Equal((8, 3), (back.Bits, back.Channels));
-        Assert.Equal(rgb.Samples, back.Samples);
+        Assert.Equal(rgb.Bytes(), back.Bytes());
     }
 
     [Fact]
@@ -79,9 +79,9 @@ public class SixteenBitTests
         using var dir = new TempDir();
         string weights = TestFiles.Fixture("parity-init.safetensors");
         TestFiles.WritePng(dir["eight.png"], 45, 30);
-        var eight = ImageFile.ReadPicture(dir["eight.png"]);
+        var eight = ImageFile.Read(dir["eight.png"]);
         // The same image at 16 bits (v * 257 is v / 255 of the full range exactly), plus low bits the model may keep.
-        var deep = new Picture(45, 30, 1, eight.Samples.Select(v => (ushort)(v * 257)).ToArray(), 16);
+        var deep = TestFiles.Words(45, 30, 1, eight.Bytes().Select(v => (ushort)(v * 257)).ToArray());
         ImageFile.Write(dir["deep.png"], deep);
 
         foreach (var (input, args) in new[] { ("eight.png", new string[0]), ("deep.png", new string[0]), ("deep.png", new[] { "--format", "tiff" }) })
@@ -89,13 +89,15 @@ public class SixteenBitTests
             var r = Run(dir.Path, new[] { "denoise", input, "--weights", weights }.Concat(args).ToArray());
             Assert.True(r.ExitCode == 0, r.Err);
         }
-        var fromEight = ImageFile.ReadPicture(dir["eight.denoised.png"]);
-        var fromDeep = ImageFile.ReadPicture(dir["deep.denoised.png"]);
+        var fromEight = ImageFile.Read(dir["eight.denoised.png"]);
+        var fromDeep = ImageFile.Read(dir["deep.denoised.png"]);
         Assert.Equal((8, 16), (fromEight.Bits, fromDeep.Bits));
-        Assert.Equal(fromDeep.Samples, ImageFile.ReadPicture(dir["deep.denoised.tiff"]).Samples);
-        Assert.Contains(fromDeep.Samples, v => v % 257 != 0); // the model's output keeps its fine levels
-        for (int i = 0; i < fromEight.Samples.Length; i++)
-            Assert.InRange(fromDeep.Samples[i] / 257.0 - fromEight.Samples[i], -0.5, 0.5); // one result, rounded at two depths
+        ushort[] deepSamples = fromDeep.Words();
+        byte[] eightSamples = fromEight.Bytes();
+        Assert.Equal(deepSamples, ImageFile.Read(dir["deep.denoised.tiff"]).Words());
+        Assert.Contains(deepSamples, v => v % 257 != 0); // the model's output keeps its fine levels
+        for (int i = 0; i < eightSamples.Length; i++)
+            Assert.InRange(deepSamples[i] / 257.0 - eightSamples[i], -0.5, 0.5); // one result, rounded at two depths
 
         // evaluate: sigma 25/255 is of the full range at either depth, so both folders score alike.
         var md = new Dictionary<string, string>();
@@ -110,5 +112,22 @@ public class SixteenBitTests
         Assert.Contains("| noisy input | 20.", md["e8"]);
         Assert.Equal(md["e8"].Split('\n').Where(l => l.StartsWith("| noisy input") || l.StartsWith("| model |")),
                      md["e16"].Split('\n').Where(l => l.StartsWith("| noisy input") || l.StartsWith("| model |")));
+    }
+
+    /// <summary>A float TIFF is one more picture: denoised as it is read, written as floats in TIFF and at 16 bits in PNG.</summary>
+    [Fact]
+    public void A_float_tiff_is_denoised_and_written_back_as_floats_or_sixteen_bits()
+    {
+        using var dir = new TempDir();
+        string weights = TestFiles.Fixture("parity-init.safetensors");
+        var values = Enumerable.Range(0, 40 * 30).Select(i => (i % 40) / 40f - 0.1f).ToArray(); // -0.1 ... 0.875: unclipped
+        ImageFile.Write(dir["f.tiff"], new Picture(40, 30, 1, values, Bits: 32), "tiff");
+        foreach (var (format, bits) in new[] { ("tiff", 32), ("png", 16) })
+        {
+            var r = Run(dir.Path, "denoise", "f.tiff", "--weights", weights, "--format", format, "-o", $"out.{format}");
+            Assert.True(r.ExitCode == 0, r.Err);
+            var back = ImageFile.Read(dir[$"out.{format}"]);
+            Assert.Equal((40, 30, bits), (back.Width, back.Height, back.Bits));
+        }
     }
 }

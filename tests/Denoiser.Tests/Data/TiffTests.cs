@@ -21,7 +21,7 @@ public class TiffTests
         using var dir = new TempDir();
         var grey = Enumerable.Range(0, 7 * 5).Select(i => (byte)(i * 7)).ToArray();
         using (var mat = new Mat(5, 7, MatType.CV_8UC1)) { mat.SetArray(grey); WriteTiff(dir["g.tif"], mat); }
-        var g = ImageFile.ReadPicture(dir["g.tif"]);
+        var g = ImageFile.Read(dir["g.tif"]);
         Assert.Equal((7, 5, 1), (g.Width, g.Height, g.Channels));
         Assert.Equal(grey, g.Bytes());
 
@@ -34,46 +34,38 @@ public class TiffTests
             using var mat = flat.Reshape(3, 5);
             WriteTiff(dir["c.tiff"], mat);
         }
-        var c = ImageFile.ReadPicture(dir["c.tiff"]);
+        var c = ImageFile.Read(dir["c.tiff"]);
         Assert.Equal((7, 5, 3), (c.Width, c.Height, c.Channels));
         Assert.Equal(rgb, c.Bytes());
-        Assert.Equal(5 * 7, ImageFile.ReadGray(dir["c.tiff"]).Pixels.Length);
+        Assert.Equal(5 * 7, TestFiles.ReadGrey(dir["c.tiff"]).Pixels.Length);
     }
 
     [Fact]
-    public void Float_tiffs_are_read_as_training_planes_exactly_as_stored_values_outside_0_to_1_kept()
+    public void Float_tiffs_are_read_exactly_as_stored_values_outside_0_to_1_kept()
     {
         using var dir = new TempDir();
         var grey = Enumerable.Range(0, 7 * 5).Select(i => -0.3f + i * 0.05f).ToArray(); // -0.30 ... 1.40
         using (var mat = new Mat(5, 7, MatType.CV_32FC1)) { mat.SetArray(grey); WriteTiff(dir["g.tiff"], mat); }
-        var (h, w, planes) = ImageFile.ReadPlanes(dir["g.tiff"], 1);
-        Assert.Equal((5, 7), (h, w));
-        Assert.Equal(grey, Assert.IsType<float[]>(planes));
-        Assert.Equal(grey.Concat(grey).Concat(grey), Assert.IsType<float[]>(ImageFile.ReadPlanes(dir["g.tiff"], 3).Planes));
-        // The commands that need whole-number samples say so, in one line naming the file.
-        var refused = Assert.Throws<InvalidDataException>(() => ImageFile.ReadPicture(dir["g.tiff"]));
-        Assert.Contains("g.tiff: holds 32-bit floating-point samples", refused.Message);
+        var g = ImageFile.Read(dir["g.tiff"]);
+        Assert.Equal((5, 7, 1, 32), (g.Height, g.Width, g.Channels, g.Bits));
+        Assert.Equal(grey, g.Planes);
+        Assert.Same(g, g.As(1));
+        Assert.Equal(grey.Concat(grey).Concat(grey), g.As(3).Planes);
 
         // A sample that is not a number would make every loss NaN: refused by name before training.
         grey[12] = float.NaN;
         using (var mat = new Mat(5, 7, MatType.CV_32FC1)) { mat.SetArray(grey); WriteTiff(dir["nan.tiff"], mat); }
-        Assert.Contains("nan.tiff: sample 12 is NaN", Assert.Throws<InvalidDataException>(() => ImageFile.ReadPlanes(dir["nan.tiff"], 1)).Message);
+        Assert.Contains("nan.tiff: sample 12 is NaN", Assert.Throws<InvalidDataException>(() => ImageFile.Read(dir["nan.tiff"])).Message);
 
-        // Colour, through add-noise's own writer: RGB planes back as written, and luma by BT.601 without rounding.
+        // Colour, through the writer add-noise uses: RGB planes back as written, and luma by BT.601 without rounding.
         var rgb = Enumerable.Range(0, 7 * 5 * 3).Select(i => (i % 11) * 0.17f - 0.4f).ToArray();
-        File.WriteAllBytes(dir["c.tiff"], OpenCv.EncodeFloat(7, 5, 3, rgb));
-        var colour = Assert.IsType<float[]>(ImageFile.ReadPlanes(dir["c.tiff"], 3).Planes);
-        var luma = Assert.IsType<float[]>(ImageFile.ReadPlanes(dir["c.tiff"], 1).Planes);
-        for (int i = 0; i < 35; i++)
-        {
-            Assert.Equal((rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]), (colour[i], colour[35 + i], colour[70 + i]));
-            Assert.Equal(0.299f * rgb[3 * i] + 0.587f * rgb[3 * i + 1] + 0.114f * rgb[3 * i + 2], luma[i]);
-        }
-        // Whole-number images stay bytes, a quarter of the memory.
-        TestFiles.WritePng(dir["p.png"], 6, 4);
-        Assert.IsType<byte[]>(ImageFile.ReadPlanes(dir["p.png"], 1).Planes);
+        ImageFile.Write(dir["c.tiff"], new Picture(7, 5, 3, rgb, Bits: 32), "tiff");
+        var colour = ImageFile.Read(dir["c.tiff"]);
+        Assert.Equal(rgb, colour.Planes);
+        Assert.Equal(Colour.Luma(rgb), colour.As(1).Planes);
+        // Whole-number images keep their depth and are rounded to its grid where made grey.
         using (var mat = new Mat(4, 4, MatType.CV_8UC1, Scalar.All(9))) WriteTiff(dir["b.tif"], mat);
-        Assert.Equal(Enumerable.Repeat((byte)9, 16), Assert.IsType<byte[]>(ImageFile.ReadPlanes(dir["b.tif"], 1).Planes));
+        Assert.Equal(Enumerable.Repeat((byte)9, 16), ImageFile.Read(dir["b.tif"]).As(1).Bytes());
     }
 
     [Fact]
@@ -95,11 +87,11 @@ public class TiffTests
             else { BinaryPrimitives.WriteUInt16BigEndian(huge.AsSpan(e + 2), 4); BinaryPrimitives.WriteUInt32BigEndian(huge.AsSpan(e + 8), 60_000); }
         }
         File.WriteAllBytes(dir["huge.tif"], huge);
-        var e1 = Assert.Throws<InvalidDataException>(() => ImageFile.ReadPicture(dir["huge.tif"]));
+        var e1 = Assert.Throws<InvalidDataException>(() => ImageFile.Read(dir["huge.tif"]));
         Assert.Contains("huge.tif: declares 60000x60000 pixels", e1.Message);
 
         File.WriteAllBytes(dir["cut.tif"], bytes[..8]);
-        var e2 = Assert.Throws<InvalidDataException>(() => ImageFile.ReadPicture(dir["cut.tif"]));
+        var e2 = Assert.Throws<InvalidDataException>(() => ImageFile.Read(dir["cut.tif"]));
         Assert.Contains("cut.tif: the TIFF header is damaged or truncated", e2.Message);
     }
 }

@@ -31,7 +31,7 @@ public class CliTests
         var denoise = Run(dir.Path, "denoise", "scan.png");
         Assert.True(denoise.ExitCode == 0, denoise.Err);
         Assert.Contains("best.ckpt", denoise.Out); // says which checkpoint it chose
-        var output = ImageFile.ReadGray(dir["scan.denoised.png"]);
+        var output = TestFiles.ReadGrey(dir["scan.denoised.png"]);
         Assert.Equal((45, 30), (output.Width, output.Height));
 
         // Running again does not silently replace the output; --overwrite does.
@@ -170,8 +170,8 @@ public class CliTests
             Assert.True(p.ExitCode == 0, err);
         }
 
-        var viaTorch = ImageFile.ReadGray(dir["torch.png"]).Pixels;
-        var viaOnnx = ImageFile.ReadGray(dir["onnx.png"]).Pixels;
+        var viaTorch = TestFiles.ReadGrey(dir["torch.png"]).Pixels;
+        var viaOnnx = TestFiles.ReadGrey(dir["onnx.png"]).Pixels;
         Assert.True(viaTorch.Zip(viaOnnx).All(q => Math.Abs(q.First - q.Second) <= 1), "ONNX Runtime and TorchSharp outputs differ by more than rounding");
 
         AssertOneLineFailure(Run(dir.Path, "denoise", "digit.png", "--runtime", "onnx", "--weights", pytorch, "-o", "x.png"), 1, "not a loadable ONNX model");
@@ -197,9 +197,9 @@ public class CliTests
         var csv = File.ReadAllLines(dir["eval/evaluation.csv"]);
         Assert.Equal("set,noise,method,class,count,psnr_db,ssim,seconds", csv[0]);
         Assert.Equal(1 + 3 * 4 * 11, csv.Length); // 3 noises x 4 methods x (all + 10 digits)
-        Assert.Equal(720, ImageFile.ReadGray(dir["eval/psnr-vs-sigma.png"]).Width);
+        Assert.Equal(720, TestFiles.ReadGrey(dir["eval/psnr-vs-sigma.png"]).Width);
         Assert.True(File.Exists(dir["eval/evaluation.json"]));
-        var picture = ImageFile.ReadGray(dir["eval/samples-poisson-20-8bit.png"]);
+        var picture = TestFiles.ReadGrey(dir["eval/samples-poisson-20-8bit.png"]);
         Assert.Equal(5 * 56 + 6 * 2, picture.Height); // clean, noisy, model, median, blur
         // The papers' noise on MNIST too: its spec has a slash, its picture's name does not.
         Assert.Equal(0, Run(dir.Path, "evaluate", "--weights", weights, "--data-dir", "data", "--noise", "gaussian:25/255", "--output-dir", "eval-255").ExitCode);
@@ -222,7 +222,7 @@ public class CliTests
                                      "| model, blind-spot posterior (sigma known) |" })
             Assert.Contains(method, md);
         Assert.Contains("| method | gaussian:25/255 |", md);
-        var compare = ImageFile.ReadPicture(Assert.Single(Directory.GetFiles(dir["eval-paper"], "compare-clean-gaussian-25_255.png")));
+        var compare = ImageFile.Read(Assert.Single(Directory.GetFiles(dir["eval-paper"], "compare-clean-gaussian-25_255.png")));
         Assert.True(compare.Width >= 5 * 300, $"{compare.Width} wide"); // five panels of the first image (large.png): clean, noisy, model, NL-means, posterior
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "--noise", "gaussian:25/255", "--output-dir", "eval-paper"),
                              2, "already exists; pass --overwrite");
@@ -238,7 +238,7 @@ public class CliTests
         Assert.Equal(0, Run(dir.Path, "denoise", "clean/large.png", "--pretrained", "photo", "-o", "plain.png").ExitCode);
         var averaged = Run(dir.Path, "denoise", "clean/large.png", "--pretrained", "photo", "-o", "averaged.png", "--ensemble");
         Assert.True(averaged.ExitCode == 0, averaged.Err);
-        Assert.NotEqual(ImageFile.ReadGray(dir["plain.png"]).Pixels, ImageFile.ReadGray(dir["averaged.png"]).Pixels);
+        Assert.NotEqual(TestFiles.ReadGrey(dir["plain.png"]).Pixels, TestFiles.ReadGrey(dir["averaged.png"]).Pixels);
 
         Directory.CreateDirectory(dir["other/clean"]);
         TestFiles.WritePng(dir["other/clean/a.png"], 40, 30);
@@ -261,7 +261,7 @@ public class CliTests
         Directory.CreateDirectory(dir["scans/sub"]);
         TestFiles.WritePng(dir["scans/a.png"], 40, 30);
         TestFiles.WritePng(dir["scans/sub/b.png"], 560, 280); // more than one tile
-        ImageFile.Write(dir["scans/sub/c.png"], new Picture(20, 20, 4, Enumerable.Range(0, 1600).Select(i => (byte)(i % 256)).ToArray()));
+        ImageFile.Write(dir["scans/sub/c.png"], Picture.FromBytes(20, 20, 4, Enumerable.Range(0, 1600).Select(i => (byte)(i % 256)).ToArray()));
         File.WriteAllText(dir["scans/notes.txt"], "not an image, and not picked up");
 
         var r = Run(dir.Path, "denoise", "scans", "--recursive", "--weights", weights, "-o", "out", "--compare");
@@ -269,8 +269,8 @@ public class CliTests
         foreach (var f in new[] { "out/a.png", "out/sub/b.png", "out/sub/c.png", "out/a.compare.png" })
             Assert.True(File.Exists(dir[f]), f);
         Assert.Contains("tiles", r.Out);
-        Assert.Equal(4, ImageFile.ReadPicture(dir["out/sub/c.png"]).Channels); // alpha kept
-        Assert.Equal(2 * 40 + 4, ImageFile.ReadPicture(dir["out/a.compare.png"]).Width);
+        Assert.Equal(4, ImageFile.Read(dir["out/sub/c.png"]).Channels); // alpha kept
+        Assert.Equal(2 * 40 + 4, ImageFile.Read(dir["out/a.compare.png"]).Width);
 
         var glob = Run(dir.Path, "denoise", "scans/**/*.png", "--weights", weights, "-o", "jpgs", "--format", "jpg");
         Assert.True(glob.ExitCode == 0, glob.Err);
@@ -456,7 +456,7 @@ public class CliTests
         Assert.Contains("pretrained: photo (", r.Out);
         Assert.Matches(@"noise ~\d+\.\d/255 estimated", r.Out);
         Assert.DoesNotContain("warning", r.Out); // a photo model takes a photo as it is: no MNIST inversion or warning
-        var output = ImageFile.ReadPicture(dir["photo.denoised.png"]);
+        var output = ImageFile.Read(dir["photo.denoised.png"]);
         Assert.Equal((90, 70, 3), (output.Width, output.Height, output.Channels));
 
         var runs = Run(dir.Path, "runs");

@@ -57,7 +57,7 @@ public class ModelsCliTests
         Assert.True(train.ExitCode == 0, train.Err);
         Assert.Contains("60 training and 20 test images of 32x32x3", train.Out);
         Assert.Contains("(CIFAR-10)", train.Out);
-        var sample = ImageFile.ReadPicture(dir["runs/ae/samples/epoch-001.png"]);
+        var sample = ImageFile.Read(dir["runs/ae/samples/epoch-001.png"]);
         Assert.Equal(3, sample.Channels);
         Assert.Equal("conv-autoencoder", Checkpoint.Read(dir["runs/ae/best.ckpt"]).Header.Model);
 
@@ -71,7 +71,7 @@ public class ModelsCliTests
         var denoise = Run(dir.Path, "denoise", "photo.png", "--checkpoint", "runs/ae/best.ckpt", "--invert", "no");
         Assert.True(denoise.ExitCode == 0, denoise.Err);
         Assert.Contains("R, G, B denoised together", denoise.Out);
-        var output = ImageFile.ReadPicture(dir["photo.denoised.png"]);
+        var output = ImageFile.Read(dir["photo.denoised.png"]);
         Assert.Equal((45, 30, 3), (output.Width, output.Height, output.Channels));
 
         var export = Run(dir.Path, "export", "--checkpoint", "runs/ae/best.ckpt", "--format", "onnx", "-o", "ae.onnx");
@@ -79,7 +79,7 @@ public class ModelsCliTests
         var onnx = Run(dir.Path, "denoise", "photo.png", "--runtime", "onnx", "--weights", "ae.onnx", "-o", "onnx.png", "--invert", "no");
         Assert.True(onnx.ExitCode == 0, onnx.Err);
         Assert.Contains("conv-autoencoder, ONNX Runtime", onnx.Out);
-        var viaOnnx = ImageFile.ReadPicture(dir["onnx.png"]);
+        var viaOnnx = ImageFile.Read(dir["onnx.png"]);
         int maxDiff = output.Bytes().Zip(viaOnnx.Bytes()).Max(p => Math.Abs(p.First - p.Second));
         Assert.True(maxDiff <= 1, $"ONNX Runtime and TorchSharp outputs differ by {maxDiff} levels");
 
@@ -91,7 +91,7 @@ public class ModelsCliTests
         Assert.Equal("conv-autoencoder", Checkpoint.Read(dir["runs/imported/best.ckpt"]).Header.Model);
         var viaWeights = Run(dir.Path, "denoise", "photo.png", "--weights", "ae.safetensors", "-o", "weights.png", "--invert", "no");
         Assert.True(viaWeights.ExitCode == 0, viaWeights.Err);
-        Assert.Equal(output.Bytes(), ImageFile.ReadPicture(dir["weights.png"]).Bytes());
+        Assert.Equal(output.Bytes(), ImageFile.Read(dir["weights.png"]).Bytes());
         AssertOneLineFailure(Run(dir.Path, "denoise", "photo.png", "--weights", "ae.safetensors", "--model", "unet", "-o", "y.png"),
                              1, "holds weights of model 'conv-autoencoder', not 'unet'");
 
@@ -122,7 +122,7 @@ public class ModelsCliTests
         var denoise = Run(dir.Path, "denoise", "scan.png", "--checkpoint", "runs/u/best.ckpt");
         Assert.True(denoise.ExitCode == 0, denoise.Err);
         Assert.Contains("(unet, epoch 1)", denoise.Out);
-        var output = ImageFile.ReadGray(dir["scan.denoised.png"]);
+        var output = TestFiles.ReadGrey(dir["scan.denoised.png"]);
         Assert.Equal((45, 30), (output.Width, output.Height));
 
         AssertOneLineFailure(Run(dir.Path, "train", "--model", "unet", "--data-dir", "photos", "--crop", "30", "--run-dir", "runs/v"), 2, "try --crop 32");

@@ -59,8 +59,8 @@ public class SelfSupervisedCliTests
         Assert.Equal(0, Run(dir.Path, "add-noise", "clean", "-o", "again", "--noise", "gaussian:25/255", "--seed", "3").ExitCode);
         Assert.Equal(File.ReadAllBytes(dir["noisy/05.png"]), File.ReadAllBytes(dir["again/05.png"]));
 
-        var clean = ImageFile.ReadGray(dir["clean/05.png"]).Pixels;
-        var noisy = ImageFile.ReadGray(dir["noisy/05.png"]).Pixels;
+        var clean = TestFiles.ReadGrey(dir["clean/05.png"]).Pixels;
+        var noisy = TestFiles.ReadGrey(dir["noisy/05.png"]).Pixels;
         double rms = Math.Sqrt(clean.Zip(noisy, (c, n) => (double)(n - c) * (n - c)).Average());
         Assert.InRange(rms, 19, 27); // sigma 25, less where 0 and 255 clip it
 
@@ -106,9 +106,9 @@ public class SelfSupervisedCliTests
         Assert.True(given.ExitCode == 0, given.Err);
         Assert.Contains("blind-spot posterior at sigma 8.0/255", given.Out); // far below the noise's 25, so more is kept of each noisy pixel
         Assert.DoesNotContain("(estimated)", given.Out);
-        var plain = ImageFile.ReadGray(dir["plain.png"]).Pixels;
-        Assert.NotEqual(plain, ImageFile.ReadGray(dir["estimated.png"]).Pixels);
-        Assert.NotEqual(ImageFile.ReadGray(dir["given.png"]).Pixels, ImageFile.ReadGray(dir["estimated.png"]).Pixels);
+        var plain = TestFiles.ReadGrey(dir["plain.png"]).Pixels;
+        Assert.NotEqual(plain, TestFiles.ReadGrey(dir["estimated.png"]).Pixels);
+        Assert.NotEqual(TestFiles.ReadGrey(dir["given.png"]).Pixels, TestFiles.ReadGrey(dir["estimated.png"]).Pixels);
         AssertOneLineFailure(Run(dir.Path, "denoise", "noisy/03.png", "--checkpoint", "runs/alone/last.ckpt", "-o", "bad.png", "--posterior-sigma", "0"), 2,
                              "--posterior-sigma must be a noise level above 0");
         Assert.False(File.Exists(dir["bad.png"]));
@@ -168,11 +168,13 @@ public class SelfSupervisedCliTests
         Assert.Contains("wrote 24 noisy float TIFFs (gaussian:25/255, seed 3, two per image)", made.Out);
         Assert.Equal(0, Run(dir.Path, "add-noise", "clean", "-o", "bytes", "--noise", "gaussian:25/255", "--pairs", "--seed", "3").ExitCode);
 
-        var clean = Planes.AsFloats(ImageFile.ReadPlanes(dir["clean/05.png"], 1).Planes);
-        var a = Assert.IsType<float[]>(ImageFile.ReadPlanes(dir["floats/05_a.tiff"], 1).Planes);
-        var b = Assert.IsType<float[]>(ImageFile.ReadPlanes(dir["floats/05_b.tiff"], 1).Planes);
+        var clean = ImageFile.Read(dir["clean/05.png"]).As(1).Planes;
+        var floats = ImageFile.Read(dir["floats/05_a.tiff"]);
+        Assert.Equal(32, floats.Bits);
+        var a = floats.As(1).Planes;
+        var b = ImageFile.Read(dir["floats/05_b.tiff"]).As(1).Planes;
         // The very draw of the 8-bit PNG of the same seed, before the PNG's clipping and rounding.
-        var png = Assert.IsType<byte[]>(ImageFile.ReadPlanes(dir["bytes/05_a.png"], 1).Planes);
+        var png = ImageFile.Read(dir["bytes/05_a.png"]).As(1).Bytes();
         Assert.Equal(png, a.Select(v => (byte)Math.Clamp(MathF.Round(v * 255f, MidpointRounding.ToEven), 0, 255)));
         Assert.Contains(a, v => v < 0); // the clean gradient runs from 0 to 255: the noise goes past both ends
         Assert.Contains(a, v => v > 1);

@@ -64,8 +64,8 @@ public class ClassicalDenoisersTests
         using var scope = NewDisposeScope();
         Tensor Read(string name)
         {
-            var p = Denoiser.Data.ImageFile.ReadPicture(TestFiles.Fixture(name));
-            return torch.tensor(p.UnitPlanes(3), new long[] { 1, 3, p.Height, p.Width });
+            var p = Denoiser.Data.ImageFile.Read(TestFiles.Fixture(name));
+            return torch.tensor(p.Rgb(), new long[] { 1, 3, p.Height, p.Width });
         }
         var noisy = Read("nlmeans-colour.noisy.png");
         var expected = Read("nlmeans-colour.expected.png");

@@ -30,11 +30,11 @@ public class NoiseLevelTests
     {
         string bsd68 = Path.GetFullPath(Path.Combine(TestFiles.RepositoryRoot, "..", "shared", "datasets", "bsd68"));
         Skip.IfNot(Directory.Exists(bsd68), $"{bsd68} is not on this machine");
-        var images = Directory.GetFiles(bsd68, "*.png").Order().Select(ImageFile.ReadPicture).ToList();
+        var images = Directory.GetFiles(bsd68, "*.png").Order().Select(ImageFile.Read).ToList();
         Assert.Equal(68, images.Count);
         foreach (double sigma in new[] { 15.0, 25, 50 })
         {
-            double mean = images.Select((p, i) => NoiseLevel.Estimate(Noisy(p.UnitPlane(0), sigma, i), p.Width, p.Height) * 255).Average();
+            double mean = images.Select((p, i) => NoiseLevel.Estimate(Noisy(p.Plane(0), sigma, i), p.Width, p.Height) * 255).Average();
             Assert.InRange(mean, sigma - 2, sigma + 2);
         }
     }

@@ -16,7 +16,7 @@ public class PictureDenoiserTests
         return new TorchImageModel(model, ConvDenoiser.Info, torch.CPU);
     }
 
-    static GrayImage Strokes(int w, int h, bool darkOnLight = false)
+    static TestFiles.Grey Strokes(int w, int h, bool darkOnLight = false)
     {
         var pixels = new byte[w * h];
         for (int y = 0; y < h; y++)
@@ -26,7 +26,7 @@ public class PictureDenoiserTests
                 byte v = (byte)(ink ? 220 : 15 + (x * 31 + y * 17) % 40);
                 pixels[y * w + x] = darkOnLight ? (byte)(255 - v) : v;
             }
-        return new GrayImage(w, h, pixels);
+        return new TestFiles.Grey(w, h, pixels);
     }
 
     /// <summary>The shipped photo model, through tiles of the default size, gives what it gives on the whole image.</summary>
@@ -55,8 +55,8 @@ public class PictureDenoiserTests
         Assert.True(max <= 1e-5, $"tiled and whole differ by up to {max:E2}");
     }
 
-    static byte[] DenoiseGray(IImageModel model, GrayImage g) =>
-        GrayImage.FromUnit(g.Width, g.Height, ImageDenoiser.Denoise(model, g.ToUnit(), g.Height, g.Width)).Pixels;
+    static byte[] DenoiseGray(IImageModel model, TestFiles.Grey g) =>
+        new Picture(g.Width, g.Height, 1, ImageDenoiser.Denoise(model, g.ToUnit(), g.Height, g.Width)).Bytes();
 
     [Fact]
     public void Gray_in_rgb_gives_the_gray_result_and_alpha_is_kept()
@@ -73,7 +73,7 @@ public class PictureDenoiserTests
 
         foreach (var mode in new[] { ColorMode.Luma, ColorMode.Channels })
         {
-            var (result, note) = PictureDenoiser.Denoise(model, new Picture(40, 36, 4, rgba), mode, InvertMode.No);
+            var (result, note) = PictureDenoiser.Denoise(model, Picture.FromBytes(40, 36, 4, rgba), mode, InvertMode.No);
             Assert.Contains("alpha kept", note);
             byte[] bytes = result.Bytes();
             for (int i = 0; i < gray.Pixels.Length; i++)
@@ -89,23 +89,23 @@ public class PictureDenoiserTests
     {
         using var model = Model();
         var document = Strokes(48, 48, darkOnLight: true);
-        var picture = new Picture(48, 48, 1, document.Pixels);
+        var picture = Picture.FromBytes(48, 48, 1, document.Pixels);
 
         var (auto, note) = PictureDenoiser.Denoise(model, picture, ColorMode.Luma, InvertMode.Auto);
         var (plain, plainNote) = PictureDenoiser.Denoise(model, picture, ColorMode.Luma, InvertMode.No);
 
         Assert.Contains("inverted", note);
         Assert.DoesNotContain("inverted", plainNote);
-        var inverted = new GrayImage(48, 48, document.Pixels.Select(v => (byte)(255 - v)).ToArray());
+        var inverted = new TestFiles.Grey(48, 48, document.Pixels.Select(v => (byte)(255 - v)).ToArray());
         var expected = DenoiseGray(model, inverted).Select(v => (byte)(255 - v));
         Assert.Equal(expected, auto.Bytes());
         Assert.NotEqual(auto.Bytes(), plain.Bytes());
     }
 
-    static Picture Gray(GrayImage g) => new(g.Width, g.Height, 1, g.Pixels);
+    static Picture Gray(TestFiles.Grey g) => g.ToPicture();
 
     /// <summary>A photograph-like picture: smooth mid-tone shading over the whole frame.</summary>
-    static GrayImage Photo(int w, int h) =>
+    static TestFiles.Grey Photo(int w, int h) =>
         new(w, h, Enumerable.Range(0, w * h).Select(i => (byte)(60 + (i % w) * 120 / w + (i / w) * 40 / h)).ToArray());
 
     [Fact]

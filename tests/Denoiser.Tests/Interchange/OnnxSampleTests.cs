@@ -41,8 +41,8 @@ public class OnnxSampleTests
         p.WaitForExit();
         Assert.True(p.ExitCode == 0, err);
 
-        var a = ImageFile.ReadGray(dir["ours.png"]);
-        var b = ImageFile.ReadGray(dir["sample.png"]);
+        var a = TestFiles.ReadGrey(dir["ours.png"]);
+        var b = TestFiles.ReadGrey(dir["sample.png"]);
         Assert.Equal((a.Width, a.Height), (b.Width, b.Height));
         int worst = a.Pixels.Zip(b.Pixels, (x, y) => Math.Abs(x - y)).Max();
         Assert.True(worst <= 1, $"the sample and denoise differ by up to {worst} grey levels");

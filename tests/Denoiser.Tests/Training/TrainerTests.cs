@@ -80,10 +80,10 @@ public class TrainerTests
         var csv = File.ReadAllLines(run.MetricsFile);
         Assert.Equal(Metrics.CsvHeader, csv[0]);
         Assert.Equal(3, csv.Length);
-        var sample = ImageFile.ReadGray(run.Sample(2));
+        var sample = TestFiles.ReadGrey(run.Sample(2));
         Assert.Equal((10 * 56 + 11 * 2, 3 * 56 + 4 * 2), (sample.Width, sample.Height)); // 3 rows of 10 digits at 2x
         Assert.Empty(Directory.GetFiles(run.Root, "*.tmp", SearchOption.AllDirectories));
-        Assert.Equal((720, 420), (ImageFile.ReadGray(Path.Combine(run.Root, "psnr.png")).Width, ImageFile.ReadGray(Path.Combine(run.Root, "psnr.png")).Height));
+        Assert.Equal((720, 420), (TestFiles.ReadGrey(Path.Combine(run.Root, "psnr.png")).Width, TestFiles.ReadGrey(Path.Combine(run.Root, "psnr.png")).Height));
         Assert.All(history, m => Assert.True(double.IsFinite(m.TrainLoss) && double.IsFinite(m.TestPsnr)));
         Assert.True(history[1].TestLoss < history[0].TestLoss, "ten Adam steps should lower the test loss");
     }
