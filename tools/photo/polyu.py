@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PSNR on PolyU's real noisy photographs (RGB, 8 bits, real against mean, per image, averaged): the noisy input,
-a folder of denoised outputs (NAME_real.denoised.png, as `denoiser denoise` names them), and OpenCV's coloured
+a folder of denoised outputs (NAME_real.png, as `denoiser denoise in/ -o out/` names them, or NAME_real.denoised.png), and OpenCV's coloured
 non-local means at the given h (template 7, search 21), on the same images.
 
 Usage: /usr/bin/python3 tools/photo/polyu.py POLYU_DIR [DENOISED_DIR] [--nlm 3,4,5]
@@ -35,7 +35,9 @@ def main():
         noisy, clean = cv2.imread(real), cv2.imread(mean)  # B, G, R: PSNR does not care about the order
         rows["noisy input"].append(psnr(noisy, clean))
         if denoised:
-            out = cv2.imread(os.path.join(denoised, os.path.splitext(os.path.basename(real))[0] + ".denoised.png"))
+            name = os.path.splitext(os.path.basename(real))[0]
+            found = [p for p in (os.path.join(denoised, name + e) for e in (".png", ".denoised.png")) if os.path.exists(p)]
+            out = cv2.imread(found[0])
             rows["denoised"].append(psnr(out, clean))
         for h in hs:
             rows[f"OpenCV coloured NL-means, h {h:g}"].append(psnr(cv2.fastNlMeansDenoisingColored(noisy, None, h, h, 7, 21), clean))
