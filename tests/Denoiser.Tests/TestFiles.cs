@@ -114,6 +114,14 @@ public static class TestFiles
         return new Grey(grey.Width, grey.Height, (grey.Bits == 8 ? grey : grey with { Bits = 8 }).Bytes());
     }
 
+    /// <summary>The model's planes (C of h x w, one after another) as the picture the model runners take.</summary>
+    public static Picture Planes(float[] planes, int h, int w) => new(w, h, planes.Length / (h * w), planes);
+
+    /// <summary>ImageDenoiser.Denoise on bare planes, for tests that build them by hand.</summary>
+    public static float[] DenoisePlanes(Denoiser.Inference.IImageModel model, float[] planes, int h, int w,
+                                        int tileSize = Denoiser.Inference.ImageDenoiser.TileSize, Action? tileDone = null) =>
+        Denoiser.Inference.ImageDenoiser.Denoise(model, Planes(planes, h, w), tileSize, tileDone).Planes;
+
     /// <summary>A 16-bit picture from interleaved samples.</summary>
     public static Picture Words(int width, int height, int channels, ushort[] samples) =>
         Picture.FromInterleaved(width, height, channels, samples, 16, channels is 2 or 4, v => v / 65535f);

@@ -148,7 +148,7 @@ public static class Evaluator
             }).ToArray() : methods;
             if (noises[n].KnownSigma is double known && extras.PosteriorWindow is int window)
                 all = all.Append((ModelPosterior, x => RunPlanes(model, x,
-                    (plane, h, w) => Inference.BlindSpotPosterior.Denoise(model, plane, h, w, known, window, tileSize: int.MaxValue)).clamp_(0, 1))).ToArray();
+                    plane => Inference.BlindSpotPosterior.Denoise(model, plane, known, window, tileSize: int.MaxValue)).clamp_(0, 1))).ToArray();
             using var gen = new Generator(Seeds.ForTestNoise(seed + n));
             var sums = new Dictionary<string, (double Psnr, double Ssim, double Seconds)>();
             double Add(string method, Tensor output, Tensor clean, double seconds)
@@ -185,14 +185,14 @@ public static class Evaluator
 
     /// <summary>The model on a whole (1, C, H, W) image: padded to a size it keeps and cropped back; a grey model takes colour channel by channel.</summary>
     static Tensor RunWhole(Inference.IImageModel model, Tensor image) =>
-        RunPlanes(model, image, (planes, h, w) => Inference.ImageDenoiser.Denoise(model, planes, h, w, tileSize: int.MaxValue));
+        RunPlanes(model, image, planes => Inference.ImageDenoiser.Denoise(model, planes, tileSize: int.MaxValue));
 
     /// <summary>A denoiser of the model's C planes on a (1, C, H, W) image; a grey model takes colour channel by channel.</summary>
-    static Tensor RunPlanes(Inference.IImageModel model, Tensor image, Func<float[], int, int, float[]> denoise)
+    static Tensor RunPlanes(Inference.IImageModel model, Tensor image, Func<Picture, Picture> denoise)
     {
-        int c = (int)image.shape[1], h = (int)image.shape[2], w = (int)image.shape[3];
+        int c = (int)image.shape[1];
         var planes = model.Info.Channels == c ? new[] { image } : Enumerable.Range(0, c).Select(i => image.narrow(1, i, 1)).ToArray();
-        var outputs = planes.Select(p => torch.tensor(denoise(p.contiguous().data<float>().ToArray(), h, w), p.shape)).ToArray();
+        var outputs = planes.Select(p => denoise(Picture.FromTensor(p)).ToTensor()).ToArray();
         return outputs.Length == 1 ? outputs[0] : torch.cat(outputs, 1);
     }
 

@@ -25,11 +25,13 @@ public static class BlindSpotPosterior
     /// predictions there. The image is masked before ImageDenoiser pads or tiles it, so no reflected copy of a hidden
     /// pixel reaches the network. Seeded: the same image gives the same prediction.
     /// </summary>
-    /// <param name="source">The model's C planes of h x w, row-major.</param>
+    /// <param name="image">The model's C planes.</param>
     /// <param name="tileSize">As ImageDenoiser's: whole images for evaluation, tiles for large photographs.</param>
-    public static float[] Predict(IImageModel model, float[] source, int h, int w, int seed = 1,
+    public static Picture Predict(IImageModel model, Picture image, int seed = 1,
                                   int tileSize = ImageDenoiser.TileSize, Action? tileDone = null)
     {
+        int h = image.Height, w = image.Width;
+        var source = image.Planes;
         if (h < MinSide || w < MinSide)
             throw new ArgumentException($"an image of {w}x{h} is smaller than the blind spots' {MinSide}x{MinSide} window");
         int plane = h * w, c = source.Length / plane;
@@ -47,7 +49,7 @@ public static class BlindSpotPosterior
                 // Spots are 8 apart and sources within 2 of theirs, so no source is a spot: each spot takes a noisy value.
                 for (int k = 0; k < c; k++)
                     foreach (var (spot, from) in spots) masked[k * plane + spot] = source[k * plane + from];
-                float[] output = ImageDenoiser.Denoise(model, masked, h, w, tileSize, tileDone: tileDone);
+                float[] output = ImageDenoiser.Denoise(model, image with { Planes = masked }, tileSize, tileDone).Planes;
                 for (int k = 0; k < c; k++)
                     foreach (var (spot, _) in spots)
                     {
@@ -55,7 +57,7 @@ public static class BlindSpotPosterior
                         masked[k * plane + spot] = source[k * plane + spot];
                     }
             }
-        return prediction;
+        return image with { Planes = prediction };
     }
 
     /// <summary>
@@ -64,8 +66,10 @@ public static class BlindSpotPosterior
     /// e^2 = max(0, mean of (y - mu)^2 over a <paramref name="window"/> x <paramref name="window"/> window - sigma^2),
     /// the window reflected at the border; window 0 takes the mean over the whole plane.
     /// </summary>
-    public static float[] Combine(float[] noisy, float[] prediction, int h, int w, double sigma, int window = DefaultWindow)
+    public static Picture Combine(Picture noisyImage, Picture predicted, double sigma, int window = DefaultWindow)
     {
+        float[] noisy = noisyImage.Planes, prediction = predicted.Planes;
+        int h = noisyImage.Height, w = noisyImage.Width;
         if (noisy.Length != prediction.Length || noisy.Length % (h * w) != 0)
             throw new ArgumentException($"{noisy.Length} noisy and {prediction.Length} predicted values are not planes of {h}x{w}");
         if (window < 0 || window % 2 == 0 && window != 0) throw new ArgumentException($"the window must be odd or 0, not {window}");
@@ -88,13 +92,13 @@ public static class BlindSpotPosterior
                 result[k * plane + i] = (float)(mu + gain * (noisy[k * plane + i] - mu));
             }
         }
-        return result;
+        return noisyImage with { Planes = result };
     }
 
     /// <summary>Predict, then Combine: the Bayesian final step of a blind-spot network, for Gaussian noise of known sigma.</summary>
-    public static float[] Denoise(IImageModel model, float[] noisy, int h, int w, double sigma, int window = DefaultWindow,
+    public static Picture Denoise(IImageModel model, Picture noisy, double sigma, int window = DefaultWindow,
                                   int tileSize = ImageDenoiser.TileSize, Action? tileDone = null) =>
-        Combine(noisy, Predict(model, noisy, h, w, tileSize: tileSize, tileDone: tileDone), h, w, sigma, window);
+        Combine(noisy, Predict(model, noisy, tileSize: tileSize, tileDone: tileDone), sigma, window);
 
     /// <summary>How many times Predict runs the model on each tile.</summary>
     public const int Passes = BlindSpot.Box * BlindSpot.Box;

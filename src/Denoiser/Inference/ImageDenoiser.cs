@@ -1,18 +1,19 @@
 // Runs a trained model on an image of any size: pad by reflection to a size the network maps to itself, then run it
 // whole or in tiles that give exactly the whole image's result.
+using Denoiser.Data;
 using Denoiser.Shapes;
 
 namespace Denoiser.Inference;
 
-/// <summary>A model that maps one (1, C, H, W) image in [0, 1] to another of the same size, whatever runs it.</summary>
+/// <summary>A model that maps one picture of C planes to another of the same size, whatever runs it (libtorch, ONNX Runtime).</summary>
 public interface IImageModel : IDisposable
 {
     /// <summary>Which model it is: its channels C and the sizes it maps to themselves.</summary>
     Models.ModelInfo Info { get; }
     /// <summary>What it was trained on (denoise warns about pictures far from it).</summary>
     TrainingDomain Domain { get; }
-    /// <param name="image">C planes of height x width, row-major.</param>
-    float[] Run(float[] image, int height, int width);
+    /// <param name="image">The model's C planes, at a size it keeps.</param>
+    Picture Run(Picture image);
 }
 
 public static class ImageDenoiser
@@ -31,12 +32,13 @@ public static class ImageDenoiser
     /// around it, so every kept pixel sees what it sees in the whole image: the result is the whole image's, up to float
     /// rounding, with no blending.
     /// </summary>
-    public static float[] Denoise(IImageModel model, float[] source, int h, int w, int tileSize = TileSize, Action? tileDone = null)
+    public static Picture Denoise(IImageModel model, Picture image, int tileSize = TileSize, Action? tileDone = null)
     {
         var info = model.Info;
-        int c = info.Channels;
-        if (source.Length != c * h * w)
-            throw new ArgumentException($"{info.Name} takes {c} plane(s) of {h}x{w}; got {source.Length} values");
+        int c = info.Channels, h = image.Height, w = image.Width;
+        if (image.Channels != c)
+            throw new ArgumentException($"{info.Name} takes {c} plane(s); got {image.Channels}");
+        var source = image.Planes;
         int ph = info.PaddedSide(h), pw = info.PaddedSide(w), top = (ph - h) / 2, left = (pw - w) / 2;
         var padded = Pad(source, c, h, w, ph, pw, top, left);
         var output = new float[c * h * w];
@@ -47,13 +49,13 @@ public static class ImageDenoiser
             var (x0, x1) = Window(info, left + tile.X, left + tile.X + tile.Width, pw, tile.Whole);
             int th = y1 - y0, tw = x1 - x0;
             var input = tile.Whole ? padded : Crop(padded, c, ph, pw, y0, x0, th, tw);
-            float[] result = model.Run(input, th, tw);
+            float[] result = model.Run(new Picture(tw, th, c, input, image.Bits)).Planes;
             for (int k = 0; k < c; k++)
                 for (int y = 0; y < tile.Height; y++)
                     Array.Copy(result, (k * th + top + tile.Y + y - y0) * tw + left + tile.X - x0, output, (k * h + tile.Y + y) * w + tile.X, tile.Width);
             tileDone?.Invoke();
         }
-        return output;
+        return image with { Planes = output };
     }
 
     /// <summary>How many tiles <see cref="Denoise"/> will run for an image of this size.</summary>

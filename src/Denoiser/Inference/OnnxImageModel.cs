@@ -38,14 +38,16 @@ public sealed class OnnxImageModel : IImageModel
         Domain = TrainingDomain.Of(Info, session.ModelMetadata.CustomMetadataMap);
     }
 
-    public float[] Run(float[] image, int height, int width)
+    /// <remarks>The ONNX boundary: the picture's planes are the input tensor's (1, C, H, W) floats as they are.</remarks>
+    public Data.Picture Run(Data.Picture image)
     {
-        var tensor = new DenseTensor<float>(image, new[] { 1, Info.Channels, height, width });
+        int height = image.Height, width = image.Width;
+        var tensor = new DenseTensor<float>(image.Planes, new[] { 1, Info.Channels, height, width });
         using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(input, tensor) });
         var output = results.First().AsTensor<float>();
         if (output.Dimensions.Length != 4 || output.Dimensions[2] != height || output.Dimensions[3] != width)
             throw new UserException($"the ONNX model maps {height}x{width} to [{string.Join(", ", output.Dimensions.ToArray())}], not an image of the same size.");
-        return output.ToArray();
+        return image with { Planes = output.ToArray() };
     }
 
     public void Dispose() => session.Dispose();

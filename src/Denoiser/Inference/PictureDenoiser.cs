@@ -28,6 +28,8 @@ public static class PictureDenoiser
         if (flip) notes.Add(invert == InvertMode.Yes ? "inverted (--invert yes)" : "inverted: dark on light (median brightness above half)");
         if (domain?.Warning(flip ? Invert(luma) : luma, w, h) is { } warning) notes.Add(warning);
         var sigmas = new List<double>();
+        // The model's planes of this picture, at its depth.
+        Picture Planes(float[] planes) => new(w, h, planes.Length / (w * h), planes, picture.Bits);
         float[] Run(float[] planes)
         {
             var input = flip ? Invert(planes) : planes;
@@ -36,9 +38,9 @@ public static class PictureDenoiser
             {
                 double sigma = double.IsNaN(given) ? EstimatedLevel(input, h, w) : given / 255;
                 sigmas.Add(sigma * 255);
-                output = BlindSpotPosterior.Denoise(model, input, h, w, sigma, tileDone: tileDone);
+                output = BlindSpotPosterior.Denoise(model, Planes(input), sigma, tileDone: tileDone).Planes;
             }
-            else output = ImageDenoiser.Denoise(model, input, h, w, tileDone: tileDone);
+            else output = ImageDenoiser.Denoise(model, Planes(input), tileDone: tileDone).Planes;
             return flip ? Invert(output) : output;
         }
 

@@ -1,7 +1,7 @@
 // Test-time self-ensemble ("x8", the "+" results of the super-resolution and denoising papers): the model on the 8
 // flips and rotations of the image, each result turned back and the 8 averaged. Eight times the work; the errors the
-// model makes differ between orientations and partly average out, the image does not. Plain arrays, so it wraps
-// any runtime (libtorch or ONNX).
+// model makes differ between orientations and partly average out, the image does not. It wraps any runtime
+// (libtorch or ONNX).
 namespace Denoiser.Inference;
 
 public sealed class SelfEnsemble(IImageModel inner) : IImageModel
@@ -12,20 +12,22 @@ public sealed class SelfEnsemble(IImageModel inner) : IImageModel
     public TrainingDomain Domain => inner.Domain;
 
     /// <remarks>The image comes padded to sides the model keeps; a transposed one has them swapped, which it keeps too.</remarks>
-    public float[] Run(float[] image, int height, int width)
+    public Data.Picture Run(Data.Picture picture)
     {
+        float[] image = picture.Planes;
+        int height = picture.Height, width = picture.Width;
         var sum = new double[image.Length];
-        var turned = new float[image.Length];
         for (int k = 0; k < Orientations; k++)
         {
             var (th, tw) = (k & 4) != 0 ? (width, height) : (height, width);
+            var turned = new float[image.Length];
             for (int i = 0; i < image.Length; i++) turned[Turned(i, k, height, width)] = image[i];
-            float[] output = inner.Run(turned, th, tw);
+            float[] output = inner.Run(picture with { Width = tw, Height = th, Planes = turned }).Planes;
             for (int i = 0; i < image.Length; i++) sum[i] += output[Turned(i, k, height, width)];
         }
         var mean = new float[image.Length];
         for (int i = 0; i < mean.Length; i++) mean[i] = (float)(sum[i] / Orientations);
-        return mean;
+        return picture with { Planes = mean };
     }
 
     /// <summary>

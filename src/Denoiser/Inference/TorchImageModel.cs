@@ -1,4 +1,5 @@
 // Runs a TorchSharp model on one image, on the chosen device, under eval() and no_grad().
+using Denoiser.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,16 +10,15 @@ public sealed class TorchImageModel(nn.Module<Tensor, Tensor> model, Models.Mode
     public Models.ModelInfo Info => info;
     public TrainingDomain Domain { get; } = domain ?? TrainingDomain.Of(info, (Training.TrainSettings?)null);
 
-    public float[] Run(float[] image, int height, int width)
+    public Picture Run(Picture image)
     {
         model.eval();
         using var _ = torch.no_grad();
         using var scope = NewDisposeScope();
-        var x = torch.tensor(image, new long[] { 1, info.Channels, height, width }).to(device);
-        var y = model.call(Cpu.CpuLayout.ForModel(x));
-        if (y.shape[2] != height || y.shape[3] != width)
-            throw new InvalidOperationException($"{info.Name} maps {height}x{width} to {y.shape[2]}x{y.shape[3]}");
-        return y.cpu().contiguous().data<float>().ToArray();
+        var y = model.call(Cpu.CpuLayout.ForModel(image.ToTensor().to(device)));
+        if (y.shape[2] != image.Height || y.shape[3] != image.Width)
+            throw new InvalidOperationException($"{info.Name} maps {image.Height}x{image.Width} to {y.shape[2]}x{y.shape[3]}");
+        return Picture.FromTensor(y, image.Bits);
     }
 
     public void Dispose() => model.Dispose();

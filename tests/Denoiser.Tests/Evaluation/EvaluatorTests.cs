@@ -48,6 +48,7 @@ public class EvaluatorTests
     {
         public ModelInfo Info => ConvDenoiser.Info;
         public TrainingDomain Domain => TrainingDomain.Of(Info, (TrainSettings?)null);
+        public Picture Run(Picture p) => p with { Planes = Run(p.Planes, p.Height, p.Width) };
         public float[] Run(float[] image, int height, int width) => image;
         public void Dispose() { }
     }

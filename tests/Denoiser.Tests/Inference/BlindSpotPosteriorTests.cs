@@ -19,6 +19,7 @@ public class BlindSpotPosteriorTests
         public TrainingDomain Domain => TrainingDomain.Of(Info, (Denoiser.Training.TrainSettings?)null);
         public int Runs { get; private set; }
 
+        public Picture Run(Picture p) => p with { Planes = Run(p.Planes, p.Height, p.Width) };
         public float[] Run(float[] image, int height, int width)
         {
             Runs++;
@@ -51,22 +52,22 @@ public class BlindSpotPosteriorTests
         const int h = 21, w = 30; // not multiples of 4 (the model pads) nor of 8 (the lattice)
         var image = Noisy(h * w, seed: 3);
         var model = new Smoother();
-        var before = BlindSpotPosterior.Predict(model, image, h, w);
+        var before = BlindSpotPosterior.Predict(model, TestFiles.Planes(image, h, w)).Planes;
         Assert.Equal(BlindSpotPosterior.Passes, model.Runs);
-        Assert.Equal(before, BlindSpotPosterior.Predict(model, image, h, w)); // seeded
+        Assert.Equal(before, BlindSpotPosterior.Predict(model, TestFiles.Planes(image, h, w)).Planes); // seeded
         // Every pixel's own value, changed a lot: its prediction stays; a neighbour's changes with it.
         foreach (int i in new[] { 0, w - 1, 5 * w + 7, 10 * w + 15, h * w - 1, 13 * w + 2 })
         {
             var changed = (float[])image.Clone();
             changed[i] += 50;
-            var after = BlindSpotPosterior.Predict(model, changed, h, w);
+            var after = BlindSpotPosterior.Predict(model, TestFiles.Planes(changed, h, w)).Planes;
             Assert.Equal(before[i], after[i]);
             int neighbour = i % w < w - 1 ? i + 1 : i - 1, far = (i + image.Length / 2) % image.Length;
             Assert.NotEqual(before[neighbour], after[neighbour]);
             Assert.NotEqual(before[far], after[far]); // the model does see it from afar, in every other pass
         }
         // The plain model does see the pixel: what Predict removes.
-        var plain = ImageDenoiser.Denoise(model, image, h, w, tileSize: int.MaxValue);
+        var plain = TestFiles.DenoisePlanes(model, image, h, w, tileSize: int.MaxValue);
         Assert.True(Enumerable.Range(0, image.Length).Count(i => plain[i] != before[i]) > image.Length * 0.9);
     }
 
@@ -76,18 +77,18 @@ public class BlindSpotPosteriorTests
         // Window 0, by hand: residuals +-0.3, mean square 0.09, sigma 0.15: prior 0.0675, gain 0.75.
         var noisy = new[] { 0.8f, 0.2f, 0.8f, 0.2f };
         var prediction = new[] { 0.5f, 0.5f, 0.5f, 0.5f };
-        var combined = BlindSpotPosterior.Combine(noisy, prediction, 2, 2, sigma: 0.15, window: 0);
+        var combined = BlindSpotPosterior.Combine(TestFiles.Planes(noisy, 2, 2), TestFiles.Planes(prediction, 2, 2), sigma: 0.15, window: 0).Planes;
         Assert.Equal(new[] { 0.725f, 0.275f, 0.725f, 0.275f }, combined.Select(v => (float)Math.Round(v, 5)));
         // Residuals within the noise: the prior has no variance left and the prediction is kept as it is.
-        Assert.Equal(prediction, BlindSpotPosterior.Combine(noisy, prediction, 2, 2, sigma: 0.5, window: 0));
+        Assert.Equal(prediction, BlindSpotPosterior.Combine(TestFiles.Planes(noisy, 2, 2), TestFiles.Planes(prediction, 2, 2), sigma: 0.5, window: 0).Planes);
         // A local window keeps more of the noisy value where the prediction is off, less where it is right.
         const int h = 16, w = 16;
         var flat = Enumerable.Repeat(0.5f, h * w).ToArray();
         var offOnTheLeft = flat.Select((v, i) => i % w < w / 2 ? v + (i % 2 == 0 ? 0.4f : -0.4f) : v + (i % 2 == 0 ? 0.05f : -0.05f)).ToArray();
-        var local = BlindSpotPosterior.Combine(offOnTheLeft, flat, h, w, sigma: 0.1, window: 3);
+        var local = BlindSpotPosterior.Combine(TestFiles.Planes(offOnTheLeft, h, w), TestFiles.Planes(flat, h, w), sigma: 0.1, window: 3).Planes;
         Assert.True(Math.Abs(local[8 * w + 2] - offOnTheLeft[8 * w + 2]) < 0.04, $"{local[8 * w + 2]}"); // gain 0.94 on the left
         Assert.Equal(flat[8 * w + 12], local[8 * w + 12]);                                                  // 0 on the right
-        Assert.Throws<ArgumentException>(() => BlindSpotPosterior.Combine(noisy, prediction, 2, 2, 0.1, window: 4));
+        Assert.Throws<ArgumentException>(() => BlindSpotPosterior.Combine(TestFiles.Planes(noisy, 2, 2), TestFiles.Planes(prediction, 2, 2), 0.1, window: 4));
     }
 
     [Fact]
@@ -101,7 +102,7 @@ public class BlindSpotPosteriorTests
         var noisy = clean.Select(v => (float)(v + sigma * Gauss())).ToArray();
         var prediction = clean.Select(v => (float)(v + tau * Gauss())).ToArray();
         double Mse(float[] a) => a.Zip(clean, (p, q) => (double)(p - q) * (p - q)).Average();
-        double combined = Mse(BlindSpotPosterior.Combine(noisy, prediction, h, w, sigma, window: 0));
+        double combined = Mse(BlindSpotPosterior.Combine(TestFiles.Planes(noisy, h, w), TestFiles.Planes(prediction, h, w), sigma, window: 0).Planes);
         double best = tau * tau * sigma * sigma / (tau * tau + sigma * sigma); // the posterior's own error, 0.0039
         Assert.True(combined < 0.8 * Mse(prediction) && combined < 0.5 * Mse(noisy), $"{combined} against {Mse(prediction)} and {Mse(noisy)}");
         Assert.InRange(combined, 0.9 * best, 1.1 * best);
@@ -112,6 +113,7 @@ public class BlindSpotPosteriorTests
     {
         public ModelInfo Info => ConvAutoEncoder.Info;
         public TrainingDomain Domain => TrainingDomain.Of(Info, (Denoiser.Training.TrainSettings?)null);
+        public Picture Run(Picture p) => p with { Planes = Run(p.Planes, p.Height, p.Width) };
         public float[] Run(float[] image, int height, int width) => (float[])image.Clone();
         public void Dispose() { }
     }

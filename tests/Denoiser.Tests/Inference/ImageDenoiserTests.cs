@@ -17,6 +17,7 @@ public class ImageDenoiserTests
         public TrainingDomain Domain => TrainingDomain.Of(Info, (Denoiser.Training.TrainSettings?)null);
         public float[] Seen = Array.Empty<float>();
         public (int, int) Size;
+        public Picture Run(Picture p) => p with { Planes = Run(p.Planes, p.Height, p.Width) };
         public float[] Run(float[] image, int height, int width) { Seen = image; Size = (height, width); return image; }
         public void Dispose() { }
     }
@@ -57,7 +58,7 @@ public class ImageDenoiserTests
         var model = new Identity(ConvAutoEncoder.Info);
         int w = 7, h = 5;
         var planes = Enumerable.Range(0, 3 * w * h).Select(i => i / 255f).ToArray();
-        var output = ImageDenoiser.Denoise(model, planes, h, w);
+        var output = TestFiles.DenoisePlanes(model, planes, h, w);
         Assert.Equal(planes, output);
         Assert.Equal((8, 8), model.Size);
         using var x = torch.tensor(planes, new long[] { 1, 3, h, w });
@@ -73,7 +74,7 @@ public class ImageDenoiserTests
     {
         var image = Random(w, h, 1);
         var model = new Identity();
-        var output = ImageDenoiser.Denoise(model, image, h, w);
+        var output = TestFiles.DenoisePlanes(model, image, h, w);
 
         Assert.Equal(image, output); // the crop undoes the pad
         int ph = model.Info.PaddedSide(h), pw = model.Info.PaddedSide(w);
@@ -92,7 +93,7 @@ public class ImageDenoiserTests
     public void A_real_model_keeps_the_image_size(int h, int w)
     {
         using var model = new TorchImageModel(new ConvDenoiser(), ConvDenoiser.Info, torch.CPU);
-        var output = ImageDenoiser.Denoise(model, Random(w, h, 2), h, w);
+        var output = TestFiles.DenoisePlanes(model, Random(w, h, 2), h, w);
         Assert.Equal(w * h, output.Length);
     }
 
@@ -113,9 +114,9 @@ public class ImageDenoiserTests
         var random = new Random(5);
         var image = Enumerable.Range(0, info.Channels * h * w).Select(_ => (float)random.NextDouble()).ToArray();
 
-        var whole = ImageDenoiser.Denoise(model, image, h, w, tileSize: int.MaxValue);
+        var whole = TestFiles.DenoisePlanes(model, image, h, w, tileSize: int.MaxValue);
         int tiles = 0;
-        var tiled = ImageDenoiser.Denoise(model, image, h, w, tile, () => tiles++);
+        var tiled = TestFiles.DenoisePlanes(model, image, h, w, tile, () => tiles++);
 
         Assert.Equal(ImageDenoiser.TileCount(w, h, tile), tiles);
         Assert.Equal(4 * 5, tiles);

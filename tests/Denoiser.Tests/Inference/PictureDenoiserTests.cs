@@ -46,9 +46,9 @@ public class PictureDenoiserTests
             double clean = 0.3 + 0.3 * Math.Sin(x / 23.0) * Math.Cos(y / 31.0) + ((x / 40 + y / 40) % 2 == 0 ? 0.2 : 0);
             noisy[i] = (float)(clean + 25 / 255.0 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
         }
-        var whole = ImageDenoiser.Denoise(imageModel, noisy, h, w, tileSize: 10_000);
+        var whole = TestFiles.DenoisePlanes(imageModel, noisy, h, w, tileSize: 10_000);
         int tiles = 0;
-        var tiled = ImageDenoiser.Denoise(imageModel, noisy, h, w, tileDone: () => tiles++);
+        var tiled = TestFiles.DenoisePlanes(imageModel, noisy, h, w, tileDone: () => tiles++);
         Assert.Equal(4, tiles);
         Assert.Equal(ImageDenoiser.TileCount(w, h), tiles);
         double max = whole.Zip(tiled).Max(p => Math.Abs(p.First - p.Second));
@@ -56,7 +56,7 @@ public class PictureDenoiserTests
     }
 
     static byte[] DenoiseGray(IImageModel model, TestFiles.Grey g) =>
-        new Picture(g.Width, g.Height, 1, ImageDenoiser.Denoise(model, g.ToUnit(), g.Height, g.Width)).Bytes();
+        new Picture(g.Width, g.Height, 1, TestFiles.DenoisePlanes(model, g.ToUnit(), g.Height, g.Width)).Bytes();
 
     [Fact]
     public void Gray_in_rgb_gives_the_gray_result_and_alpha_is_kept()

@@ -1,5 +1,6 @@
 // The x8 self-ensemble: each of the 8 orientations is a different view of the image, and every result is turned back
 // exactly before the average.
+using Denoiser.Data;
 using Denoiser.Inference;
 using Denoiser.Models;
 using Xunit;
@@ -15,6 +16,7 @@ public class SelfEnsembleTests
         public TrainingDomain Domain => TrainingDomain.Of(Info, (Denoiser.Training.TrainSettings?)null);
         public List<(float[] Image, int H, int W)> Seen { get; } = new();
 
+        public Picture Run(Picture p) => p with { Planes = Run(p.Planes, p.Height, p.Width) };
         public float[] Run(float[] image, int height, int width)
         {
             Seen.Add(((float[])image.Clone(), height, width));
@@ -36,7 +38,7 @@ public class SelfEnsembleTests
         const int h = 4, w = 8; // not square: a transposed view is 8 x 4
         var image = Ramp(h, w);
         var recorder = new Recorder(identity: true);
-        Assert.Equal(image, new SelfEnsemble(recorder).Run(image, h, w));
+        Assert.Equal(image, new SelfEnsemble(recorder).Run(TestFiles.Planes(image, h, w)).Planes);
 
         Assert.Equal(SelfEnsemble.Orientations, recorder.Seen.Count);
         Assert.Equal(4, recorder.Seen.Count(s => (s.H, s.W) == (h, w)));
@@ -61,7 +63,7 @@ public class SelfEnsembleTests
         const int h = 3, w = 5;
         var image = Ramp(h, w);
         var model = new Recorder(identity: false);
-        var averaged = new SelfEnsemble(model).Run(image, h, w);
+        var averaged = new SelfEnsemble(model).Run(TestFiles.Planes(image, h, w)).Planes;
         // By hand: each orientation's running sum, read back at each pixel's place in that orientation.
         for (int i = 0; i < image.Length; i++)
         {
