@@ -11,7 +11,7 @@ public static class NoiseLevel
     /// Measured on BSD68 (docs/natural-images.md): it overestimates, by 1.0, 0.7 and 0.4 levels on average at sigma 15,
     /// 25 and 50 (0-255 scale); on a strongly textured image by up to 4.5.
     /// </summary>
-    public static double Estimate(float[] plane, int width, int height)
+    static double Estimate(float[] plane, int width, int height)
     {
         if (width < 3 || height < 3) return double.NaN;
         var responses = new float[(width - 2) * (height - 2)];
@@ -31,7 +31,7 @@ public static class NoiseLevel
         return median / (6 * 0.6745);
     }
 
-    /// <summary>A picture's noise level on the 0-255 scale: the mean of its colour channels' (grey: its one plane's).</summary>
+    /// <summary>A picture's noise level on the 0-255 scale: the mean of its colour planes' (grey: its one plane's); NaN under 3x3.</summary>
     public static double Estimate(Data.Picture picture) =>
         Enumerable.Range(0, picture.IsColor ? 3 : 1).Average(c => Estimate(picture.Plane(c), picture.Width, picture.Height)) * 255;
 }

@@ -26,7 +26,7 @@ public static class PictureDenoiser
         // Auto inverts only for a model trained on light strokes on black (MNIST): a photo model takes pictures as they are.
         bool flip = invert == InvertMode.Yes || (invert == InvertMode.Auto && domain?.SparseLightOnDark != false && TrainingDomain.Median(luma) > 127);
         if (flip) notes.Add(invert == InvertMode.Yes ? "inverted (--invert yes)" : "inverted: dark on light (median brightness above half)");
-        if (domain?.Warning(flip ? Invert(luma) : luma, w, h) is { } warning) notes.Add(warning);
+        if (domain?.Warning(new Picture(w, h, 1, flip ? Invert(luma) : luma)) is { } warning) notes.Add(warning);
         var sigmas = new List<double>();
         // The model's planes of this picture, at its depth.
         Picture Planes(float[] planes) => new(w, h, planes.Length / (w * h), planes, picture.Bits);
@@ -36,7 +36,7 @@ public static class PictureDenoiser
             float[] output;
             if (posterior is double given)
             {
-                double sigma = double.IsNaN(given) ? EstimatedLevel(input, h, w) : given / 255;
+                double sigma = double.IsNaN(given) ? NoiseLevel.Estimate(Planes(input)) / 255 : given / 255; // each plane's, averaged
                 sigmas.Add(sigma * 255);
                 output = BlindSpotPosterior.Denoise(model, Planes(input), sigma, tileDone: tileDone).Planes;
             }
@@ -85,10 +85,6 @@ public static class PictureDenoiser
         Array.Copy(y, ycc, y.Length);
         return p.WithPlanes(0, Colour.FromYCbCr(ycc));
     }
-
-    /// <summary>The mean of the planes' noise levels (each plane's own: an RGB model's three, a grey one's one).</summary>
-    static double EstimatedLevel(float[] planes, int h, int w) =>
-        Enumerable.Range(0, planes.Length / (h * w)).Average(k => NoiseLevel.Estimate(planes[(k * h * w)..((k + 1) * h * w)], w, h));
 
     static float[] Invert(float[] plane) => Array.ConvertAll(plane, v => 1 - v);
 }

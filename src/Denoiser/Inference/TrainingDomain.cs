@@ -41,9 +41,10 @@ public sealed record TrainingDomain(string Name, int Side, bool SparseLightOnDar
         return Of(info, trained);
     }
 
-    /// <summary>Why <paramref name="plane"/> (in [0, 1], as the model will see it, after any inversion) is far from the training data; null when it is not.</summary>
-    public string? Warning(float[] plane, int width, int height)
+    /// <summary>Why <paramref name="luma"/> (one plane in [0, 1], as the model will see it, after any inversion) is far from the training data; null when it is not.</summary>
+    public string? Warning(Data.Picture luma)
     {
+        var (plane, width, height) = (luma.Planes, luma.Width, luma.Height);
         if (!SparseLightOnDark) return null;
         var why = new List<string>();
         double mid = plane.Count(v => Grey(v) is > 38 and < 217) / (double)plane.Length;

@@ -18,10 +18,10 @@ public class NoiseLevelTests
     {
         const int w = 300, h = 200;
         var clean = Enumerable.Range(0, w * h).Select(i => (float)(0.3 + 0.4 * (i % w) / w + 0.1 * Math.Sin(i / w / 15.0))).ToArray();
-        Assert.InRange(NoiseLevel.Estimate(clean, w, h) * 255, 0, 0.5);
+        Assert.InRange(NoiseLevel.Estimate(TestFiles.Planes(clean, h, w)), 0, 0.5);
         foreach (double sigma in new[] { 5.0, 15, 25, 50 })
-            Assert.InRange(NoiseLevel.Estimate(Noisy(clean, sigma, (int)sigma), w, h) * 255, sigma - 1, sigma + 1);
-        Assert.True(double.IsNaN(NoiseLevel.Estimate(new float[4], 2, 2)));
+            Assert.InRange(NoiseLevel.Estimate(TestFiles.Planes(Noisy(clean, sigma, (int)sigma), h, w)), sigma - 1, sigma + 1);
+        Assert.True(double.IsNaN(NoiseLevel.Estimate(TestFiles.Planes(new float[4], 2, 2))));
     }
 
     /// <summary>BSD68 (../shared/datasets), where this machine has it: natural texture makes the estimate high, by how much is stated in NoiseLevel.</summary>
@@ -34,7 +34,7 @@ public class NoiseLevelTests
         Assert.Equal(68, images.Count);
         foreach (double sigma in new[] { 15.0, 25, 50 })
         {
-            double mean = images.Select((p, i) => NoiseLevel.Estimate(Noisy(p.Plane(0), sigma, i), p.Width, p.Height) * 255).Average();
+            double mean = images.Select((p, i) => NoiseLevel.Estimate(TestFiles.Planes(Noisy(p.Plane(0), sigma, i), p.Height, p.Width))).Average();
             Assert.InRange(mean, sigma - 2, sigma + 2);
         }
     }
