@@ -108,4 +108,26 @@ public class CheckpointTests
         var e = Assert.Throws<UserException>(() => Checkpoint.Read("/nonexistent/best.ckpt"));
         Assert.Contains("denoiser train", e.Message);
     }
+
+    /// <summary>
+    /// Format 1 wrote gaussian:SIGMA for clipped noise; read now, such a run resumes with the noise it was trained on,
+    /// said as gaussian:SIGMA,clip. The same spec in a format-2 file is unclipped noise, as written.
+    /// </summary>
+    [Fact]
+    public void A_format_1_checkpoints_noise_keeps_its_clipping()
+    {
+        using var dir = new TempDir();
+        torch.manual_seed(5);
+        using var m = new ConvDenoiser();
+        var header = Header() with { Settings = new TrainSettings { Noise = Denoiser.Data.Noise.Parse("gaussian:0.5") } };
+        byte[] current = Checkpoint.Serialize(header, m, null);
+        byte[] old = (byte[])current.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(old.AsSpan(8), 1); // the format version
+        System.Security.Cryptography.SHA256.HashData(old.AsSpan(0, old.Length - 32)).CopyTo(old.AsSpan(old.Length - 32));
+        File.WriteAllBytes(dir["old.ckpt"], old);
+        File.WriteAllBytes(dir["new.ckpt"], current);
+
+        Assert.Equal("gaussian:0.5,clip", Checkpoint.Read(dir["old.ckpt"]).Header.Settings.Noise.Spec);
+        Assert.Equal("gaussian:0.5", Checkpoint.Read(dir["new.ckpt"]).Header.Settings.Noise.Spec);
+    }
 }
