@@ -18,6 +18,9 @@ public static class Datasets
         _ => throw new FormatException($"'{name}' is not a dataset; use {Names}"),
     };
 
+    /// <summary>The one spelling a run records: "fashionmnist" for fashion-mnist, "auto" until it is resolved.</summary>
+    public static string Name(DatasetKind kind) => kind.ToString().ToLowerInvariant();
+
     /// <summary>
     /// What <paramref name="dataDir"/> holds: MNIST's IDX files (Fashion-MNIST's when its test labels are those),
     /// CIFAR-10's binary files or archive, or pictures. A folder that is missing or empty counts as MNIST, which is then

@@ -138,7 +138,7 @@ public static class ImageFile
         }
         else if (format == "jpg")
         {
-            var opaque = picture.HasAlpha ? picture with { Channels = picture.ColourPlanes, Planes = picture.Planes[..(picture.ColourPlanes * picture.Pixels)], Alpha = false } : picture;
+            var opaque = picture.Alpha ? picture with { Channels = picture.ColourPlanes, Planes = picture.Planes[..(picture.ColourPlanes * picture.Pixels)], Alpha = false } : picture;
             AtomicFile.Write(path, s => new ImageWriter().WriteJpg(opaque.Bytes(), opaque.Width, opaque.Height, (WriteComponents)opaque.Channels, s, quality));
         }
         else
@@ -153,7 +153,7 @@ public static class ImageFile
         {
             int o = i * p.Channels;
             byte r = bytes[o], g = p.IsColor ? bytes[o + 1] : r, b = p.IsColor ? bytes[o + 2] : r;
-            byte a = p.HasAlpha ? bytes[o + p.Channels - 1] : (byte)255;
+            byte a = p.Alpha ? bytes[o + p.Channels - 1] : (byte)255;
             (rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2], rgba[4 * i + 3]) = (r, g, b, a);
         }
         return rgba;

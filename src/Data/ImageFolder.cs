@@ -62,7 +62,7 @@ public static class ImageFolder
     /// </summary>
     public static torch.Tensor Stored(IEnumerable<float> values, IReadOnlyList<Picture> from, long[] shape) =>
         from.All(p => p.Bits == 8)
-            ? torch.tensor(values.Select(v => (byte)Math.Round(v * 255)).ToArray(), shape)
+            ? torch.tensor(values.Select(Picture.ToByte).ToArray(), shape)
             : torch.tensor(values.ToArray(), shape);
 
     /// <summary>

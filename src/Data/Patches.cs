@@ -79,7 +79,7 @@ public sealed class Patches : IEpochImages
     }
 
     /// <summary>Epoch <paramref name="epoch"/>'s patches, (N, C, side, side) bytes for 8-bit pictures, else floats.</summary>
-    public Array Draw(int epoch) => bytes ? Draw(epoch, v => (byte)Math.Round(v * 255)) : Draw(epoch, v => v);
+    public Array Draw(int epoch) => bytes ? Draw(epoch, Picture.ToByte) : Draw(epoch, v => v);
 
     T[] Draw<T>(int epoch, Func<float, T> stored)
     {

@@ -18,7 +18,6 @@ public sealed record Picture(int Width, int Height, int Channels, float[] Planes
     /// <summary>The largest integer sample: 255 or 65535 (1 for floats).</summary>
     public int Max => Bits == 32 ? 1 : (1 << Bits) - 1;
     public int Pixels => Width * Height;
-    public bool HasAlpha => Alpha;
     /// <summary>Grey (1) or colour (3) planes, alpha not counted.</summary>
     public int ColourPlanes => Alpha ? Channels - 1 : Channels;
     public bool IsColor => ColourPlanes >= 3;
@@ -84,7 +83,10 @@ public sealed record Picture(int Width, int Height, int Channels, float[] Planes
     }
 
     /// <summary>The samples interleaved (H, W, C) at 8 bits, rounded and clamped: what 8-bit encoders take.</summary>
-    public byte[] Bytes() => Interleaved(v => (byte)Math.Clamp(Math.Round((double)v * 255, MidpointRounding.ToEven), 0, 255));
+    public byte[] Bytes() => Interleaved(ToByte);
+
+    /// <summary>A value on the 0-1 scale as an 8-bit sample: rounded half to even and clamped, as torch's round() then clamp.</summary>
+    public static byte ToByte(float v) => (byte)Math.Clamp(Math.Round((double)v * 255, MidpointRounding.ToEven), 0, 255);
 
     /// <summary>The samples interleaved at 16 bits, rounded and clamped.</summary>
     public ushort[] Words() => Interleaved(v => (ushort)Math.Clamp(Math.Round((double)v * 65535, MidpointRounding.ToEven), 0, 65535));

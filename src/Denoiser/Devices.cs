@@ -12,6 +12,9 @@ public static class Devices
     public static string? Problem(string choice) =>
         choice is "auto" or "cpu" or "cuda" ? null : $"--device must be auto, cpu or cuda, not '{choice}'";
 
+    /// <summary>The device a model's weights are on (every model here has some).</summary>
+    public static torch.Device Of(torch.nn.Module model) => model.parameters().First().device;
+
     public static torch.Device Resolve(string choice)
     {
         if (Problem(choice) is { } problem) throw new UserException(problem + ".", ExitCodes.Usage);

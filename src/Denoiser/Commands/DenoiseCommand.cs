@@ -48,20 +48,20 @@ public static class DenoiseCommand
         command.SetAction(p =>
         {
             var clock = Stopwatch.StartNew(); // the report's seconds: the whole task, model loading included
-            if (p.GetValue(quality) is < 1 or > 100) throw new UserException("--quality must be between 1 and 100.", ExitCodes.Usage);
-            if (p.GetValue(overwrite) && p.GetValue(skipExisting))
-                throw new UserException("--overwrite and --skip-existing contradict each other; give one of them.", ExitCodes.Usage);
-            if (p.GetValue(posteriorSigma) is double given && !(given > 0 && given < 255))
-                throw new UserException($"--posterior-sigma must be a noise level above 0 and below 255 (the 0-255 scale), not {given}.", ExitCodes.Usage);
-            double? blindSpot = p.GetValue(posteriorSigma) ?? (p.GetValue(posterior) ? double.NaN : null);
             string? reportPath = p.GetValue(report);
             if (reportPath is { } r && Path.GetDirectoryName(Path.GetFullPath(r)) is { } folder && !Directory.Exists(folder))
                 throw new UserException($"--report {r}: the folder {folder} does not exist.", ExitCodes.Usage);
-            Report? summary = null;
+            // From here on any failure is in the report too: a job array's merge step sees every task, however it ended.
+            var summary = new Report(p.GetValue(shard), [], []);
             try
             {
+                if (p.GetValue(quality) is < 1 or > 100) throw new UserException("--quality must be between 1 and 100.", ExitCodes.Usage);
+                if (p.GetValue(overwrite) && p.GetValue(skipExisting))
+                    throw new UserException("--overwrite and --skip-existing contradict each other; give one of them.", ExitCodes.Usage);
+                if (p.GetValue(posteriorSigma) is double given && !(given > 0 && given < 255))
+                    throw new UserException($"--posterior-sigma must be a noise level above 0 and below 255 (the 0-255 scale), not {given}.", ExitCodes.Usage);
+                double? blindSpot = p.GetValue(posteriorSigma) ?? (p.GetValue(posterior) ? double.NaN : null);
                 var task = p.GetValue(shard) is { } value ? Shard.Parse(value, Environment.GetEnvironmentVariable) : null;
-                summary = new Report(task?.ToString(), [], []);
                 var files = InputFiles.Expand(p.GetValue(inputs)!, p.GetValue(recursive));
                 var (jobs, skipped) = Plan(files, p.GetValue(output), p.GetValue(overwrite), p.GetValue(skipExisting), "." + p.GetValue(format),
                                            p.GetValue(recursive), p.GetValue(compare), task);
@@ -80,10 +80,10 @@ public static class DenoiseCommand
                                             Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain, blindSpot);
                 return Run(jobs, model, settings, summary, reportPath, clock);
             }
-            catch (Exception e) when (reportPath != null && summary is { Written: false })
+            catch (Exception e) when (reportPath != null && !summary.Written)
             {
-                // The task failed before its images (a model that does not load, no inputs): the merge step of a job
-                // array still gets this task's report, with the reason.
+                // The task failed before its images (bad options, a model that does not load, no inputs): the report
+                // says why.
                 summary.Error = e.Message.ReplaceLineEndings(" ");
                 Finish(summary, reportPath, clock);
                 throw;

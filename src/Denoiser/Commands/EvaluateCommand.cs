@@ -145,7 +145,7 @@ public static class EvaluateCommand
                 clean.Add((f.Path, picture.As(channels).ToTensor()));
             }
             Console.WriteLine($"data: {clean.Count:N0} clean images from {folder}");
-            var imageModel = new Inference.TorchImageModel(model, info, model.parameters().First().device); // not disposed: it would dispose the model
+            var imageModel = new Inference.TorchImageModel(model, info, Devices.Of(model)); // not disposed: it would dispose the model
             string set = SetName(folder);
             // A picture of the set's first image per noise: clean, noisy, non-local means and the model (and its posterior), each with its PSNR.
             void Picture(Noise noise, IReadOnlyList<(string Method, torch.Tensor Output, double Psnr)> shown)

@@ -43,6 +43,7 @@ public static class TrainCommand
         if (settings.Target.SelfSupervised && !given.Contains("--noise")) settings = settings with { Noise = NoNoise.Instance };
         if (settings.Validate() is { } invalid) throw new UserException(invalid + ".", ExitCodes.Usage);
         if (resume && overwrite) throw new UserException("--resume continues a run and --overwrite starts one afresh; give one of them.", ExitCodes.Usage);
+        settings = settings with { Dataset = Datasets.Name(Datasets.Parse(settings.Dataset)) }; // as runs record it, so equal means the same
         var run = resume ? settings.RunDir is { } dir ? new RunFolder(dir) : RunFolder.Latest(settings.ModelsDir, r => File.Exists(r.Last) ? r.Last : r.SettingsFile)
                          : settings.RunDir is { } newDir ? new RunFolder(newDir) : RunFolder.New(settings.ModelsDir);
         if (resume && (run == null || !File.Exists(run.Last)))
@@ -139,19 +140,11 @@ public static class TrainCommand
     static TrainSettings Continued(TrainSettings settings, TrainSettings saved, RunFolder run, IReadOnlySet<string> given)
     {
         if (given.Contains("--init-from")) settings = settings with { InitFrom = StartingWeights.Resolve(settings.InitFrom!) };
-        if (Setting.All.FirstOrDefault(o => !o.Declared.Resumable && given.Contains(o.Name) && !Same(o, o.Get(settings), o.Get(saved))) is { } changed)
+        if (Setting.All.FirstOrDefault(o => !o.Declared.Resumable && given.Contains(o.Name) && !Equals(o.Get(settings), o.Get(saved))) is { } changed)
             throw new UserException($"--resume continues {run.Root} with its own recipe, so {changed.Name} cannot change; start a new run instead.", ExitCodes.Usage);
         foreach (var o in Setting.All.Where(o => o.Declared.Resumable && given.Contains(o.Name)))
             saved = o.With(saved, o.Get(settings));
         return saved with { RunDir = run.Root };
-    }
-
-    /// <summary>The same value however spelt (a run records "fashionmnist" for --dataset fashion-mnist).</summary>
-    static bool Same(Setting setting, object? a, object? b)
-    {
-        if (setting.Name != "--dataset") return Equals(a, b);
-        try { return Datasets.Parse((string)a!) == Datasets.Parse((string)b!); }
-        catch (FormatException) { return Equals(a, b); }
     }
 
     static bool Finished(Checkpoint.Loaded checkpoint, TrainSettings settings, RunFolder run)

@@ -60,7 +60,7 @@ public static class Evaluator
     public static List<Score> Run(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, IReadOnlyList<Noise> noises, long seed,
                                   int batchSize = 200)
     {
-        var device = model.parameters().First().device; // the images stay on the CPU, where the baselines run
+        var device = Devices.Of(model); // the images stay on the CPU, where the baselines run
         var methods = new (string Name, Func<Tensor, Tensor> Apply)[]
         {
             (Noisy, x => x.alias()), (Model, x => model.call(Cpu.CpuLayout.ForModel(x.to(device))).cpu()), (Median, Filters.Median3x3), (Blur, x => Filters.GaussianBlur(x, 1.0)),
@@ -214,6 +214,7 @@ public static class Evaluator
         using var gen = new Generator(Seeds.ForTestNoise(seed), clean.device);
         var picked = clean.index_select(0, torch.tensor(SampleGrid.PickIndices(labels), device: clean.device));
         var noisy = noise.Apply(picked, gen);
-        return SampleGrid.Compose(picked, noisy, model.call(noisy), Filters.Median3x3(noisy), Filters.GaussianBlur(noisy, 1.0).clamp(0, 1));
+        var denoised = model.call(Cpu.CpuLayout.ForModel(noisy.to(Devices.Of(model)))).to(noisy.device);
+        return SampleGrid.Compose(picked, noisy, denoised, Filters.Median3x3(noisy), Filters.GaussianBlur(noisy, 1.0).clamp(0, 1));
     }
 }

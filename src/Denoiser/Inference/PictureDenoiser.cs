@@ -68,7 +68,7 @@ public static class PictureDenoiser
         if (sigmas.Count > 0)
             notes.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"blind-spot posterior at sigma {string.Join("/", sigmas.Select(s => s.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))}/255{(double.IsNaN(posterior!.Value) ? " (estimated)" : "")}"));
-        if (picture.HasAlpha) notes.Add("alpha kept");
+        if (picture.Alpha) notes.Add("alpha kept");
         if (picture.Bits == 16) notes.Add("16-bit");
         return (result, string.Join("; ", notes));
     }

@@ -1,10 +1,8 @@
 // The training loop: seeded epochs of noisy batches, evaluation, checkpoints, metrics and a sample picture.
 using System.Diagnostics;
-using System.Text.Json;
 using Denoiser.Cpu;
 using Denoiser.Data;
 using Denoiser.Evaluation;
-using Denoiser.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 

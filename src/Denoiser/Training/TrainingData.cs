@@ -20,13 +20,13 @@ public sealed record TrainingData(IEpochImages Train, ImageSet Test, DatasetKind
     {
         string validation = s.CleanDir is { } clean ? $"validated by PSNR against the clean versions in {clean}"
                                                     : "validated by the same loss on the held-out noisy images (no clean images seen)";
-        return s.Target.Spec switch
-        {
-            "noisy-pairs" when s.Noise is NoNoise => $"noisy pairs (Noise2Noise): one of each pair in, the other as the target, nothing added; {validation}",
-            "noisy-pairs" => $"Noise2Noise pairs drawn from clean images: two independent draws of {s.Noise}, one in and one as the target; the clean images only in validation",
-            "blind-spot" => $"blind spots (Noise2Void): 1 pixel in {BlindSpot.Box * BlindSpot.Box} of each patch replaced by a neighbour, the loss at those alone, nothing added; {validation}",
-            _ => null,
-        };
+        return s.Target == TargetKind.NoisyPairs && s.Noise is NoNoise
+                ? $"noisy pairs (Noise2Noise): one of each pair in, the other as the target, nothing added; {validation}"
+            : s.Target == TargetKind.NoisyPairs
+                ? $"Noise2Noise pairs drawn from clean images: two independent draws of {s.Noise}, one in and one as the target; the clean images only in validation"
+            : s.Target == TargetKind.BlindSpot
+                ? $"blind spots (Noise2Void): 1 pixel in {BlindSpot.Box * BlindSpot.Box} of each patch replaced by a neighbour, the loss at those alone, nothing added; {validation}"
+            : null;
     }
 
     /// <summary>How the folder's files make training examples for the run's target (the test split adds --clean-dir's).</summary>
@@ -96,6 +96,6 @@ public sealed record TrainingData(IEpochImages Train, ImageSet Test, DatasetKind
         // little managed memory for the GC to come by on its own: measured, 80 MB less peak resident memory.
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         var target = Target.Create(settings.Target, settings.Noise, info.Channels, onDisk: layout.Pairs);
-        return new TrainingData(train, test!, kind, settings with { Dataset = kind.ToString().ToLowerInvariant() }, target);
+        return new TrainingData(train, test!, kind, settings with { Dataset = Datasets.Name(kind) }, target);
     }
 }

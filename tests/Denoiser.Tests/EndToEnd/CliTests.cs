@@ -464,4 +464,25 @@ public class CliTests
         Assert.Contains("photo", runs.Out);
         Assert.Contains("shipped model", runs.Out);
     }
+
+    /// <summary>--device and --threads are one declaration on every command that runs a model: the same refusals.</summary>
+    [Theory]
+    [InlineData("denoise", "a.png", "--threads", "-1", "--threads must be 0 (one per core) or more")]
+    [InlineData("evaluate", "--images", "--threads", "-1", "--threads must be 0 (one per core) or more")]
+    [InlineData("denoise", "a.png", "--device", "gpu", "--device must be auto, cpu or cuda, not 'gpu'")]
+    [InlineData("evaluate", "--images", "--device", "gpu", "--device must be auto, cpu or cuda, not 'gpu'")]
+    [InlineData("train", "--epochs", "--device", "gpu", "--device must be auto, cpu or cuda, not 'gpu'")]
+    public void Device_and_threads_are_refused_alike_on_every_command(string command, string first, string option, string value, string expected)
+    {
+        using var dir = new TempDir();
+        TestFiles.WritePng(dir["a.png"], 16, 16);
+        string[] args = first switch
+        {
+            "--images" => new[] { command, "--images", dir.Path, "--weights", TestFiles.Fixture("parity-init.safetensors"), option, value },
+            "--epochs" => new[] { command, "--epochs", "1", option, value },
+            _ => new[] { command, first, "--weights", TestFiles.Fixture("parity-init.safetensors"), option, value },
+        };
+        AssertOneLineFailure(Run(dir.Path, args), 2, expected);
+        Assert.False(File.Exists(dir["a.denoised.png"]));
+    }
 }

@@ -187,4 +187,17 @@ public class RunSafetyTests
             Assert.Contains("nothing to do", requeued.Out);
         }
     }
+
+    [Fact]
+    public void A_damaged_settings_file_of_a_run_without_a_checkpoint_is_one_line_and_stays()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteMnist(dir["data"], train: 100, test: 20);
+        Directory.CreateDirectory(dir["models/bad"]);
+        File.WriteAllText(dir["models/bad/settings.json"], "{ \"Epochs\": ");
+        AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--run-dir", "models/bad", "--data-dir", "data"), 1,
+                             "settings.json: not a run's settings");
+        Assert.Equal("{ \"Epochs\": ", File.ReadAllText(dir["models/bad/settings.json"])); // nothing saved is lost
+        Assert.False(File.Exists(dir["models/bad/last.ckpt"]));
+    }
 }

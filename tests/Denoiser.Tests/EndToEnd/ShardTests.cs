@@ -105,6 +105,8 @@ public class ShardTests
     /// <summary>A task that fails before its first image still leaves its report, with the reason, for the merge step.</summary>
     [Theory]
     [InlineData("model", "a.png --checkpoint missing.ckpt", "missing.ckpt")]
+    [InlineData("options", "a.png --quality 0", "--quality must be between 1 and 100")]
+    [InlineData("shard", "a.png --shard 4/4", "task 4 is not one of 0..3")]
     [InlineData("inputs", "empty/", "empty")]
     public void A_task_that_fails_before_its_images_still_writes_its_report(string _, string arguments, string expected)
     {
