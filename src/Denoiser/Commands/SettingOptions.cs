@@ -71,50 +71,29 @@ public sealed class Setting
              : $"{Name} must be at least {min.ToString(CultureInfo.InvariantCulture)}";
     }
 
-    /// <summary>The command-line option, its default shown in help being <paramref name="defaults"/>' value.</summary>
-    public Option Create(TrainSettings defaults)
+    /// <summary>
+    /// The command-line option, its help showing <paramref name="defaults"/>' value as the default, and how to read its
+    /// value back from a parse; the text of a value goes through <see cref="Parse"/>, as configuration's does.
+    /// </summary>
+    public (Option Option, Func<ParseResult, object?> Read) Create(TrainSettings defaults) =>
+        ((Option, Func<ParseResult, object?>))typeof(Setting).GetMethod(nameof(Create), BindingFlags.NonPublic | BindingFlags.Instance)!
+            .MakeGenericMethod(Type).Invoke(this, new object[] { defaults })!;
+
+    // The typed half: System.CommandLine's options, defaults and parsers are generic in the value's type.
+    (Option, Func<ParseResult, object?>) Create<T>(TrainSettings defaults)
     {
-        string help = Declared.Help.Replace("{models}", Models.Registry.Names);
-        var option = (Option)Activator.CreateInstance(typeof(Option<>).MakeGenericType(Type), Name, Array.Empty<string>())!;
-        option.Description = help;
-        var value = Get(defaults);
-        var generic = typeof(Option<>).MakeGenericType(Type);
-        if (value != null)
-            generic.GetProperty("DefaultValueFactory")!.SetValue(option, MakeFactory(value));
-        if (Type != typeof(bool))
-            generic.GetProperty("CustomParser")!.SetValue(option, MakeParser());
-        return option;
-    }
-
-    /// <summary>The option's value in a parse (System.CommandLine's typed GetValue, for this setting's type).</summary>
-    public object? ValueIn(ParseResult parse, Option option) =>
-        typeof(ParseResult).GetMethods().Single(m => m.Name == nameof(ParseResult.GetValue) && m.IsGenericMethod &&
-                                                    m.GetParameters()[0].ParameterType.IsGenericType &&
-                                                    m.GetParameters()[0].ParameterType.GetGenericTypeDefinition() == typeof(Option<>))
-            .MakeGenericMethod(Type).Invoke(parse, new object[] { option });
-
-    // System.CommandLine takes typed delegates: Func<ArgumentResult, T>.
-    Delegate MakeFactory(object value) => Typed(nameof(Constant), value);
-    Delegate MakeParser() => Typed(nameof(ParseToken), this);
-
-    Delegate Typed(string method, object state) =>
-        typeof(Setting).GetMethod(method, BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(Type).Invoke(null, new[] { state }) as Delegate
-        ?? throw new InvalidOperationException(method);
-
-    static Func<System.CommandLine.Parsing.ArgumentResult, T> Constant<T>(object value) => _ => (T)value;
-
-    static Func<System.CommandLine.Parsing.ArgumentResult, T?> ParseToken<T>(object state)
-    {
-        var setting = (Setting)state;
-        return result =>
-        {
-            if (result.Tokens.Count == 0) return default;
-            try { return (T?)setting.Parse(result.Tokens[^1].Value); }
-            catch (FormatException e)
+        var option = new Option<T>(Name) { Description = Declared.Help.Replace("{models}", Models.Registry.Names) };
+        if (Get(defaults) is T value) option.DefaultValueFactory = _ => value;
+        if (typeof(T) != typeof(bool)) // a flag has no text to parse
+            option.CustomParser = result =>
             {
-                result.AddError(e.Message + ".");
-                return default;
-            }
-        };
+                try { return (T)Parse(result.Tokens[^1].Value)!; }
+                catch (FormatException e)
+                {
+                    result.AddError(e.Message + ".");
+                    return default!;
+                }
+            };
+        return (option, parse => parse.GetValue(option));
     }
 }

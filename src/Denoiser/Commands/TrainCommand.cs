@@ -12,12 +12,12 @@ public static class TrainCommand
     public static Command Create(AppConfig config)
     {
         var d = config.Train;
-        var options = Setting.All.Select(s => (Setting: s, Option: s.Create(d))).ToList();
+        var options = Setting.All.Select(s => (Setting: s, Created: s.Create(d))).ToList();
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir (default: the latest run) from its last checkpoint; a run with none yet starts from its beginning" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Start afresh in a --run-dir that holds an earlier run, deleting that run's files" };
 
         var command = new Command("train", "Train a denoiser (the seed ConvDenoiser on noisy MNIST by default); writes checkpoints, metrics and sample pictures.");
-        foreach (var (_, option) in options) command.Options.Add(option);
+        foreach (var (_, created) in options) command.Options.Add(created.Option);
         command.Options.Add(resume);
         command.Options.Add(overwrite);
         command.SetAction(p =>
@@ -26,10 +26,10 @@ public static class TrainCommand
             // run continues, not its recipe.
             var settings = d;
             var given = new HashSet<string>();
-            foreach (var (setting, option) in options)
-                if (p.GetResult(option) is { Implicit: false } result)
+            foreach (var (setting, created) in options)
+                if (p.GetResult(created.Option) is { Implicit: false })
                 {
-                    settings = setting.With(settings, setting.ValueIn(p, option));
+                    settings = setting.With(settings, created.Read(p));
                     given.Add(setting.Name);
                 }
             return Run(settings, config.Data, p.GetValue(resume), p.GetValue(overwrite), given);
