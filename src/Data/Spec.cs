@@ -18,8 +18,9 @@ public sealed class SpecJsonConverter<T> : JsonConverter<T> where T : ISpec<T>
 {
     public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
+        // A number is read as its text: the first checkpoints stored a noise as a bare sigma, which Noise.Parse takes.
         string text = reader.TokenType == JsonTokenType.Number
-            ? "gaussian:" + reader.GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture) // the first checkpoints stored a bare sigma
+            ? reader.GetDouble().ToString(System.Globalization.CultureInfo.InvariantCulture)
             : reader.GetString() ?? throw new JsonException($"a {typeof(T).Name} is null");
         try { return T.Parse(text); }
         catch (FormatException e) { throw new JsonException(e.Message, e); }
