@@ -49,12 +49,17 @@ public abstract record Noise(NoiseRange Range) : ISpec<Noise>
     protected abstract Tensor Add(Tensor clean, Generator generator);
 
     public const string Kinds = "gaussian:SIGMA (on [0, 1]), gaussian:S/255 (on the 0-255 scale), gaussian:LOW-HIGH/255 (a sigma drawn per image), " +
-                                "salt-pepper:FRACTION, speckle:SIGMA, poisson:PEAK, or none (the images are noisy already); " +
-                                "then ,clip to clip to [0, 1] or ,8bit to clip and round to 8 bits as image files hold them (default: neither, as the papers)";
+                                "salt-pepper:FRACTION, speckle:SIGMA, poisson:PEAK, camera (a camera's noise, always 8-bit; camera:SHARE JPEGs that share, default 0.5), " +
+                                "or none (the images are noisy already); " +
+                                "then ,clip to clip to [0, 1] or ,8bit to clip and round to 8 bits as image files hold them (default: neither, as the papers); " +
+                                "A+B mixes kinds, one drawn per image";
 
     /// <summary>Parses kind:level[,clip|,8bit]; a bare number means gaussian. Throws FormatException saying what is accepted.</summary>
     public static Noise Parse(string spec)
     {
+        if (spec.Contains('+'))
+            return new MixedNoise(spec.Split('+').Select(p => p.Trim().Length > 0 ? Parse(p)
+                : throw new FormatException($"noise '{spec}': an empty part; write A+B")).ToArray());
         string[] parts = spec.Split(',').Select(p => p.Trim()).ToArray();
         if (parts[0].Equals("none", StringComparison.OrdinalIgnoreCase))
             return parts.Length == 1 ? NoNoise.Instance : throw new FormatException($"noise '{spec}': none adds nothing, so there is nothing to clip or round");
@@ -67,6 +72,12 @@ public abstract record Noise(NoiseRange Range) : ISpec<Noise>
             _ => throw new FormatException($"noise '{spec}': '{parts[1]}' is not ,clip or ,8bit"),
         };
         string body = parts[0];
+        if (Regex.Match(body, @"^camera(?::(.+))?$", RegexOptions.IgnoreCase) is { Success: true } cam)
+        {
+            if (range == NoiseRange.Clip) throw new FormatException($"noise '{spec}': camera noise is always clipped and rounded to 8 bits, as a camera writes it; write camera or camera,8bit");
+            double share = cam.Groups[1].Success ? Number(cam.Groups[1].Value, spec) : CameraNoise.DefaultJpegShare;
+            return share is >= 0 and <= 1 ? new CameraNoise(share) : throw new FormatException($"noise '{spec}': the JPEG share must be between 0 and 1");
+        }
         if (Regex.Match(body, @"^(?:gaussian:)?([^-/:]+?)(?:-([^-/:]+?))?(/255)?$", RegexOptions.IgnoreCase) is { Success: true } g
             && (body.StartsWith("gaussian:", StringComparison.OrdinalIgnoreCase) || !body.Contains(':')))
         {
@@ -179,5 +190,32 @@ public sealed record PoissonNoise(double Peak, NoiseRange Range = NoiseRange.Flo
     {
         using var scope = NewDisposeScope();
         return torch.poisson(clean * Peak, generator).div_(Peak).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// Kinds of noise mixed: each image of a batch gets one of them, drawn uniformly (how a model is trained for
+/// camera noise and the papers' Gaussian noise at once). Each part clips or rounds as its own spec says.
+/// </summary>
+public sealed record MixedNoise(Noise[] Parts) : Noise(NoiseRange.Float)
+{
+    protected override string Body => string.Join("+", Parts.Select(p => p.Spec));
+    public override double Level => Parts.Average(p => p.Level);
+
+    public bool Equals(MixedNoise? other) => other is not null && Parts.SequenceEqual(other.Parts);
+    public override int GetHashCode() => Parts.Aggregate(0, (h, p) => HashCode.Combine(h, p));
+
+    protected override Tensor Add(Tensor clean, Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        var which = torch.randint(0, Parts.Length, new long[] { clean.shape[0] }, generator: generator, device: clean.device);
+        var noisy = torch.empty_like(clean);
+        for (int k = 0; k < Parts.Length; k++)
+        {
+            var index = (which == k).nonzero().flatten();
+            if (index.shape[0] == 0) continue;
+            noisy.index_copy_(0, index, Parts[k].Apply(clean.index_select(0, index), generator));
+        }
+        return noisy.MoveToOuterDisposeScope();
     }
 }

@@ -90,6 +90,19 @@ public static class OpenCv
         return bytes;
     }
 
+    /// <summary>An 8-bit RGB picture through OpenCV's JPEG encoder at <paramref name="quality"/> (1-100) and back.</summary>
+    public static Picture JpegRoundTrip(Picture picture, int quality)
+    {
+        Quiet();
+        using var flat = new Mat(picture.Height, picture.Width * 3, MatType.CV_8UC1);
+        flat.SetArray(picture.Bytes());
+        using var mat = flat.Reshape(3, picture.Height);
+        using var bgr = new Mat();
+        Cv2.CvtColor(mat, bgr, ColorConversionCodes.RGB2BGR);
+        Cv2.ImEncode(".jpg", bgr, out byte[] jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, quality));
+        return Decode(jpeg, "(JPEG round trip)", "JPEG");
+    }
+
     static Picture GreyAlphaAsRgba(Picture p)
     {
         var grey = p.Plane(0);

@@ -126,22 +126,23 @@ public static class ShapesCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>"CxHxW", "HxW" or "N" (square); the channels must be the model's.</summary>
+    /// <summary>"CxHxW", "HxW" or "N" (square); the channels must be the model's input planes (a noise-level plane included).</summary>
     static long[] ParseInput(string? text, ModelInfo info)
     {
-        if (text == null) return new long[] { info.Channels, info.Side, info.Side };
+        int c = info.InputChannels;
+        if (text == null) return new long[] { c, info.Side, info.Side };
         var parts = text.ToLowerInvariant().Split('x');
         var values = parts.Select(v => long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out long n) && n > 0 ? n : -1).ToArray();
         if (values.Any(v => v < 0) || values.Length is < 1 or > 3)
             throw new UserException($"--input: '{text}' is not a size; write CxHxW (1x28x28), HxW (24x24) or a side (24).", ExitCodes.Usage);
         long[] shape = values.Length switch
         {
-            1 => new[] { info.Channels, values[0], values[0] },
-            2 => new[] { info.Channels, values[0], values[1] },
+            1 => new[] { c, values[0], values[0] },
+            2 => new[] { c, values[0], values[1] },
             _ => values,
         };
-        if (shape[0] != info.Channels)
-            throw new UserException($"--input: {info.Name} takes {info.Channels} channel(s), not {shape[0]}; write {info.Channels}x{shape[1]}x{shape[2]}.", ExitCodes.Usage);
+        if (shape[0] != c)
+            throw new UserException($"--input: {info.Name} takes {c} channel(s){(info.TakesNoiseLevel ? " (its image's and the noise level's)" : "")}, not {shape[0]}; write {c}x{shape[1]}x{shape[2]}.", ExitCodes.Usage);
         if (shape[1] > 2048 || shape[2] > 2048)
             throw new UserException($"--input: {text} is larger than the tracer runs (sides up to 2,048); the arithmetic is the same at any size, see `shapes conv`.", ExitCodes.Usage);
         return shape;

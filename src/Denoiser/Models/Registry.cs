@@ -19,6 +19,15 @@ public sealed record ModelInfo(
         return p + ((SideRemainder - p % SideMultiple) % SideMultiple + SideMultiple) % SideMultiple;
     }
 
+    /// <summary>
+    /// The model takes one more input plane after its image channels: the noise level (the RMS of the noise, on the 0-1
+    /// scale) at every pixel, as FFDNet's noise map. Its output has <see cref="Channels"/> planes.
+    /// </summary>
+    public bool TakesNoiseLevel { get; init; }
+
+    /// <summary>Planes in: the image's channels, and the noise-level plane when it takes one.</summary>
+    public int InputChannels => Channels + (TakesNoiseLevel ? 1 : 0);
+
     /// <summary>The sides it keeps, as a rule: "8k+4 (at least 12)", "4k (at least 4)".</summary>
     public string KeptSides => $"{SideMultiple}k{(SideRemainder == 0 ? "" : $"+{SideRemainder}")} (at least {MinSide})";
 
@@ -35,6 +44,7 @@ public static class Registry
         UNet.Info,
         DnCNN.Info,
         ResUNet.Info,
+        ResUNetRgb.Info,
     };
 
     public static ModelInfo Default => ConvDenoiser.Info;

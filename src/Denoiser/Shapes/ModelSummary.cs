@@ -15,7 +15,8 @@ public sealed record LayerRow(string Name, string Layer, long[] Input, long[] Ou
 /// <param name="Output">The model's output shape, or null when the input does not get through (see Failure).</param>
 public sealed record Summary(ModelInfo Model, long[] Input, IReadOnlyList<LayerRow> Rows, long[]? Output, long Parameters, string? Failure)
 {
-    public bool SizeKept => Output != null && Output.SequenceEqual(Input);
+    /// <summary>The output has the image's size and channels (the input less any noise-level plane).</summary>
+    public bool SizeKept => Output != null && Output.SequenceEqual(new[] { (long)Model.Channels }.Concat(Input[1..]));
 }
 
 public static class ModelSummary
@@ -44,7 +45,7 @@ public static class ModelSummary
                 else if (outSize.Zip(inSize).Any(p => p.First > p.Second) && downsampled.TryPop(out var expected) && !expected.SequenceEqual(outSize))
                     note = $"expected {Size(expected)}";
                 rows.Add(new LayerRow(name, Describe(module), x.shape, y.shape, rows.Any(r => r.Name == name) ? 0 : own, note,
-                                      Window(module), module is ConvTranspose2d));
+                                      Window(module), module is ConvTranspose2d or PixelShuffle));
                 return y;
             });
             unhook.Add(remover.remove);
@@ -73,6 +74,9 @@ public static class ModelSummary
         Convolution c => new ConvSide(c.kernel_size.Max(), c.stride.Max(), c.padding!.Max(), c.dilation.Max()),
         MaxPool2d p => new ConvSide(p.kernel_size.Max(), (p.stride ?? p.kernel_size).Max(), (p.padding ?? new[] { 0L }).Max(), (p.dilation ?? new[] { 1L }).Max()),
         AvgPool2d p => new ConvSide(p.kernel_size.Max(), (p.stride ?? p.kernel_size).Max(), (p.padding ?? new[] { 0L }).Max()),
+        // Folding r x r blocks into channels reads each block once, as a k r s r convolution; unfolding, as its transpose.
+        PixelUnshuffle u => new ConvSide(u.downscale_factor, u.downscale_factor, 0, 1),
+        PixelShuffle s => new ConvSide(s.upscale_factor, s.upscale_factor, 0, 1),
         _ => null,
     };
 

@@ -21,7 +21,7 @@ public static class ReceptiveField
     static long[] TraceInput(ModelInfo info)
     {
         long side = info.PaddedSide(Math.Max(64, info.MinSide));
-        return new[] { (long)info.Channels, side, side };
+        return new[] { (long)info.InputChannels, side, side };
     }
 
     public static int Compute(Summary trace)

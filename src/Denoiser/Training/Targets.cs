@@ -48,8 +48,11 @@ public abstract class Target(int channels)
     public virtual int Stored => Channels;
 
     /// <param name="onDisk">The folder holds noisy pairs (NAME_a / NAME_b), rather than clean images to draw pairs from.</param>
-    public static Target Create(TargetKind kind, Noise noise, int channels, bool onDisk) =>
-        kind == TargetKind.Clean ? new Supervised(noise, channels) :
+    /// <param name="noiseLevel">The model takes the noise level as a plane after the image (supervised training only:
+    /// the level is that of the noise drawn, which self-supervised data does not know).</param>
+    public static Target Create(TargetKind kind, Noise noise, int channels, bool onDisk, bool noiseLevel = false) =>
+        kind == TargetKind.Clean ? new Supervised(noise, channels, noiseLevel) :
+        noiseLevel ? throw new UserException($"--target {kind}: this model is told the noise level, which only clean images with noise drawn on them (--target clean) give; choose another --model.", ExitCodes.Usage) :
         kind == TargetKind.BlindSpot ? new BlindSpots(channels) :
         onDisk ? new StoredPairs(channels) : new DrawnPairs(noise, channels);
 
@@ -71,13 +74,23 @@ public abstract class Target(int channels)
 
     protected abstract Validation MakeValidation(Tensor stored, Tensor? clean, Generator gen);
 
-    /// <summary>Clean images, the noise added to them: the seed's supervised training.</summary>
-    sealed class Supervised(Noise noise, int channels) : Target(channels)
+    /// <summary>
+    /// Clean images, the noise added to them: the seed's supervised training. A model told the noise level gets each
+    /// example's own (the RMS of the noise drawn on it) as a plane after the image.
+    /// </summary>
+    sealed class Supervised(Noise noise, int channels, bool noiseLevel) : Target(channels)
     {
-        public override (Tensor Input, Tensor Target) Make(Tensor clean, Generator gen) => (noise.Apply(clean, gen), clean);
+        public override (Tensor Input, Tensor Target) Make(Tensor clean, Generator gen) => (Input(clean, gen), clean);
 
         protected override Validation MakeValidation(Tensor stored, Tensor? clean, Generator gen) =>
-            new(noise.Apply(stored, gen), stored.alias(), null);
+            new(Input(stored, gen), stored.alias(), null);
+
+        Tensor Input(Tensor clean, Generator gen)
+        {
+            var noisy = noise.Apply(clean, gen);
+            if (!noiseLevel) return noisy;
+            using (noisy) return Models.NoiseMap.Append(noisy, Models.NoiseMap.Rms(noisy, clean));
+        }
     }
 
     /// <summary>

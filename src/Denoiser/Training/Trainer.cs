@@ -228,7 +228,10 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         model.eval();
         using (torch.no_grad())
         using (var scope = NewDisposeScope())
-            ImageFile.Write(path, SampleGrid.Compose(new[] { clean, input, model.call(input) }.OfType<Tensor>().ToArray()));
+        {
+            var output = model.call(input);
+            ImageFile.Write(path, SampleGrid.Compose(new[] { clean, input.narrow(1, 0, output.shape[1]), output }.OfType<Tensor>().ToArray())); // without any noise-level plane
+        }
         model.train();
     }
 

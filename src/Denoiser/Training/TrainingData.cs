@@ -95,7 +95,7 @@ public sealed record TrainingData(IEpochImages Train, ImageSet Test, DatasetKind
         // The files' bytes (55 MB for MNIST) are garbage once they are tensors, and a training run allocates too
         // little managed memory for the GC to come by on its own: measured, 80 MB less peak resident memory.
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        var target = Target.Create(settings.Target, settings.Noise, info.Channels, onDisk: layout.Pairs);
+        var target = Target.Create(settings.Target, settings.Noise, info.Channels, onDisk: layout.Pairs, info.TakesNoiseLevel);
         return new TrainingData(train, test!, kind, settings with { Dataset = Datasets.Name(kind) }, target);
     }
 }

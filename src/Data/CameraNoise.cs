@@ -1,0 +1,176 @@
+// The noise a camera leaves in an sRGB photograph, synthesised from a clean one: unprocess to raw, add shot and read
+// noise, demosaic and process back, then clip, round to 8 bits and (for a share) JPEG, as the camera writes the file.
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Denoiser.Data;
+
+/// <summary>
+/// Brooks et al., "Unprocessing Images for Learned Raw Denoising" (CVPR 2019), with CBDNet's (Guo et al., CVPR 2019)
+/// demosaicing and JPEG after it. Per image, drawn from the generator: a camera colour matrix (a random mix of four
+/// real cameras'), white-balance and brightness gains, shot and read noise levels, and whether and how hard to JPEG.
+/// <para>
+/// The clean image goes to raw (inverse tone curve, inverse gamma, inverse colour matrix, inverse gains, RGGB mosaic);
+/// Poisson-Gaussian noise of variance shot * signal + read is added there (Foi et al., TIP 2008: its Gaussian
+/// approximation, as Brooks); both raws, clean and noisy, are demosaiced (bilinear) and processed forward, and their
+/// difference is added to the clean image. So without noise the image comes back exactly, and the noise is what the
+/// camera's pipeline makes of raw noise: brighter pixels noisier, neighbours correlated by demosaicing, channels by the
+/// colour matrix, dark ones amplified by the gamma curve. Then clipped to [0, 1] and rounded to 8 bits, always.
+/// </para>
+/// <para>
+/// Levels: log(shot) uniform in [log 1e-4, log 1.2e-2] and log(read) = 2.18 log(shot) + 1.2 + N(0, 0.26), Brooks'
+/// fit to the Darmstadt cameras; this spans a bright daylight exposure to ISO 6400 on a phone (RMS after processing
+/// about 1 to 25 on the 0-255 scale).
+/// </para>
+/// </summary>
+public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare) : Noise(NoiseRange.EightBit)
+{
+    public const double DefaultJpegShare = 0.5;
+    public const int MinQuality = 60, MaxQuality = 100;
+    const double MinShot = 1e-4, MaxShot = 1.2e-2;
+
+    protected override string Body => JpegShare == DefaultJpegShare ? "camera" : $"camera:{Format(JpegShare)}";
+
+    /// <summary>The midpoint of the shot-noise range (log scale); the real size of a draw is its RMS, which varies.</summary>
+    public override double Level => Math.Sqrt(MinShot * MaxShot);
+
+    // Brooks et al.'s XYZ-to-camera matrices of four cameras, and sRGB (D65) to XYZ.
+    static readonly float[][,] XyzToCams =
+    {
+        new[,] { { 1.0234f, -0.2969f, -0.2266f }, { -0.5625f, 1.6328f, -0.0469f }, { -0.0703f, 0.2188f, 0.6406f } },
+        new[,] { { 0.4913f, -0.0541f, -0.0202f }, { -0.613f, 1.3513f, 0.2906f }, { -0.1564f, 0.2151f, 0.7183f } },
+        new[,] { { 0.838f, -0.263f, -0.0639f }, { -0.2887f, 1.0725f, 0.2496f }, { -0.0627f, 0.1427f, 0.5438f } },
+        new[,] { { 0.6596f, -0.2079f, -0.0562f }, { -0.4782f, 1.3016f, 0.1933f }, { -0.097f, 0.1581f, 0.5181f } },
+    };
+    static readonly float[,] RgbToXyz = { { 0.4124564f, 0.3575761f, 0.1804375f }, { 0.2126729f, 0.7151522f, 0.0721750f }, { 0.0193339f, 0.1191920f, 0.9503041f } };
+
+    /// <summary>One image's camera, drawn: what turns its raw into sRGB and how noisy the raw is.</summary>
+    sealed record Camera(Tensor CamToRgb, Tensor RgbToCam, Tensor Gains, Tensor Shot, Tensor Read);
+
+    protected override Tensor Add(Tensor clean, Generator generator)
+    {
+        if (clean.shape[1] == 1) // a grey picture: the camera's colour noise, seen through luma
+        {
+            using var grey = NewDisposeScope();
+            return Colour.Luma(Add(clean.expand(-1, 3, -1, -1), generator)).MoveToOuterDisposeScope();
+        }
+        if (clean.shape[1] != 3) throw new ArgumentException($"camera noise takes grey or RGB images, not {clean.shape[1]} channels");
+        using var scope = NewDisposeScope();
+        long h = clean.shape[2], w = clean.shape[3];
+        // The 2x2 mosaic needs even sides: an odd one gets its edge repeated once, and the extra row or column is dropped after.
+        var even = nn.functional.pad(clean, new long[] { 0, w % 2, 0, h % 2 }, PaddingModes.Replicate);
+        var camera = Draw(clean.shape[0], clean.device, generator);
+        var raw = Mosaic(Unprocess(even, camera));
+        var variance = raw * camera.Shot + camera.Read;
+        var noisyRaw = (torch.randn(raw.shape, device: raw.device, generator: generator) * variance.sqrt_() + raw).clamp_(0, 1);
+        var noise = (Process(noisyRaw, camera) - Process(raw, camera)).narrow(2, 0, h).narrow(3, 0, w);
+        var noisy = noise.add_(clean).clamp_(0, 1).mul_(255).round_().div_(255);
+        return Jpeg(noisy, generator).MoveToOuterDisposeScope();
+    }
+
+    Camera Draw(long n, Device device, Generator gen)
+    {
+        Tensor U(params long[] shape) => torch.rand(shape, generator: gen, device: device);
+        var weights = U(n, 4).add_(1e-8);
+        weights.div_(weights.sum(1, keepdim: true));
+        var cams = torch.stack(XyzToCams.Select(m => Matrix(m, device)).ToArray()); // (4, 3, 3)
+        var xyzToCam = torch.einsum("nk,kij->nij", weights, cams);
+        var rgbToCam = xyzToCam.matmul(Matrix(RgbToXyz, device));
+        rgbToCam = rgbToCam / rgbToCam.sum(2, keepdim: true); // rows sum to 1: white stays white
+        var camToRgb = torch.linalg.inv(rgbToCam);
+
+        // White balance and brightness as Brooks: red 1.9-2.4, blue 1.5-1.9, overall 1 / N(0.8, 0.1).
+        var brightness = 1 / (torch.randn(new long[] { n, 1 }, generator: gen, device: device) * 0.1 + 0.8).clamp_(0.5, 1.1);
+        var red = U(n, 1) * 0.5 + 1.9;
+        var blue = U(n, 1) * 0.4 + 1.5;
+        var gains = torch.cat(new[] { red, torch.ones_like(red), blue }, 1) * brightness; // (n, 3), raw to balanced
+
+        var logShot = U(n, 1, 1, 1) * (Math.Log(MaxShot) - Math.Log(MinShot)) + Math.Log(MinShot);
+        var logRead = logShot * 2.18 + 1.2 + torch.randn(new long[] { n, 1, 1, 1 }, generator: gen, device: device) * 0.26;
+        return new Camera(camToRgb, rgbToCam, gains, logShot.exp(), logRead.exp());
+    }
+
+    static Tensor Matrix(float[,] m, Device device) =>
+        torch.tensor(Enumerable.Range(0, 9).Select(k => m[k / 3, k % 3]).ToArray(), new long[] { 3, 3 }, device: device);
+
+    /// <summary>sRGB (B, 3, H, W) to the camera's white-balanced-back raw RGB, before the mosaic.</summary>
+    static Tensor Unprocess(Tensor srgb, Camera camera)
+    {
+        var linear = InverseSmoothstep(srgb.clamp(0, 1)).clamp_min_(1e-8).pow_(2.2);
+        var cam = ApplyMatrix(linear, camera.RgbToCam);
+        // Brooks' highlight-preserving inverse gains: near white the gain fades to 1, so highlights are not pushed to clip.
+        var grey = cam.mean(new long[] { 1 }, keepdim: true);
+        var mask = (grey - 0.9).clamp_min_(0).div_(0.1).pow_(2);
+        var inverse = (1 / camera.Gains).unsqueeze(-1).unsqueeze(-1);
+        var safe = torch.maximum(mask + (1 - mask) * inverse, inverse);
+        return cam * safe;
+    }
+
+    /// <summary>Raw (B, 1, H, W) mosaic to sRGB: gains, bilinear demosaicing, colour matrix, gamma, tone curve.</summary>
+    static Tensor Process(Tensor bayer, Camera camera)
+    {
+        var (r, g, b) = Sites(bayer);
+        var gains = camera.Gains.unsqueeze(-1).unsqueeze(-1); // (n, 3, 1, 1)
+        var balanced = (bayer * (r * gains.narrow(1, 0, 1) + g * gains.narrow(1, 1, 1) + b * gains.narrow(1, 2, 1))).clamp_(0, 1);
+        var rgb = Demosaic(balanced);
+        var srgb = ApplyMatrix(rgb, camera.CamToRgb).clamp_(0, 1).clamp_min_(1e-8).pow_(1 / 2.2);
+        return srgb * srgb * (3 - 2 * srgb); // smoothstep: the tone curve Brooks fit
+    }
+
+    static Tensor InverseSmoothstep(Tensor y) => 0.5 - ((1 - 2 * y).asin_() / 3).sin_();
+
+    static Tensor ApplyMatrix(Tensor image, Tensor m) => torch.einsum("nij,njhw->nihw", m, image);
+
+    /// <summary>RGGB: red at even rows and columns, blue at odd ones, green elsewhere; (1, 1, H, W) masks.</summary>
+    static (Tensor R, Tensor G, Tensor B) Sites(Tensor like)
+    {
+        long h = like.shape[2], w = like.shape[3];
+        var evenRow = (torch.arange(h, device: like.device) % 2 == 0).view(1, 1, h, 1);
+        var evenCol = (torch.arange(w, device: like.device) % 2 == 0).view(1, 1, 1, w);
+        var r = (evenRow & evenCol).to_type(like.dtype);
+        var b = (~evenRow & ~evenCol).to_type(like.dtype);
+        return (r, 1 - r - b, b);
+    }
+
+    static Tensor Mosaic(Tensor rgb)
+    {
+        var (r, g, b) = Sites(rgb);
+        return rgb.narrow(1, 0, 1) * r + rgb.narrow(1, 1, 1) * g + rgb.narrow(1, 2, 1) * b;
+    }
+
+    /// <summary>Bilinear demosaicing: each missing value the mean of its nearest samples of that colour.</summary>
+    static Tensor Demosaic(Tensor bayer)
+    {
+        var (r, g, b) = Sites(bayer);
+        var padded = nn.functional.pad(bayer, new long[] { 1, 1, 1, 1 }, PaddingModes.Reflect);
+        Tensor Interpolate(Tensor sites, float[] kernel)
+        {
+            using var k = torch.tensor(kernel, new long[] { 1, 1, 3, 3 }, device: bayer.device);
+            var maskPadded = nn.functional.pad(sites.expand(bayer.shape[0], -1, -1, -1), new long[] { 1, 1, 1, 1 }, PaddingModes.Reflect);
+            // Reflection keeps the 2x2 pattern's phase, so the normalising weight is right at the borders too.
+            return nn.functional.conv2d(padded * maskPadded, k) / nn.functional.conv2d(maskPadded, k);
+        }
+        var cross = new float[] { 0, 1, 0, 1, 4, 1, 0, 1, 0 };
+        var box = new float[] { 1, 2, 1, 2, 4, 2, 1, 2, 1 };
+        return torch.cat(new[] { Interpolate(r, box), Interpolate(g, cross), Interpolate(b, box) }, 1);
+    }
+
+    /// <summary>For a share of the images, a JPEG round trip at a quality drawn in [60, 100] (the 4:2:0 of cameras' files).</summary>
+    Tensor Jpeg(Tensor images, Generator gen)
+    {
+        long n = images.shape[0];
+        var draws = torch.rand(new long[] { n, 2 }, generator: gen, device: images.device).cpu().data<float>().ToArray();
+        if (!Enumerable.Range(0, (int)n).Any(i => draws[2 * i] < JpegShare)) return images;
+        var cpu = images.cpu();
+        var result = new List<Tensor>();
+        for (int i = 0; i < n; i++)
+        {
+            var image = cpu[i];
+            if (draws[2 * i] >= JpegShare) { result.Add(image); continue; }
+            int quality = MinQuality + (int)(draws[2 * i + 1] * (MaxQuality - MinQuality + 1));
+            var picture = Picture.FromTensor(image.unsqueeze(0), 8);
+            result.Add(OpenCv.JpegRoundTrip(picture, Math.Min(quality, MaxQuality)).ToTensor().squeeze(0));
+        }
+        return torch.stack(result).to(images.device);
+    }
+}

@@ -1,0 +1,81 @@
+// A colour residual U-Net that is told the noise level, after FFDNet (Zhang et al., TIP 2018) and DRUNet (TPAMI 2021),
+// cut down for two CPU cores.
+using TorchSharp;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Denoiser.Models;
+
+/// <summary>
+/// Input: R, G, B and a fourth plane holding the noise level (the RMS of the noise on the 0-1 scale, the same at every
+/// pixel, as FFDNet's map M). Output: R, G, B. The image is first folded into 2x2 blocks (pixel unshuffle: 12 planes at
+/// half the size, FFDNet's reversible downsampling), so every layer runs on a quarter of the pixels; then three scales of
+/// 48, 96 and 192 channels at 1/2, 1/4 and 1/8 of the size, residual blocks at each, the encoder's activation added to
+/// the decoder's; the network estimates the noise of each 2x2 block, unfolded back (pixel shuffle), and the model
+/// returns the input minus it.
+/// <para>
+/// Why: the level input lets one model serve every noise level and lets the user set the strength (a larger level
+/// smooths more); the channels are seen together, so colour noise, which a camera's demosaicing and colour matrix
+/// spread across R, G and B, is told from colour detail; the fold and the U-Net buy reach cheaply (docs/models.md).
+/// No biases, as DRUNet. Sides of 16k map to themselves.
+/// </para>
+/// </summary>
+public sealed class ResUNetRgb : Module<Tensor, Tensor>
+{
+    public const string Kind = "resunet-rgb";
+
+    public static readonly ModelInfo Info = new(Kind, "a colour residual U-Net told the noise level (after FFDNet and DRUNet): 2x2 fold, 3 scales of 48/96/192 channels; RGB",
+        Channels: 3, Side: 96, () => new ResUNetRgb(), SideMultiple: 16, SideRemainder: 0, MinSide: 16) { TakesNoiseLevel = true };
+
+    private Module<Tensor, Tensor> fold = PixelUnshuffle(2);
+    private Module<Tensor, Tensor> head = Conv2d(4 * 3 + 1, 48, kernel_size: 3, padding: 1, bias: false);
+    private Module<Tensor, Tensor> enc1 = Blocks(48, 1);
+    private Module<Tensor, Tensor> down1 = Conv2d(48, 96, kernel_size: 2, stride: 2, bias: false);
+    private Module<Tensor, Tensor> enc2 = Blocks(96, 1);
+    private Module<Tensor, Tensor> down2 = Conv2d(96, 192, kernel_size: 2, stride: 2, bias: false);
+    private Module<Tensor, Tensor> body = Blocks(192, 2);
+    private Module<Tensor, Tensor> up2 = ConvTranspose2d(192, 96, kernel_size: 2, stride: 2, bias: false);
+    private Module<Tensor, Tensor> dec2 = Blocks(96, 1);
+    private Module<Tensor, Tensor> up1 = ConvTranspose2d(96, 48, kernel_size: 2, stride: 2, bias: false);
+    private Module<Tensor, Tensor> dec1 = Blocks(48, 1);
+    private Module<Tensor, Tensor> tail = Conv2d(48, 4 * 3, kernel_size: 3, padding: 1, bias: false);
+    private Module<Tensor, Tensor> unfold = PixelShuffle(2);
+
+    public ResUNetRgb() : base(nameof(ResUNetRgb)) => RegisterComponents();
+
+    static Module<Tensor, Tensor> Blocks(int channels, int count) =>
+        Sequential(Enumerable.Range(0, count).Select(_ => (Module<Tensor, Tensor>)new ResBlock(channels)).ToArray());
+
+    public override Tensor forward(Tensor x)
+    {
+        var image = x[.., ..3];                                   // (B, 3, H, W)
+        var level = functional.avg_pool2d(x[.., 3..4], 2);       // (B, 1, H/2, W/2): the map at the folded size
+        var x1 = enc1.call(head.call(torch.cat(new[] { fold.call(image), level }, 1))); // (B, 48, H/2, W/2)
+        var x2 = enc2.call(down1.call(x1));                       // (B, 96, H/4, W/4)
+        var x3 = body.call(down2.call(x2));                       // (B, 192, H/8, W/8)
+        var y = dec2.call(up2.call(x3).add_(x2));                 // (B, 96, H/4, W/4)
+        y = dec1.call(up1.call(y).add_(x1));                      // (B, 48, H/2, W/2)
+        var noise = unfold.call(tail.call(y));                    // (B, 3, H, W)
+        return image - noise;
+    }
+
+    /// <summary>x + conv(relu(conv(x))), as in <see cref="ResUNet"/>.</summary>
+    sealed class ResBlock : Module<Tensor, Tensor>
+    {
+        private Module<Tensor, Tensor> conv1, conv2;
+
+        public ResBlock(int channels) : base(nameof(ResBlock))
+        {
+            conv1 = Conv2d(channels, channels, kernel_size: 3, padding: 1, bias: false);
+            conv2 = Conv2d(channels, channels, kernel_size: 3, padding: 1, bias: false);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            using var h = functional.relu(conv1.call(x), inplace: true);
+            using var r = conv2.call(h);
+            return x + r;
+        }
+    }
+}
