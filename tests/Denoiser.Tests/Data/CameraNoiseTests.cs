@@ -1,0 +1,150 @@
+// Camera noise holds to what it claims: signal-dependent in the linear domain, correlated between neighbours and
+// channels, clipped and on the 8-bit grid, JPEG for its share, reproducible from a seed; and mixtures of kinds.
+using Denoiser.Data;
+using TorchSharp;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace Denoiser.Tests.Data;
+
+public class CameraNoiseTests
+{
+    [Theory]
+    [InlineData("camera", "camera,8bit")]
+    [InlineData("camera,8bit", "camera,8bit")]
+    [InlineData("Camera:0.2", "camera:0.2,8bit")]
+    [InlineData("camera + gaussian:0-55/255", "camera,8bit+gaussian:0-55/255")]
+    [InlineData("gaussian:25/255,clip+poisson:30", "gaussian:25/255,clip+poisson:30")]
+    public void Parses_to_a_canonical_spec_that_reads_back(string spec, string canonical)
+    {
+        var noise = Noise.Parse(spec);
+        Assert.Equal(canonical, noise.Spec);
+        Assert.Equal(noise, Noise.Parse(noise.Spec));
+    }
+
+    [Theory]
+    [InlineData("camera,clip", "always clipped and rounded to 8 bits")]
+    [InlineData("camera:1.5", "between 0 and 1")]
+    [InlineData("camera+", "an empty part")]
+    public void Bad_specs_say_what_is_wrong(string spec, string expected) =>
+        Assert.Contains(expected, Assert.Throws<FormatException>(() => Noise.Parse(spec)).Message);
+
+    /// <summary>n flat colour images of one value, 64x64: what each statistic below is measured on.</summary>
+    static Tensor Flat(float value, int n = 24) => torch.full(new long[] { n, 3, 64, 64 }, value);
+
+    static bool Same(Tensor a, Tensor b) => a.allclose(b, rtol: 0, atol: 0);
+
+    static Tensor Noisy(Noise noise, Tensor clean, long seed)
+    {
+        using var gen = new Generator((ulong)seed);
+        return noise.Apply(clean, gen);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_noise_and_another_seed_other_noise()
+    {
+        var noise = Noise.Parse("camera");
+        using var clean = torch.rand(new long[] { 6, 3, 40, 38 }, generator: new Generator(3));
+        using var a = Noisy(noise, clean, 7);
+        using var b = Noisy(noise, clean, 7);
+        using var c = Noisy(noise, clean, 8);
+        Assert.True(Same(a, b));
+        Assert.False(Same(a, c));
+        Assert.Equal(clean.shape, a.shape);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    public void Values_are_clipped_and_on_the_8_bit_grid_with_or_without_jpeg(double share)
+    {
+        using var clean = torch.rand(new long[] { 4, 3, 48, 64 }, generator: new Generator(1));
+        using var noisy = Noisy(new CameraNoise(share), clean, 2);
+        Assert.InRange(noisy.min().item<float>(), 0f, 1f);
+        Assert.InRange(noisy.max().item<float>(), 0f, 1f);
+        using var levels = noisy * 255;
+        Assert.True(levels.allclose(levels.round(), rtol: 0, atol: 1e-3));
+    }
+
+    [Fact]
+    public void Jpeg_changes_the_share_it_is_drawn_for()
+    {
+        using var clean = torch.rand(new long[] { 4, 3, 32, 32 }, generator: new Generator(1)) * 0.5 + 0.25;
+        using var none = Noisy(new CameraNoise(0), clean, 2);
+        using var all = Noisy(new CameraNoise(1), clean, 2);
+        // The same cameras and noise are drawn either way; every image of the all-JPEG batch then differs.
+        for (int i = 0; i < 4; i++) Assert.False(Same(none[i], all[i]));
+    }
+
+    /// <summary>The noise of n flat images of value v, without JPEG: (n, 3, 64, 64).</summary>
+    static Tensor NoiseAt(float v, long seed = 11)
+    {
+        using var clean = Flat(v);
+        using var noisy = Noisy(new CameraNoise(0), clean, seed);
+        return noisy - clean;
+    }
+
+    [Fact]
+    public void Variance_rises_with_intensity_in_the_linear_domain()
+    {
+        // Shot noise: the raw variance is shot x signal + read. Undo the tone curve and gamma (as Unprocess does) on the
+        // flat images and their noisy copies, with the same cameras drawn at every level (the same seed), and the
+        // variance of the difference rises with the level.
+        static Tensor Linear(Tensor srgb) => (0.5 - ((1 - 2 * srgb.clamp(0, 1)).asin() / 3).sin()).clamp_min(1e-8).pow(2.2);
+        var variances = new List<double>();
+        foreach (float v in new[] { 0.25f, 0.5f, 0.75f })
+        {
+            using var scope = NewDisposeScope();
+            var clean = Flat(v);
+            var noisy = Noisy(new CameraNoise(0), clean, 11);
+            variances.Add((Linear(noisy) - Linear(clean)).var().item<float>());
+        }
+        Assert.True(variances[1] > 1.3 * variances[0] && variances[2] > 1.3 * variances[1], $"linear variances {string.Join(", ", variances)}");
+    }
+
+    static double Correlation(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        var x = a.flatten() - a.mean();
+        var y = b.flatten() - b.mean();
+        return ((x * y).mean() / (x.std(unbiased: false) * y.std(unbiased: false))).item<float>();
+    }
+
+    [Fact]
+    public void Demosaicing_correlates_neighbours_and_the_colour_matrix_correlates_channels()
+    {
+        using var noise = NoiseAt(0.5f);
+        double horizontal = Correlation(noise[.., .., .., ..^1], noise[.., .., .., 1..]);
+        double vertical = Correlation(noise[.., .., ..^1], noise[.., .., 1..]);
+        double redGreen = Correlation(noise[.., 0], noise[.., 1]);
+        Assert.True(horizontal > 0.2 && vertical > 0.2, $"neighbour correlations {horizontal:F3}, {vertical:F3} (white noise: 0)");
+        Assert.True(Math.Abs(redGreen) > 0.1, $"red-green correlation {redGreen:F3}");
+
+        // White Gaussian noise, measured the same way, is not correlated: the measure itself is sound.
+        using var clean = Flat(0.5f);
+        using var white = Noisy(Noise.Parse("gaussian:0.05"), clean, 11) - clean;
+        Assert.InRange(Correlation(white[.., .., .., ..^1], white[.., .., .., 1..]), -0.03, 0.03);
+    }
+
+    [Fact]
+    public void A_mixture_draws_each_image_from_one_of_its_kinds()
+    {
+        var mixed = Noise.Parse("gaussian:0.2+none");
+        using var clean = Flat(0.5f, n: 64);
+        using var noisy = Noisy(mixed, clean, 4);
+        var changed = Enumerable.Range(0, 64).Select(i => !Same(noisy[i], clean[i])).ToArray();
+        int gaussian = changed.Count(c => c);
+        Assert.InRange(gaussian, 16, 48); // each kind for about half of the images
+        using var again = Noisy(mixed, clean, 4);
+        Assert.True(Same(noisy, again));
+    }
+
+    [Fact]
+    public void Grey_images_get_the_luma_of_the_colour_noise()
+    {
+        using var clean = torch.full(new long[] { 2, 1, 32, 32 }, 0.4f);
+        using var noisy = Noisy(new CameraNoise(0), clean, 5);
+        Assert.Equal(clean.shape, noisy.shape);
+        Assert.True((noisy - clean).std().item<float>() > 1 / 255f);
+    }
+}
