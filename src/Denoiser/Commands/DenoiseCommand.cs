@@ -38,11 +38,18 @@ public static class DenoiseCommand
         {
             Description = "For a blind-spot (Noise2Void) model: combine its prediction of each pixel, made without the pixel, with the noisy pixel, for Gaussian noise of the estimated level; 64 times the time",
         };
+        var strength = new Option<double>("--strength")
+        {
+            Description = "How strongly to denoise: a model told the noise level (resunet-rgb, the shipped colour model) is given the estimated level times this (more smooths more); " +
+                          "a blind model keeps 1 - S of the noise (S from 0 to 1)",
+            DefaultValueFactory = _ => 1,
+        };
+        var sigma = new Option<double?>("--sigma") { Description = "The noise level to give a model told it, on the 0-255 scale (the RMS of the noise), instead of its estimate; --strength multiplies it" };
         var posteriorSigma = new Option<double?>("--posterior-sigma") { Description = "The noise's sigma (0-255 scale) for --posterior, which it implies [default: estimated on each plane denoised]" };
 
         var command = new Command("denoise", "Denoise images with a checkpoint, a safetensors or PyTorch .pt weights file, a shipped model or an ONNX model.")
         {
-            inputs, recursive, output, overwrite, format, quality, color, invert, compare, runtime, ensemble, posterior, posteriorSigma, shard, skipExisting, report,
+            inputs, recursive, output, overwrite, format, quality, color, invert, compare, strength, sigma, runtime, ensemble, posterior, posteriorSigma, shard, skipExisting, report,
         };
         foreach (var o in source.Options.Concat(devices.Options)) command.Options.Add(o);
         command.SetAction(p =>
@@ -61,6 +68,11 @@ public static class DenoiseCommand
                 if (p.GetValue(posteriorSigma) is double given && !(given > 0 && given < 255))
                     throw new UserException($"--posterior-sigma must be a noise level above 0 and below 255 (the 0-255 scale), not {given}.", ExitCodes.Usage);
                 double? blindSpot = p.GetValue(posteriorSigma) ?? (p.GetValue(posterior) ? double.NaN : null);
+                if (!(p.GetValue(strength) > 0 && p.GetValue(strength) <= 20))
+                    throw new UserException($"--strength must be above 0 and at most 20 (1: as estimated), not {p.GetValue(strength)}.", ExitCodes.Usage);
+                if (p.GetValue(sigma) is double level && !(level > 0 && level < 255))
+                    throw new UserException($"--sigma must be a noise level above 0 and below 255 (the 0-255 scale), not {level}.", ExitCodes.Usage);
+                var howStrong = new Strength(p.GetValue(sigma), p.GetValue(strength));
                 var task = p.GetValue(shard) is { } value ? Shard.Parse(value, Environment.GetEnvironmentVariable) : null;
                 var files = InputFiles.Expand(p.GetValue(inputs)!, p.GetValue(recursive));
                 var (jobs, skipped) = Plan(files, p.GetValue(output), p.GetValue(overwrite), p.GetValue(skipExisting), "." + p.GetValue(format),
@@ -76,8 +88,9 @@ public static class DenoiseCommand
                 }
                 IImageModel loaded = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, devices);
                 using var model = p.GetValue(ensemble) ? new SelfEnsemble(loaded) : loaded;
+                if (howStrong.RefusedBy(model.Info) is { } refused) throw new UserException(refused + ".", ExitCodes.Usage);
                 var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
-                                            Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain, blindSpot);
+                                            Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain, blindSpot, howStrong);
                 return Run(jobs, model, settings, summary, reportPath, clock);
             }
             catch (Exception e) when (reportPath != null && !summary.Written)
@@ -92,7 +105,7 @@ public static class DenoiseCommand
         return command;
     }
 
-    sealed record Settings(string Format, int Quality, ColorMode Color, InvertMode Invert, TrainingDomain Domain, double? Posterior);
+    sealed record Settings(string Format, int Quality, ColorMode Color, InvertMode Invert, TrainingDomain Domain, double? Posterior, Strength Strength);
 
     sealed record Job(string Input, string Output, string? Compare);
 
@@ -203,14 +216,15 @@ public static class DenoiseCommand
                     var picture = ImageFile.Read(input);
                     if (settings.Posterior != null && Math.Min(picture.Width, picture.Height) < BlindSpotPosterior.MinSide)
                         throw new InvalidDataException($"{input}: is {picture.Width}x{picture.Height}; the blind-spot posterior needs at least {BlindSpotPosterior.MinSide}x{BlindSpotPosterior.MinSide} pixels.");
-                    double sigma = NoiseLevel.Estimate(picture);
+                    // A model told the level estimates it itself (and the note says so); for the others, the white-noise estimate.
+                    double sigma = model.Info.TakesNoiseLevel ? double.NaN : NoiseLevel.Estimate(picture);
                     // A large picture's decoding and noise estimate leave hundreds of MB of arrays that the GC would
                     // otherwise carry through the whole run of tiles (measured, 12 MP: see docs/natural-images.md).
                     if ((long)picture.Width * picture.Height > LargePicture) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                     int tiles = PictureDenoiser.TileCount(model, picture, settings.Color);
                     int runs = PictureDenoiser.TileCount(model, picture, settings.Color, settings.Posterior != null), run = 0; // --posterior: 64 a tile
-                    var (result, note) = PictureDenoiser.Denoise(model, picture, settings.Color, settings.Invert, settings.Domain,
-                        () => status($"{input}: {(settings.Posterior == null ? "tile" : "pass")} {++run}/{runs}"), settings.Posterior);
+                    var (result, note, _) = PictureDenoiser.Denoise(model, picture, settings.Color, settings.Invert, settings.Domain,
+                        () => status($"{input}: {(settings.Posterior == null ? "tile" : "pass")} {++run}/{runs}"), settings.Posterior, settings.Strength);
                     ImageFile.Write(target, result, settings.Format, settings.Quality);
                     if (result.Bits == 16 && settings.Format is "jpg" or "webp") note += $"; written at 8 bits ({settings.Format} holds no more; png and tiff keep 16)";
                     string compared = "";

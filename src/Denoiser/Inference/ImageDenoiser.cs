@@ -12,7 +12,7 @@ public interface IImageModel : IDisposable
     Models.ModelInfo Info { get; }
     /// <summary>What it was trained on (denoise warns about pictures far from it).</summary>
     TrainingDomain Domain { get; }
-    /// <param name="image">The model's C planes, at a size it keeps.</param>
+    /// <param name="image">The model's input planes (C, and the noise level for a model that takes it), at a size it keeps; C planes come out.</param>
     Picture Run(Picture image);
 }
 
@@ -26,7 +26,8 @@ public static class ImageDenoiser
     public const int TileSize = 512;
 
     /// <summary>
-    /// Denoises the model's C planes of floats in [0, 1], each h x w, row-major: the image is padded by reflection to a
+    /// Denoises the model's C planes of floats in [0, 1], each h x w, row-major (and the noise-level plane after them, for
+    /// a model that takes one; C planes come out): the image is padded by reflection to a
     /// size the model keeps (as torch's ReflectionPad) and run whole when it fits in a tile. A larger one is cut into
     /// tiles that each keep a part of <paramref name="tileSize"/> square and read a margin of the model's receptive field
     /// around it, so every kept pixel sees what it sees in the whole image: the result is the whole image's, up to float
@@ -35,12 +36,12 @@ public static class ImageDenoiser
     public static Picture Denoise(IImageModel model, Picture image, int tileSize = TileSize, Action? tileDone = null)
     {
         var info = model.Info;
-        int c = info.Channels, h = image.Height, w = image.Width;
-        if (image.Channels != c)
-            throw new ArgumentException($"{info.Name} takes {c} plane(s); got {image.Channels}");
+        int c = info.Channels, cin = info.InputChannels, h = image.Height, w = image.Width;
+        if (image.Channels != cin)
+            throw new ArgumentException($"{info.Name} takes {cin} plane(s); got {image.Channels}");
         var source = image.Planes;
         int ph = info.PaddedSide(h), pw = info.PaddedSide(w), top = (ph - h) / 2, left = (pw - w) / 2;
-        var padded = Pad(source, c, h, w, ph, pw, top, left);
+        var padded = Pad(source, cin, h, w, ph, pw, top, left);
         var output = new float[c * h * w];
         foreach (var tile in Tiles(info, h, w, tileSize))
         {
@@ -48,14 +49,14 @@ public static class ImageDenoiser
             var (y0, y1) = Window(info, top + tile.Y, top + tile.Y + tile.Height, ph, tile.Whole);
             var (x0, x1) = Window(info, left + tile.X, left + tile.X + tile.Width, pw, tile.Whole);
             int th = y1 - y0, tw = x1 - x0;
-            var input = tile.Whole ? padded : Crop(padded, c, ph, pw, y0, x0, th, tw);
-            float[] result = model.Run(new Picture(tw, th, c, input, image.Bits)).Planes;
+            var input = tile.Whole ? padded : Crop(padded, cin, ph, pw, y0, x0, th, tw);
+            float[] result = model.Run(new Picture(tw, th, cin, input, image.Bits)).Planes;
             for (int k = 0; k < c; k++)
                 for (int y = 0; y < tile.Height; y++)
                     Array.Copy(result, (k * th + top + tile.Y + y - y0) * tw + left + tile.X - x0, output, (k * h + tile.Y + y) * w + tile.X, tile.Width);
             tileDone?.Invoke();
         }
-        return image with { Planes = output };
+        return image with { Channels = c, Planes = output };
     }
 
     /// <summary>How many tiles <see cref="Denoise"/> will run for an image of this size.</summary>

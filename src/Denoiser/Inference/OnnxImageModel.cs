@@ -29,10 +29,10 @@ public sealed class OnnxImageModel : IImageModel
             throw;
         }
         var (name, meta) = session.InputMetadata.First();
-        if (session.InputMetadata.Count != 1 || meta.Dimensions.Length != 4 || meta.ElementType != typeof(float) || meta.Dimensions[1] != Info.Channels)
+        if (session.InputMetadata.Count != 1 || meta.Dimensions.Length != 4 || meta.ElementType != typeof(float) || meta.Dimensions[1] != Info.InputChannels)
         {
             session.Dispose();
-            throw new UserException($"{path}: its input is not one (batch, {Info.Channels}, height, width) float tensor, so it is not a Denoiser {Info.Name} model.");
+            throw new UserException($"{path}: its input is not one (batch, {Info.InputChannels}, height, width) float tensor, so it is not a Denoiser {Info.Name} model.");
         }
         input = name;
         Domain = TrainingDomain.Of(Info, session.ModelMetadata.CustomMetadataMap);
@@ -42,12 +42,12 @@ public sealed class OnnxImageModel : IImageModel
     public Data.Picture Run(Data.Picture image)
     {
         int height = image.Height, width = image.Width;
-        var tensor = new DenseTensor<float>(image.Planes, new[] { 1, Info.Channels, height, width });
+        var tensor = new DenseTensor<float>(image.Planes, new[] { 1, Info.InputChannels, height, width });
         using var results = session.Run(new[] { NamedOnnxValue.CreateFromTensor(input, tensor) });
         var output = results.First().AsTensor<float>();
         if (output.Dimensions.Length != 4 || output.Dimensions[2] != height || output.Dimensions[3] != width)
             throw new UserException($"the ONNX model maps {height}x{width} to [{string.Join(", ", output.Dimensions.ToArray())}], not an image of the same size.");
-        return image with { Planes = output.ToArray() };
+        return image with { Channels = Info.Channels, Planes = output.ToArray() };
     }
 
     public void Dispose() => session.Dispose();

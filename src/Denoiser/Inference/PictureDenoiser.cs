@@ -7,6 +7,23 @@ namespace Denoiser.Inference;
 public enum ColorMode { Luma, Channels }
 public enum InvertMode { Auto, Yes, No }
 
+/// <summary>
+/// How strongly to denoise. A model told the noise level is given <see cref="Sigma"/> (0-255 scale), or else the level
+/// it estimates on the picture (<see cref="NoiseLevel.ForModel"/>), times <see cref="Factor"/>: more smooths more. A
+/// blind model has no level to set: a factor below 1 mixes its output with the input (1: its output as it is).
+/// </summary>
+public sealed record Strength(double? Sigma = null, double Factor = 1)
+{
+    public static readonly Strength AsEstimated = new();
+
+    /// <summary>Why this strength cannot be used with <paramref name="info"/>; null when it can.</summary>
+    public string? RefusedBy(Models.ModelInfo info) =>
+        info.TakesNoiseLevel ? null
+        : Sigma != null ? $"--sigma: {info.Name} is not told the noise level (it works it out itself); use --strength 0-1 to keep some of the noise, or a model told the level (resunet-rgb)"
+        : Factor > 1 ? $"--strength {Factor}: {info.Name} is not told the noise level, so it cannot be made stronger; --strength 0-1 keeps some of the noise, or use a model told the level (resunet-rgb)"
+        : null;
+}
+
 public static class PictureDenoiser
 {
     /// <summary>
@@ -17,9 +34,15 @@ public static class PictureDenoiser
     /// <param name="domain">What the model was trained on: a picture far from it gets a warning in the note.</param>
     /// <param name="posterior">Run a blind-spot model through <see cref="BlindSpotPosterior"/>, for Gaussian noise of
     /// this sigma (0-255 scale), or of each denoised plane's estimated level when NaN.</param>
-    public static (Picture Result, string Note) Denoise(IImageModel model, Picture picture, ColorMode color, InvertMode invert,
-                                                        TrainingDomain? domain = null, Action? tileDone = null, double? posterior = null)
+    /// <param name="strength">How strongly (a model told the noise level: the level it is given).</param>
+    /// <returns>The result, a note of what was done, and the level the model was given (0-255 scale; null for a blind model).</returns>
+    public static (Picture Result, string Note, double? Level) Denoise(IImageModel model, Picture picture, ColorMode color, InvertMode invert,
+                                                        TrainingDomain? domain = null, Action? tileDone = null, double? posterior = null,
+                                                        Strength? strength = null)
     {
+        strength ??= Strength.AsEstimated;
+        if (strength.RefusedBy(model.Info) is { } refused) throw new UserException(refused, ExitCodes.Usage);
+        double? level = null;
         int w = picture.Width, h = picture.Height;
         var notes = new List<string>();
         var luma = picture.Luma();
@@ -40,7 +63,17 @@ public static class PictureDenoiser
                 sigmas.Add(sigma * 255);
                 output = BlindSpotPosterior.Denoise(model, Planes(input), sigma, tileDone: tileDone).Planes;
             }
-            else output = ImageDenoiser.Denoise(model, Planes(input), tileDone: tileDone).Planes;
+            else if (model.Info.TakesNoiseLevel)
+            {
+                level ??= (strength.Sigma ?? NoiseLevel.ForModel(model, Planes(input))) * strength.Factor;
+                output = ImageDenoiser.Denoise(model, Models.NoiseMap.Append(Planes(input), level.Value / 255), tileDone: tileDone).Planes;
+            }
+            else
+            {
+                output = ImageDenoiser.Denoise(model, Planes(input), tileDone: tileDone).Planes;
+                if (strength.Factor < 1) // a blind model's nearest equivalent: keep a share of the noise
+                    for (int i = 0; i < output.Length; i++) output[i] = input[i] + (float)strength.Factor * (output[i] - input[i]);
+            }
             return flip ? Invert(output) : output;
         }
 
@@ -68,9 +101,17 @@ public static class PictureDenoiser
         if (sigmas.Count > 0)
             notes.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"blind-spot posterior at sigma {string.Join("/", sigmas.Select(s => s.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)))}/255{(double.IsNaN(posterior!.Value) ? " (estimated)" : "")}"));
+        if (level is double l)
+        {
+            string given = strength.Sigma != null ? "--sigma" : "estimated";
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            notes.Insert(0, strength.Factor == 1 ? string.Create(inv, $"noise level {l:F1}/255 {given}")
+                : string.Create(inv, $"noise level {l:F1}/255 ({l / strength.Factor:F1} {given} x strength {strength.Factor:0.##})"));
+        }
+        else if (strength.Factor != 1) notes.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"strength {strength.Factor:0.##}: that share of the noise removed"));
         if (picture.Alpha) notes.Add("alpha kept");
         if (picture.Bits == 16) notes.Add("16-bit");
-        return (result, string.Join("; ", notes));
+        return (result, string.Join("; ", notes), level);
     }
 
     /// <summary>Tiles the model will run for this picture (for progress).</summary>

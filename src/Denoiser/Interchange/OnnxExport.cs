@@ -20,7 +20,7 @@ public static class OnnxExport
     {
         // At least 8x8: at 1x1 a fresh DnCNN's ReLUs can all be off, and its output then equals its input, bit for bit.
         int side = info.PaddedSide(Math.Max(8, info.MinSide));
-        var traced = GraphTrace.Trace(model, info.Channels, (side, info.PaddedSide(side + 1)));
+        var traced = GraphTrace.Trace(model, info.InputChannels, (side, info.PaddedSide(side + 1)));
         var graph = new GraphProto { Name = model.GetName() };
         string Value(int i) => i == 0 ? Input : i == traced.Output ? Output : $"{traced.Nodes[i - 1].Name}_{i}";
         for (int i = 0; i < traced.Nodes.Count; i++)
@@ -32,7 +32,7 @@ public static class OnnxExport
             else AddFunction(graph, node, step.Op);
             graph.Node.Add(node);
         }
-        graph.Input.Add(ImageValue(Input, info.Channels, "height", "width"));
+        graph.Input.Add(ImageValue(Input, info.InputChannels, "height", "width"));
         graph.Output.Add(ImageValue(Output, info.Channels, "out_height", "out_width"));
 
         var onnx = new ModelProto

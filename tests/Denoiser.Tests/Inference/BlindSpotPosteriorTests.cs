@@ -128,7 +128,7 @@ public class BlindSpotPosteriorTests
         for (int i = 0; i < pixels.Length; i++)
             pixels[i] = (byte)Math.Clamp(128 + new[] { 6, 12, 30 }[i % 3] * (random.NextDouble() * 2 - 1) * 1.7, 0, 255);
         var picture = Picture.FromBytes(w, h, 3, pixels);
-        var (_, note) = PictureDenoiser.Denoise(new Rgb(), picture, ColorMode.Luma, InvertMode.No, posterior: double.NaN);
+        var (_, note, _) = PictureDenoiser.Denoise(new Rgb(), picture, ColorMode.Luma, InvertMode.No, posterior: double.NaN);
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"blind-spot posterior at sigma {NoiseLevel.Estimate(picture):F1}/255 (estimated)"), note);
     }

@@ -73,7 +73,7 @@ public class PictureDenoiserTests
 
         foreach (var mode in new[] { ColorMode.Luma, ColorMode.Channels })
         {
-            var (result, note) = PictureDenoiser.Denoise(model, Picture.FromBytes(40, 36, 4, rgba), mode, InvertMode.No);
+            var (result, note, _) = PictureDenoiser.Denoise(model, Picture.FromBytes(40, 36, 4, rgba), mode, InvertMode.No);
             Assert.Contains("alpha kept", note);
             byte[] bytes = result.Bytes();
             for (int i = 0; i < gray.Pixels.Length; i++)
@@ -91,8 +91,8 @@ public class PictureDenoiserTests
         var document = Strokes(48, 48, darkOnLight: true);
         var picture = Picture.FromBytes(48, 48, 1, document.Pixels);
 
-        var (auto, note) = PictureDenoiser.Denoise(model, picture, ColorMode.Luma, InvertMode.Auto);
-        var (plain, plainNote) = PictureDenoiser.Denoise(model, picture, ColorMode.Luma, InvertMode.No);
+        var (auto, note, _) = PictureDenoiser.Denoise(model, picture, ColorMode.Luma, InvertMode.Auto);
+        var (plain, plainNote, _) = PictureDenoiser.Denoise(model, picture, ColorMode.Luma, InvertMode.No);
 
         Assert.Contains("inverted", note);
         Assert.DoesNotContain("inverted", plainNote);
@@ -114,20 +114,20 @@ public class PictureDenoiserTests
         using var model = Model();
         var domain = TrainingDomain.Of(ConvDenoiser.Info, new Denoiser.Training.TrainSettings { Dataset = "mnist" });
 
-        var (_, photoNote) = PictureDenoiser.Denoise(model, Gray(Photo(300, 200)), ColorMode.Luma, InvertMode.Auto, domain);
+        var (_, photoNote, _) = PictureDenoiser.Denoise(model, Gray(Photo(300, 200)), ColorMode.Luma, InvertMode.Auto, domain);
         Assert.Contains("warning: far from what this model was trained on (MNIST digits", photoNote);
         Assert.Contains("100% of its pixels are mid-tones", photoNote);
 
-        var (_, strokesNote) = PictureDenoiser.Denoise(model, Gray(Strokes(60, 40)), ColorMode.Luma, InvertMode.Auto, domain);
+        var (_, strokesNote, _) = PictureDenoiser.Denoise(model, Gray(Strokes(60, 40)), ColorMode.Luma, InvertMode.Auto, domain);
         Assert.DoesNotContain("warning", strokesNote);
-        var (_, documentNote) = PictureDenoiser.Denoise(model, Gray(Strokes(60, 40, darkOnLight: true)), ColorMode.Luma, InvertMode.Auto, domain);
+        var (_, documentNote, _) = PictureDenoiser.Denoise(model, Gray(Strokes(60, 40, darkOnLight: true)), ColorMode.Luma, InvertMode.Auto, domain);
         Assert.DoesNotContain("warning", documentNote); // inverted first, then it looks like MNIST
-        var (_, forcedNote) = PictureDenoiser.Denoise(model, Gray(Strokes(60, 40, darkOnLight: true)), ColorMode.Luma, InvertMode.No, domain);
+        var (_, forcedNote, _) = PictureDenoiser.Denoise(model, Gray(Strokes(60, 40, darkOnLight: true)), ColorMode.Luma, InvertMode.No, domain);
         Assert.Contains("its background is light", forcedNote);
 
         // A model trained on photographs is not warned about photographs.
         var photos = TrainingDomain.Of(UNet.Info, new Denoiser.Training.TrainSettings { Dataset = "images", Crop = 64, DataDir = "train400" });
-        var (_, photoModelNote) = PictureDenoiser.Denoise(model, Gray(Photo(300, 200)), ColorMode.Luma, InvertMode.Auto, photos);
+        var (_, photoModelNote, _) = PictureDenoiser.Denoise(model, Gray(Photo(300, 200)), ColorMode.Luma, InvertMode.Auto, photos);
         Assert.DoesNotContain("warning", photoModelNote);
     }
 }
