@@ -106,7 +106,8 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         var mask = (grey - 0.9).clamp_min_(0).div_(0.1).pow_(2);
         var inverse = (1 / camera.Gains).unsqueeze(-1).unsqueeze(-1);
         var safe = torch.maximum(mask + (1 - mask) * inverse, inverse);
-        return cam * safe;
+        // Saturated colours come out of the colour matrix slightly negative; light cannot be, and the shot noise's variance must not be.
+        return (cam * safe).clamp_min_(0);
     }
 
     /// <summary>Raw (B, 1, H, W) mosaic to sRGB: gains, bilinear demosaicing, colour matrix, gamma, tone curve.</summary>

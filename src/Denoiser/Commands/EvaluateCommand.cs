@@ -70,8 +70,14 @@ public static class EvaluateCommand
             Console.WriteLine(from);
             string outDir = p.GetValue(outputDir)
                             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? p.GetValue(source.Weights)!))!, "evaluation");
+            var realSets = sets.ToDictionary(set => set, set =>
+            {
+                try { return RealPairs.Find(set); }
+                catch (InvalidDataException e) { throw new UserException(e.Message); }
+            });
             var outputs = Outputs(outDir, sets.Length > 0 ? new List<Noise>() : noises)
-                .Concat(sets.SelectMany(set => noises.Select(n => Path.Combine(outDir, ComparisonName(SetName(set), n))))).ToList();
+                .Concat(sets.SelectMany(set => realSets[set] != null ? new[] { Path.Combine(outDir, ComparisonName(SetName(set), RealNoise.Spec)) }
+                                                                     : noises.Select(n => Path.Combine(outDir, ComparisonName(SetName(set), n))))).ToList();
             if (!p.GetValue(overwrite) && outputs.FirstOrDefault(File.Exists) is { } existing)
                 throw new UserException($"{existing}: already exists; pass --overwrite to replace the earlier results or choose another --output-dir.", ExitCodes.Usage);
 
@@ -85,7 +91,8 @@ public static class EvaluateCommand
             if (p.GetValue(posterior) && noises.FirstOrDefault(n => n.KnownSigma == null) is { } other)
                 throw new UserException($"--posterior needs Gaussian noise of known sigma, not {other.Spec}.", ExitCodes.Usage);
             var extras = new Evaluator.ExtraMethods(p.GetValue(ensemble), p.GetValue(posterior) ? window : null);
-            if (sets.Length > 0) EvaluateSets(model, info, sets, noises, p.GetValue(seed), new ClassicalStrengths(p.GetValue(nlm), p.GetValue(bilateral)), outDir, extras);
+            if (sets.Length > 0)
+                EvaluateSets(model, info, sets, realSets, noises, p.GetValue(seed), ClassicalStrengths.Tuned with { NlMeans = p.GetValue(nlm), Bilateral = p.GetValue(bilateral) }, outDir, extras);
             else
             {
                 var trained = checkpoint?.Header.Settings;
@@ -103,11 +110,14 @@ public static class EvaluateCommand
     }
 
     /// <summary>Each folder scored as a set, then the tables and files, then the pictures: a run that fails part-way writes nothing.</summary>
-    static void EvaluateSets(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string[] sets, List<Noise> noises, long seed,
-                             ClassicalStrengths strengths, string outDir, Evaluator.ExtraMethods extras)
+    /// <param name="realSets">Each set's real noisy/clean pairs (<see cref="RealPairs"/>), or null for a folder of clean images to add the noises to.</param>
+    static void EvaluateSets(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string[] sets, Dictionary<string, List<RealPair>?> realSets,
+                             List<Noise> noises, long seed, ClassicalStrengths strengths, string outDir, Evaluator.ExtraMethods extras)
     {
         var pictures = new List<(string Path, List<(string, Picture)> Panels)>();
-        var scores = sets.SelectMany(set => ScoreFolder(model, info, set, noises, seed, strengths, outDir, pictures, extras)).ToList();
+        var scores = sets.SelectMany(set => realSets[set] is { } pairs
+            ? ScoreRealPairs(model, info, set, pairs, strengths, outDir, pictures)
+            : ScoreFolder(model, info, set, noises, seed, strengths, outDir, pictures, extras)).ToList();
         Report(scores, outDir, null, null);
         foreach (var (path, panels) in pictures)
         {
@@ -122,7 +132,9 @@ public static class EvaluateCommand
 
     static string SampleName(Noise n) => $"samples-{FileName(n)}.png";
 
-    static string ComparisonName(string set, Noise n) => $"compare-{set}-{FileName(n)}.png";
+    static string ComparisonName(string set, Noise n) => ComparisonName(set, FileName(n));
+
+    static string ComparisonName(string set, string noise) => $"compare-{set}-{noise}.png";
 
     /// <summary>A noise's spec as part of a file name: gaussian:25/255 -> gaussian-25_255.</summary>
     static string FileName(Noise n) => n.Spec.Replace(':', '-').Replace('/', '_').Replace(',', '-');
@@ -165,9 +177,25 @@ public static class EvaluateCommand
         }
     }
 
+    /// <summary>Real noisy photographs with clean versions: nothing added; the noise column says "real".</summary>
+    static List<Score> ScoreRealPairs(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string folder, List<RealPair> pairs,
+                                      ClassicalStrengths strengths, string outDir, List<(string Path, List<(string, Picture)> Panels)> pictures)
+    {
+        if (pairs.Count == 0) throw new UserException($"{folder}: holds no pairs; {RealPairs.Rule}.");
+        Console.WriteLine($"data: {pairs.Count:N0} real noisy photographs with clean versions from {folder} (no noise added; --noise does not apply)");
+        var imageModel = new Inference.TorchImageModel(model, info, Devices.Of(model)); // not disposed: it would dispose the model
+        string set = SetName(folder);
+        void Picture(IReadOnlyList<(string Method, torch.Tensor Output, double Psnr)> shown) =>
+            pictures.Add((Path.Combine(outDir, ComparisonName(set, RealNoise.Spec)), shown
+                .Where(s => s.Method is "clean" or Evaluator.Noisy or Evaluator.Model or RealNoise.NlMeansRule)
+                .Select(s => (s.Method == "clean" ? "clean" : string.Create(CultureInfo.InvariantCulture, $"{Short(s.Method)} {s.Psnr:F2} dB"), ToPicture(s.Output)))
+                .ToList()));
+        return ConsoleProgress.WithStatus("evaluating", $"{set}: {pairs.Count:N0} real pairs", () => RealNoise.Run(imageModel, set, pairs, strengths, Picture));
+    }
+
     static string Short(string method) => method switch
     {
-        Evaluator.Noisy => "noisy", ClassicalDenoisers.NlMeans => "NL-means", Evaluator.ModelPosterior => "posterior", _ => method,
+        Evaluator.Noisy => "noisy", ClassicalDenoisers.NlMeans or RealNoise.NlMeansRule => "NL-means", Evaluator.ModelPosterior => "posterior", _ => method,
     };
 
     /// <summary>A (1, C, H, W) image in [0, 1] as an 8-bit picture.</summary>

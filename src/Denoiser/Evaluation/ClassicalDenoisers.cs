@@ -8,9 +8,10 @@ namespace Denoiser.Evaluation;
 /// <summary>
 /// How strongly the classical denoisers smooth, from the noise's sigma: non-local means' h = NlMeans x sigma (both on
 /// the 0-255 scale), the bilateral filter's range sigma = Bilateral x sigma. The defaults were tuned once on Train400
-/// (docs/natural-images.md), never on a test set.
+/// (docs/natural-images.md), never on a test set. On real photographs non-local means' h = RealNlMeans x the estimated
+/// level (<see cref="Inference.NoiseLevel.OfPhotograph"/>), tuned on CBSD432 with synthetic camera noise (docs/real-photographs.md).
 /// </summary>
-public sealed record ClassicalStrengths(double NlMeans = 0.9, double Bilateral = 3.0)
+public sealed record ClassicalStrengths(double NlMeans = 0.9, double Bilateral = 3.0, double RealNlMeans = 1.0)
 {
     public static readonly ClassicalStrengths Tuned = new();
 }

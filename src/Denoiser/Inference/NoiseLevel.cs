@@ -38,6 +38,13 @@ public static class NoiseLevel
     public static double Estimate(Data.Picture picture) =>
         Enumerable.Range(0, picture.IsColor ? 3 : 1).Average(c => Estimate(picture.Plane(c), picture.Width, picture.Height)) * 255;
 
+    /// <summary>
+    /// The level `denoise` estimates and prints for a photograph (0-255 scale): a model told the level estimates it
+    /// itself (<see cref="ForModel"/>, on its planes); for any other model, the white-noise estimate.
+    /// </summary>
+    public static double OfPhotograph(IImageModel model, Picture picture) =>
+        model.Info.TakesNoiseLevel ? ForModel(model, picture.As(model.Info.Channels)) : Estimate(picture);
+
     /// <summary>Where <see cref="ForModel"/> looks, on the 0-255 scale: from nearly clean to very noisy.</summary>
     public const double MinLevel = 0.5, MaxLevel = 75;
 

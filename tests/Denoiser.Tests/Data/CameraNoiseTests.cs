@@ -67,6 +67,19 @@ public class CameraNoiseTests
     }
 
     [Fact]
+    public void Saturated_colours_and_black_give_finite_noise()
+    {
+        // Pure primaries leave the inverse colour matrix negative: the raw must be clipped before its noise is drawn.
+        var colours = new[] { (1f, 0f, 0f), (0f, 1f, 0f), (0f, 0f, 1f), (0f, 0f, 0f), (1f, 1f, 1f), (1f, 1f, 0f) };
+        using var clean = torch.stack(colours.Select(c => torch.tensor(new[] { c.Item1, c.Item2, c.Item3 }).view(3, 1, 1).expand(3, 16, 16)).ToArray());
+        for (long seed = 0; seed < 20; seed++)
+        {
+            using var noisy = Noisy(new CameraNoise(0), clean, seed);
+            Assert.False(noisy.isnan().any().item<bool>(), $"seed {seed}: not a number in the noisy images");
+        }
+    }
+
+    [Fact]
     public void Jpeg_changes_the_share_it_is_drawn_for()
     {
         using var clean = torch.rand(new long[] { 4, 3, 32, 32 }, generator: new Generator(1)) * 0.5 + 0.25;
