@@ -33,7 +33,13 @@ public static class ExportCommand
             }
             switch (p.GetValue(format))
             {
-                case "onnx": OnnxExport.Write(OnnxExport.Build(model, info, metadata), path); break;
+                case "onnx":
+                    Onnx.ModelProto onnx;
+                    // The exporter maps layers and a few functions one by one; a model built from others is refused before anything is written.
+                    try { onnx = OnnxExport.Build(model, info, metadata); }
+                    catch (NotSupportedException e) { throw new UserException($"{info.Name} cannot be exported to ONNX yet ({e.Message}); export --format safetensors, which `denoise --weights` runs."); }
+                    OnnxExport.Write(onnx, path);
+                    break;
                 case "pt": WeightsFile.ExportPyTorch(model, path); break;
                 default: WeightsFile.Export(model, path, metadata); break;
             }

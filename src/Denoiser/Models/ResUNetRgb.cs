@@ -17,7 +17,7 @@ namespace Denoiser.Models;
 /// Why: the level input lets one model serve every noise level and lets the user set the strength (a larger level
 /// smooths more); the channels are seen together, so colour noise, which a camera's demosaicing and colour matrix
 /// spread across R, G and B, is told from colour detail; the fold and the U-Net buy reach cheaply (docs/models.md).
-/// No biases, as DRUNet. Sides of 16k map to themselves.
+/// No biases, as DRUNet. Sides of 8k map to themselves.
 /// </para>
 /// </summary>
 public sealed class ResUNetRgb : Module<Tensor, Tensor>
@@ -25,7 +25,7 @@ public sealed class ResUNetRgb : Module<Tensor, Tensor>
     public const string Kind = "resunet-rgb";
 
     public static readonly ModelInfo Info = new(Kind, "a colour residual U-Net told the noise level (after FFDNet and DRUNet): 2x2 fold, 3 scales of 48/96/192 channels; RGB",
-        Channels: 3, Side: 96, () => new ResUNetRgb(), SideMultiple: 16, SideRemainder: 0, MinSide: 16) { TakesNoiseLevel = true };
+        Channels: 3, Side: 96, () => new ResUNetRgb(), SideMultiple: 8, SideRemainder: 0, MinSide: 8) { TakesNoiseLevel = true };
 
     private Module<Tensor, Tensor> fold = PixelUnshuffle(2);
     private Module<Tensor, Tensor> head = Conv2d(4 * 3 + 1, 48, kernel_size: 3, padding: 1, bias: false);

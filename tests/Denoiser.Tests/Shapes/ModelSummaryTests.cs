@@ -48,7 +48,7 @@ public class ModelSummaryTests
         {
             for (int side = 1; side <= 40; side++)
             {
-                var s = ModelSummary.Trace(m, new long[] { m.Channels, side, side });
+                var s = ModelSummary.Trace(m, new long[] { m.InputChannels, side, side });
                 bool promised = m.PaddedSide(side) == side;
                 Assert.True(promised == s.SizeKept, $"{m.Name} at {side}: info says {(promised ? "kept" : "not kept")}, the model gives {(s.Output == null ? s.Failure : string.Join('x', s.Output))}");
             }
