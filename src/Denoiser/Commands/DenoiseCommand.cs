@@ -86,12 +86,16 @@ public static class DenoiseCommand
                     Finish(summary, reportPath, clock);
                     return ExitCodes.Ok; // nothing left: no model is loaded
                 }
-                IImageModel loaded = p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, devices);
-                using var model = p.GetValue(ensemble) ? new SelfEnsemble(loaded) : loaded;
-                if (howStrong.RefusedBy(model.Info) is { } refused) throw new UserException(refused + ".", ExitCodes.Usage);
+                Func<IImageModel, IImageModel> wrap = m => p.GetValue(ensemble) ? new SelfEnsemble(m) : m;
+                // No model named: each picture gets the latest run if it was trained on pictures like it, else the shipped model for its kind.
+                bool pick = !source.Named(p) && p.GetValue(runtime) == "torch";
+                using var picker = pick ? new ModelPicker(source, p.GetValue(source.ModelsDir)!, devices.Apply(p), wrap) : null;
+                using var named = pick ? null : wrap(p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, devices));
+                if (named != null && howStrong.RefusedBy(named.Info) is { } refused) throw new UserException(refused + ".", ExitCodes.Usage);
+                Func<Picture, (IImageModel, string?)> choose = picker != null ? picture => picker.For(picture) : _ => (named!, null);
                 var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
-                                            Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), model.Domain, blindSpot, howStrong);
-                return Run(jobs, model, settings, summary, reportPath, clock);
+                                            Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), blindSpot, howStrong);
+                return Run(jobs, choose, settings, summary, reportPath, clock);
             }
             catch (Exception e) when (reportPath != null && !summary.Written)
             {
@@ -105,7 +109,7 @@ public static class DenoiseCommand
         return command;
     }
 
-    sealed record Settings(string Format, int Quality, ColorMode Color, InvertMode Invert, TrainingDomain Domain, double? Posterior, Strength Strength);
+    sealed record Settings(string Format, int Quality, ColorMode Color, InvertMode Invert, double? Posterior, Strength Strength);
 
     sealed record Job(string Input, string Output, string? Compare);
 
@@ -205,8 +209,10 @@ public static class DenoiseCommand
 
     const long LargePicture = 4_000_000; // pixels; below it a forced collection costs more than it saves
 
-    static int Run(List<Job> jobs, IImageModel model, Settings settings, Report summary, string? reportPath, Stopwatch clock)
+    /// <param name="choose">The model for a picture, and why it was chosen when it was not named.</param>
+    static int Run(List<Job> jobs, Func<Picture, (IImageModel Model, string? Why)> choose, Settings settings, Report summary, string? reportPath, Stopwatch clock)
     {
+        string? lastWhy = null;
         ConsoleProgress.WithProgress($"denoising {jobs.Count} image{(jobs.Count == 1 ? "" : "s")}", jobs.Count, (status, finished) =>
         {
             foreach (var (input, target, side) in jobs)
@@ -214,6 +220,8 @@ public static class DenoiseCommand
                 try
                 {
                     var picture = ImageFile.Read(input);
+                    var (model, why) = choose(picture);
+                    if (settings.Strength.RefusedBy(model.Info) is { } refused) throw new UserException(refused + ".", ExitCodes.Usage);
                     if (settings.Posterior != null && Math.Min(picture.Width, picture.Height) < BlindSpotPosterior.MinSide)
                         throw new InvalidDataException($"{input}: is {picture.Width}x{picture.Height}; the blind-spot posterior needs at least {BlindSpotPosterior.MinSide}x{BlindSpotPosterior.MinSide} pixels.");
                     // A model told the level estimates it itself (and the note says so); for the others, the white-noise estimate.
@@ -223,7 +231,7 @@ public static class DenoiseCommand
                     if ((long)picture.Width * picture.Height > LargePicture) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
                     int tiles = PictureDenoiser.TileCount(model, picture, settings.Color);
                     int runs = PictureDenoiser.TileCount(model, picture, settings.Color, settings.Posterior != null), run = 0; // --posterior: 64 a tile
-                    var (result, note, _) = PictureDenoiser.Denoise(model, picture, settings.Color, settings.Invert, settings.Domain,
+                    var (result, note, _) = PictureDenoiser.Denoise(model, picture, settings.Color, settings.Invert, model.Domain,
                         () => status($"{input}: {(settings.Posterior == null ? "tile" : "pass")} {++run}/{runs}"), settings.Posterior, settings.Strength);
                     ImageFile.Write(target, result, settings.Format, settings.Quality);
                     if (result.Bits == 16 && settings.Format is "jpg" or "webp") note += $"; written at 8 bits ({settings.Format} holds no more; png and tiff keep 16)";
@@ -234,6 +242,8 @@ public static class DenoiseCommand
                         compared = $", compare: {side}";
                     }
                     string level = double.IsFinite(sigma) ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"; noise ~{sigma:F1}/255 estimated") : "";
+                    if (why != null && why != lastWhy) note = $"model: {why}" + (note == "" ? "" : "; " + note); // said when it changes
+                    lastWhy = why;
                     summary.Outputs.Add(target);
                     finished($"{input} -> {target} ({picture.Width}x{picture.Height}{(tiles > 1 ? $", {tiles} tiles" : "")}{level}{(note == "" ? "" : "; " + note)}{compared})");
                 }

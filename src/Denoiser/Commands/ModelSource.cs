@@ -35,6 +35,23 @@ public sealed class ModelSource
         if (checkpoint == null && weights == null && pretrained == null && RunFolder.Latest(dir!, r => r.Best) == null &&
             Inference.Pretrained.All().Any(m => m.Name == Inference.Pretrained.Default))
             pretrained = Inference.Pretrained.Default;
+        return Load(checkpoint, weights, pretrained, named, dir!);
+    }
+
+    /// <summary>Whether the command was told which weights to use (--checkpoint, --weights or --pretrained).</summary>
+    public bool Named(ParseResult p) => p.GetValue(Checkpoint) != null || p.GetValue(Weights) != null || p.GetValue(Pretrained) != null;
+
+    /// <summary>The shipped model <paramref name="name"/>.</summary>
+    public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) LoadShipped(string name) =>
+        Load(null, null, name, null, "");
+
+    /// <summary>The best checkpoint of the latest run under <paramref name="dir"/>, or null when there is none.</summary>
+    public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain)? LoadLatestRun(string dir) =>
+        RunFolder.Latest(dir, r => r.Best) is { } run ? Load(run.Best, null, null, null, dir) : null;
+
+    (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) Load(
+        string? checkpoint, string? weights, string? pretrained, string? named, string dir)
+    {
         string? shipped = null;
         if (pretrained != null)
         {
@@ -52,7 +69,7 @@ public sealed class ModelSource
         }
         if (checkpoint == null)
         {
-            checkpoint = (RunFolder.Latest(dir!, r => r.Best)
+            checkpoint = (RunFolder.Latest(dir, r => r.Best)
                           ?? throw new UserException($"no trained run under {dir}; train one with `denoiser train`, or pass --checkpoint or --weights.")).Best;
         }
         var loaded = Training.Checkpoint.Read(checkpoint, named);
