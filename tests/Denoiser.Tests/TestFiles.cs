@@ -119,7 +119,7 @@ public static class TestFiles
 
     /// <summary>ImageDenoiser.Denoise on bare planes, for tests that build them by hand.</summary>
     public static float[] DenoisePlanes(Denoiser.Inference.IImageModel model, float[] planes, int h, int w,
-                                        int tileSize = Denoiser.Inference.ImageDenoiser.TileSize, Action? tileDone = null) =>
+                                        int? tileSize = null, Action? tileDone = null) =>
         Denoiser.Inference.ImageDenoiser.Denoise(model, Planes(planes, h, w), tileSize, tileDone).Planes;
 
     /// <summary>A 16-bit picture from interleaved samples.</summary>

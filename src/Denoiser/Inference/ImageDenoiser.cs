@@ -19,9 +19,10 @@ public interface IImageModel : IDisposable
 public static class ImageDenoiser
 {
     /// <summary>
-    /// Side of the part of the image each tile keeps. 512: one tile's largest activation is then 64 x 582 x 582 floats
-    /// (87 MB, DnCNN with its margins of 35), whatever the photo's size; on a 4000x3000 picture the margins make resunet
-    /// run on 1.49x its pixels (<see cref="PixelsRun"/>, printed by `bench --only photo` beside the time), DnCNN on 1.25x.
+    /// Side of the part of the image each tile keeps, unless the model says otherwise (<see cref="Models.ModelInfo.TileSide"/>).
+    /// 512: one tile's largest activation is then 64 x 582 x 582 floats (87 MB, DnCNN with its margins of 35), whatever
+    /// the photo's size; on a 4000x3000 picture the margins make resunet run on 1.49x its pixels (<see cref="PixelsRun"/>,
+    /// printed by `bench --only photo` beside the time), DnCNN on 1.25x.
     /// </summary>
     public const int TileSize = 512;
 
@@ -33,7 +34,7 @@ public static class ImageDenoiser
     /// around it, so every kept pixel sees what it sees in the whole image: the result is the whole image's, up to float
     /// rounding, with no blending.
     /// </summary>
-    public static Picture Denoise(IImageModel model, Picture image, int tileSize = TileSize, Action? tileDone = null)
+    public static Picture Denoise(IImageModel model, Picture image, int? tileSize = null, Action? tileDone = null)
     {
         var info = model.Info;
         int c = info.Channels, cin = info.InputChannels, h = image.Height, w = image.Width;
@@ -43,7 +44,7 @@ public static class ImageDenoiser
         int ph = info.PaddedSide(h), pw = info.PaddedSide(w), top = (ph - h) / 2, left = (pw - w) / 2;
         var padded = Pad(source, cin, h, w, ph, pw, top, left);
         var output = new float[c * h * w];
-        foreach (var tile in Tiles(info, h, w, tileSize))
+        foreach (var tile in Tiles(info, h, w, tileSize ?? info.TileSide))
         {
             // In padded coordinates: the window read, and within it the rows and columns kept.
             var (y0, y1) = Window(info, top + tile.Y, top + tile.Y + tile.Height, ph, tile.Whole);
@@ -60,15 +61,15 @@ public static class ImageDenoiser
     }
 
     /// <summary>How many tiles <see cref="Denoise"/> will run for an image of this size.</summary>
-    public static int TileCount(int width, int height, int tileSize = TileSize) =>
+    public static int TileCount(int width, int height, int tileSize) =>
         width <= tileSize && height <= tileSize ? 1 : Cores(height, tileSize).Count() * Cores(width, tileSize).Count();
 
     /// <summary>The pixels the model runs on for an image of this size, over the image's own: what the margins cost.</summary>
-    public static double PixelsRun(Models.ModelInfo info, int width, int height, int tileSize = TileSize)
+    public static double PixelsRun(Models.ModelInfo info, int width, int height, int? tileSize = null)
     {
         int ph = info.PaddedSide(height), pw = info.PaddedSide(width), top = (ph - height) / 2, left = (pw - width) / 2;
         double run = 0;
-        foreach (var tile in Tiles(info, height, width, tileSize))
+        foreach (var tile in Tiles(info, height, width, tileSize ?? info.TileSide))
         {
             var (y0, y1) = Window(info, top + tile.Y, top + tile.Y + tile.Height, ph, tile.Whole);
             var (x0, x1) = Window(info, left + tile.X, left + tile.X + tile.Width, pw, tile.Whole);

@@ -116,7 +116,7 @@ public static class PictureDenoiser
 
     /// <summary>Tiles the model will run for this picture (for progress).</summary>
     public static int TileCount(IImageModel model, Picture picture, ColorMode color, bool posterior = false) =>
-        ImageDenoiser.TileCount(picture.Width, picture.Height) * (model.Info.Channels == 1 && picture.IsColor && color == ColorMode.Channels ? 3 : 1)
+        ImageDenoiser.TileCount(picture.Width, picture.Height, model.Info.TileSide) * (model.Info.Channels == 1 && picture.IsColor && color == ColorMode.Channels ? 3 : 1)
         * (posterior ? BlindSpotPosterior.Passes : 1);
 
     /// <summary>The picture with luma <paramref name="y"/> and its own chroma (<see cref="Colour"/>: JPEG's full-range YCbCr).</summary>

@@ -25,6 +25,12 @@ public sealed record ModelInfo(
     /// </summary>
     public bool TakesNoiseLevel { get; init; }
 
+    /// <summary>
+    /// Side of the part of a large image each tile keeps (`denoise`): larger for a model whose margin is wide and whose
+    /// activations are small per pixel. 512 unless the model's file says otherwise.
+    /// </summary>
+    public int TileSide { get; init; } = Inference.ImageDenoiser.TileSize;
+
     /// <summary>Planes in: the image's channels, and the noise-level plane when it takes one.</summary>
     public int InputChannels => Channels + (TakesNoiseLevel ? 1 : 0);
 

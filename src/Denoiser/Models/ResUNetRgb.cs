@@ -25,7 +25,13 @@ public sealed class ResUNetRgb : Module<Tensor, Tensor>
     public const string Kind = "resunet-rgb";
 
     public static readonly ModelInfo Info = new(Kind, "a colour residual U-Net told the noise level (after FFDNet and DRUNet): 2x2 fold, 3 scales of 48/96/192 channels; RGB",
-        Channels: 3, Side: 96, () => new ResUNetRgb(), SideMultiple: 8, SideRemainder: 0, MinSide: 8) { TakesNoiseLevel = true };
+        Channels: 3, Side: 96, () => new ResUNetRgb(), SideMultiple: 8, SideRemainder: 0, MinSide: 8)
+    {
+        TakesNoiseLevel = true,
+        // Its margin is 128 (the U-Net's reach at an eighth of the size): 512-pixel tiles would run it on 2x the pixels of
+        // a 4000x3000 photo, 1024 on 1.4x. Folded, a 1280x1280 window's widest activation is 48 x 640 x 640 floats (79 MB).
+        TileSide = 1024,
+    };
 
     private Module<Tensor, Tensor> fold = PixelUnshuffle(2);
     private Module<Tensor, Tensor> head = Conv2d(4 * 3 + 1, 48, kernel_size: 3, padding: 1, bias: false);

@@ -50,7 +50,7 @@ public class PictureDenoiserTests
         int tiles = 0;
         var tiled = TestFiles.DenoisePlanes(imageModel, noisy, h, w, tileDone: () => tiles++);
         Assert.Equal(4, tiles);
-        Assert.Equal(ImageDenoiser.TileCount(w, h), tiles);
+        Assert.Equal(ImageDenoiser.TileCount(w, h, imageModel.Info.TileSide), tiles);
         double max = whole.Zip(tiled).Max(p => Math.Abs(p.First - p.Second));
         Assert.True(max <= 1e-5, $"tiled and whole differ by up to {max:E2}");
     }
