@@ -30,6 +30,8 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
     const double MinShot = 1e-4, MaxShot = 1.2e-2;
     /// <summary>The widest in-camera noise reduction drawn (Gaussian sigma, pixels).</summary>
     public const float MaxSmoothing = 2;
+    /// <summary>The widest chroma noise reduction drawn, and the least of the chroma noise's RMS it keeps.</summary>
+    public const float MaxChromaSmoothing = 4, MinChromaKept = 0.25f;
 
     protected override string Body => JpegShare == DefaultJpegShare ? "camera" : $"camera:{Format(JpegShare)}";
 
@@ -47,7 +49,7 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
     static readonly float[,] RgbToXyz = { { 0.4124564f, 0.3575761f, 0.1804375f }, { 0.2126729f, 0.7151522f, 0.0721750f }, { 0.0193339f, 0.1191920f, 0.9503041f } };
 
     /// <summary>One image's camera, drawn: what turns its raw into sRGB and how noisy the raw is.</summary>
-    sealed record Camera(Tensor CamToRgb, Tensor RgbToCam, Tensor Gains, Tensor Shot, Tensor Read, float[] Smoothing);
+    sealed record Camera(Tensor CamToRgb, Tensor RgbToCam, Tensor Gains, Tensor Shot, Tensor Read, Tensor Widths, Tensor ChromaKept);
 
     protected override Tensor Add(Tensor clean, Generator generator)
     {
@@ -65,7 +67,7 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         var raw = Mosaic(Unprocess(even, camera));
         var variance = raw * camera.Shot + camera.Read;
         var noisyRaw = (torch.randn(raw.shape, device: raw.device, generator: generator) * variance.sqrt_() + raw).clamp_(0, 1);
-        var noise = Smooth((Process(noisyRaw, camera) - Process(raw, camera)).narrow(2, 0, h).narrow(3, 0, w), camera.Smoothing);
+        var noise = Smooth((Process(noisyRaw, camera) - Process(raw, camera)).narrow(2, 0, h).narrow(3, 0, w), camera.Widths, camera.ChromaKept);
         var noisy = noise.add_(clean).clamp_(0, 1).mul_(255).round_().div_(255);
         return Jpeg(noisy, generator).MoveToOuterDisposeScope();
     }
@@ -89,8 +91,12 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
 
         var logShot = U(n, 1, 1, 1) * (Math.Log(MaxShot) - Math.Log(MinShot)) + Math.Log(MinShot);
         var logRead = logShot * 2.18 + 1.2 + torch.randn(new long[] { n, 1, 1, 1 }, generator: gen, device: device) * 0.26;
-        var smoothing = (U(n) * MaxSmoothing).cpu().data<float>().ToArray();
-        return new Camera(camToRgb, rgbToCam, gains, logShot.exp(), logRead.exp(), smoothing);
+        // Noise reduction: a luma width, a chroma width at least as wide, and the share of chroma noise left.
+        var luma = U(n, 1) * MaxSmoothing;
+        var chroma = luma + U(n, 1) * (MaxChromaSmoothing - luma);
+        var widths = torch.cat(new[] { luma, chroma, chroma }, 1);
+        var kept = U(n) * (1 - MinChromaKept) + MinChromaKept;
+        return new Camera(camToRgb, rgbToCam, gains, logShot.exp(), logRead.exp(), widths, kept);
     }
 
     static Tensor Matrix(float[,] m, Device device) =>
@@ -122,32 +128,31 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
     }
 
     /// <summary>
-    /// The camera's own noise reduction, as it leaves the noise: each image's noise blurred by a Gaussian of the drawn
-    /// width (0 to <see cref="MaxSmoothing"/> pixels) and scaled back to its RMS. What remains of camera noise in its
-    /// JPEGs is mostly such blotches: on PolyU, the real-minus-mean difference averaged over 8x8 blocks keeps 60-80% of
-    /// its RMS, bilinear demosaicing alone 30-40% (docs/real-photographs.md).
+    /// The camera's own noise reduction, as it leaves the noise. In YCbCr, each image's luma noise is blurred by a Gaussian
+    /// of a drawn width (0 to <see cref="MaxSmoothing"/> pixels) and scaled back to its RMS; its chroma noise, which
+    /// cameras reduce harder, by a wider one (up to <see cref="MaxChromaSmoothing"/>) and scaled to a drawn share (a quarter
+    /// to all) of its RMS. What remains of camera noise in its JPEGs is such blotches, mostly grey: on PolyU, the
+    /// real-minus-mean difference averaged over 8x8 blocks keeps 60-80% of its RMS, bilinear demosaicing alone 30-40%
+    /// (docs/real-photographs.md).
     /// </summary>
-    static Tensor Smooth(Tensor noise, float[] widths)
+    static Tensor Smooth(Tensor noise, Tensor widths, Tensor chromaKept)
     {
-        long n = noise.shape[0], c = noise.shape[1];
-        int radius = (int)Math.Ceiling(3 * MaxSmoothing);
-        var taps = new float[n * c * (2 * radius + 1)];
-        for (int i = 0; i < n; i++)
-        {
-            double width = Math.Max(widths[i], 1e-3), sum = 0;
-            var tap = Enumerable.Range(-radius, 2 * radius + 1).Select(x => Math.Exp(-x * x / (2 * width * width))).ToArray();
-            sum = tap.Sum();
-            for (int ch = 0; ch < c; ch++)
-                for (int k = 0; k < tap.Length; k++) taps[(i * c + ch) * tap.Length + k] = (float)(tap[k] / sum);
-        }
+        long n = noise.shape[0], h = noise.shape[2], w = noise.shape[3];
+        int radius = (int)Math.Ceiling(3 * MaxChromaSmoothing), side = 2 * radius + 1;
         using var scope = NewDisposeScope();
-        var kernel = torch.tensor(taps, new long[] { n * c, 1, 1, 2 * radius + 1 }, device: noise.device);
+        // Gaussian taps per image and plane, (n * 3, 1, 1, side), normalised: a width near 0 leaves the plane as it is.
+        var x = torch.arange(-radius, radius + 1, dtype: noise.dtype, device: noise.device).view(1, side);
+        var sigma = widths.reshape(n * 3, 1).clamp_min(1e-3);
+        var taps = (-(x * x) / (2 * sigma * sigma)).exp_();
+        var kernel = (taps / taps.sum(1, keepdim: true)).view(n * 3, 1, 1, side);
+        var ycc = Colour.ToYCbCr(noise);
         // Each image's planes as groups of one convolution: rows, then columns.
-        var planes = nn.functional.pad(noise.reshape(1, n * c, noise.shape[2], noise.shape[3]), new long[] { radius, radius, radius, radius }, PaddingModes.Reflect);
-        var smooth = nn.functional.conv2d(nn.functional.conv2d(planes, kernel, groups: n * c), kernel.transpose(2, 3), groups: n * c).view(noise.shape);
-        var rms = noise.pow(2).mean(new long[] { 1, 2, 3 }, keepdim: true).sqrt_();
-        var smoothRms = smooth.pow(2).mean(new long[] { 1, 2, 3 }, keepdim: true).sqrt_().clamp_min_(1e-12);
-        return (smooth * (rms / smoothRms)).MoveToOuterDisposeScope();
+        var planes = nn.functional.pad(ycc.reshape(1, n * 3, h, w), new long[] { radius, radius, radius, radius }, PaddingModes.Replicate);
+        var smooth = nn.functional.conv2d(nn.functional.conv2d(planes, kernel, groups: n * 3), kernel.transpose(2, 3), groups: n * 3).view(n, 3, h, w);
+        var rms = ycc.pow(2).mean(new long[] { 2, 3 }, keepdim: true).sqrt_();
+        var smoothRms = smooth.pow(2).mean(new long[] { 2, 3 }, keepdim: true).sqrt_().clamp_min_(1e-12);
+        var kept = torch.cat(new[] { torch.ones(n, 1, device: noise.device), chromaKept.view(n, 1).expand(n, 2) }, 1).view(n, 3, 1, 1);
+        return Colour.FromYCbCr(smooth * (rms / smoothRms) * kept).MoveToOuterDisposeScope();
     }
 
     static Tensor InverseSmoothstep(Tensor y) => 0.5 - ((1 - 2 * y).asin_() / 3).sin_();
