@@ -45,54 +45,90 @@ public static class NoiseLevel
     public static double OfPhotograph(IImageModel model, Picture picture) =>
         model.Info.TakesNoiseLevel ? ForModel(model, picture.As(model.Info.Channels)) : Estimate(picture);
 
-    /// <summary>Where <see cref="ForModel"/> looks, on the 0-255 scale: from nearly clean to very noisy.</summary>
-    public const double MinLevel = 0.5, MaxLevel = 75;
+    /// <summary>The level (0-255 scale) the model is told for its smoothed copy: above any photograph's noise.</summary>
+    public const double SmoothingLevel = 40;
 
     /// <summary>
-    /// The residual's share of the level at the estimate (see <see cref="ForModel"/>): fixed on training images with
-    /// synthetic camera and Gaussian noise (docs/real-photographs.md), never on the photographs it is scored on.
+    /// What the residual's RMS on the flat half is multiplied by: fixed on 100 CBSD432 training images with synthetic
+    /// camera and Gaussian noise (the median of true RMS over estimate; docs/real-photographs.md), never on the photographs
+    /// it is scored on.
     /// </summary>
-    public const double ResidualShare = 0.9;
+    public const double Calibration = 0.96;
 
     /// <summary>Side of the crops the estimate runs the model on, and how many at most.</summary>
-    const int CropSide = 128, Crops = 4;
+    const int CropSide = 256, Crops = 4;
 
     /// <summary>
-    /// The noise level (0-255 scale) to give <paramref name="model"/>, a model told the level, for <paramref name="picture"/>
-    /// (its planes as the model takes them). Told a level L, the model removes noise of about that size: while L is below
-    /// the picture's noise, the residual (input minus output) has an RMS of about L; above it, the residual stops growing
-    /// (it is the noise, plus the detail the model smooths away). The estimate is where the residual's RMS falls to
-    /// <see cref="ResidualShare"/> of L, found by bisection on log L over a few crops of the picture. A white-noise
-    /// estimator misses camera noise, which demosaicing and JPEG make smooth at the pixel scale (on PolyU it reads a
-    /// third of the real level); the model was trained on that noise and knows it.
+    /// The noise level (0-255 scale: the RMS of the noise) of <paramref name="picture"/> (its planes as the model takes
+    /// them), for a model told the level. The model told a level above any photograph's noise (<see cref="SmoothingLevel"/>)
+    /// gives a smooth copy; the residual, picture minus copy, holds all of the noise and, where the copy has edges or
+    /// texture, some detail. So its RMS is taken over the flatter half of the picture (where the copy's local gradient is
+    /// below its median), on up to four crops spread over it. Camera noise, which demosaicing, noise reduction and JPEG
+    /// make smooth at the pixel scale, defeats white-noise estimators (on PolyU they read a quarter of the real level);
+    /// the model was trained on such noise and removes it.
     /// </summary>
     public static double ForModel(IImageModel model, Picture picture)
     {
-        var crops = CropsOf(picture).ToList();
-        double Share(double level) // RMS of the residual over level, on the crops
+        double sum = 0;
+        long count = 0;
+        foreach (var crop in CropsOf(picture))
         {
-            double sum = 0, count = 0;
-            foreach (var crop in crops)
+            var smooth = ImageDenoiser.Denoise(model, Models.NoiseMap.Append(crop, SmoothingLevel / 255)).Planes;
+            int w = crop.Width, h = crop.Height, c = crop.Channels, n = w * h;
+            var gradient = LocalGradient(smooth, c, w, h);
+            float median = Median(gradient);
+            for (int i = 0; i < n; i++)
             {
-                var output = ImageDenoiser.Denoise(model, Models.NoiseMap.Append(crop, level / 255)).Planes;
-                for (int i = 0; i < output.Length; i++)
+                if (gradient[i] > median) continue;
+                for (int k = 0; k < c; k++)
                 {
-                    double d = crop.Planes[i] - output[i];
+                    double d = crop.Planes[k * n + i] - smooth[k * n + i];
                     sum += d * d;
                 }
-                count += output.Length;
+                count += c;
             }
-            return Math.Sqrt(sum / count) * 255 / level;
         }
-        double lo = Math.Log(MinLevel), hi = Math.Log(MaxLevel);
-        if (Share(MinLevel) <= ResidualShare) return MinLevel;
-        if (Share(MaxLevel) >= ResidualShare) return MaxLevel;
-        for (int step = 0; step < 12; step++) // to 0.4% of the level
-        {
-            double mid = (lo + hi) / 2;
-            if (Share(Math.Exp(mid)) > ResidualShare) lo = mid; else hi = mid;
-        }
-        return Math.Exp((lo + hi) / 2);
+        return Math.Sqrt(sum / count) * Calibration * 255;
+    }
+
+    /// <summary>|Sobel x| + |Sobel y| of the planes' mean, averaged over a 7x7 box: how much edge or texture is near each pixel.</summary>
+    static float[] LocalGradient(float[] planes, int c, int w, int h)
+    {
+        int n = w * h;
+        var mean = new float[n];
+        for (int k = 0; k < c; k++)
+            for (int i = 0; i < n; i++) mean[i] += planes[k * n + i] / c;
+        float At(int y, int x) => mean[Math.Clamp(y, 0, h - 1) * w + Math.Clamp(x, 0, w - 1)];
+        var sobel = new float[n];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                float gx = At(y - 1, x + 1) + 2 * At(y, x + 1) + At(y + 1, x + 1) - At(y - 1, x - 1) - 2 * At(y, x - 1) - At(y + 1, x - 1);
+                float gy = At(y + 1, x - 1) + 2 * At(y + 1, x) + At(y + 1, x + 1) - At(y - 1, x - 1) - 2 * At(y - 1, x) - At(y - 1, x + 1);
+                sobel[y * w + x] = Math.Abs(gx) + Math.Abs(gy);
+            }
+        return Box(Box(sobel, w, h, 3, horizontal: true), w, h, 3, horizontal: false);
+    }
+
+    static float[] Box(float[] plane, int w, int h, int radius, bool horizontal)
+    {
+        var result = new float[plane.Length];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                float sum = 0;
+                for (int d = -radius; d <= radius; d++)
+                    sum += horizontal ? plane[y * w + Math.Clamp(x + d, 0, w - 1)] : plane[Math.Clamp(y + d, 0, h - 1) * w + x];
+                result[y * w + x] = sum / (2 * radius + 1);
+            }
+        return result;
+    }
+
+    static float Median(float[] values)
+    {
+        var sorted = (float[])values.Clone();
+        Array.Sort(sorted);
+        return sorted[sorted.Length / 2];
     }
 
     /// <summary>Up to four crops spread over the picture (the whole picture when it is small).</summary>
