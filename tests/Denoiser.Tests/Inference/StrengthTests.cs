@@ -1,0 +1,108 @@
+// The shipped colour model told the noise level: its estimate on camera noise, and a strength that smooths more as it
+// rises; blind models refuse what they cannot do and keep a share of the noise below strength 1.
+using Denoiser.Data;
+using Denoiser.Inference;
+using Denoiser.Models;
+using TorchSharp;
+using Xunit;
+
+namespace Denoiser.Tests.Inference;
+
+public class StrengthTests
+{
+    static TorchImageModel Shipped(string name, ModelInfo info)
+    {
+        var (_, path) = Pretrained.Get(name);
+        var model = info.Create();
+        Denoiser.Interchange.WeightsFile.LoadInto(model, info.Name, path);
+        return new TorchImageModel(model, info, torch.CPU);
+    }
+
+    /// <summary>A 192x160 colour picture with shading, edges and fine stripes, clean.</summary>
+    static Picture Scene()
+    {
+        const int w = 192, h = 160;
+        var planes = new float[3 * w * h];
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    planes[(c * h + y) * w + x] = (float)Math.Clamp(0.25 + 0.15 * c + 0.3 * x / w + ((x / 24 + y / 24) % 2 == 0 ? 0.15 : 0)
+                                                                    + (y > 100 && x % 6 < 3 ? 0.1 : 0), 0, 1);
+        return new Picture(w, h, 3, planes);
+    }
+
+    static Picture WithNoise(Picture clean, Noise noise, ulong seed)
+    {
+        using var gen = new torch.Generator(seed);
+        using var x = clean.ToTensor();
+        using var noisy = noise.Apply(x, gen);
+        return Picture.FromTensor(noisy);
+    }
+
+    /// <summary>Total variation: the mean absolute difference of horizontal and vertical neighbours.</summary>
+    static double Variation(Picture p)
+    {
+        double sum = 0;
+        int n = 0;
+        for (int c = 0; c < p.Channels; c++)
+            for (int y = 0; y + 1 < p.Height; y++)
+                for (int x = 0; x + 1 < p.Width; x++, n += 2)
+                {
+                    float v = p.Planes[(c * p.Height + y) * p.Width + x];
+                    sum += Math.Abs(p.Planes[(c * p.Height + y) * p.Width + x + 1] - v) + Math.Abs(p.Planes[(c * p.Height + y + 1) * p.Width + x] - v);
+                }
+        return sum / n;
+    }
+
+    [Fact]
+    public void More_strength_smooths_more()
+    {
+        using var model = Shipped(Commands.ModelPicker.Colour, ResUNetRgb.Info);
+        var noisy = WithNoise(Scene(), new CameraNoise(0), 4);
+        var variations = new[] { 0.5, 1, 2, 4 }.Select(s =>
+            Variation(PictureDenoiser.Denoise(model, noisy, ColorMode.Luma, InvertMode.No, strength: new Strength(Factor: s)).Result)).ToArray();
+        for (int i = 1; i < variations.Length; i++)
+            Assert.True(variations[i] < variations[i - 1], $"total variation at strengths 0.5, 1, 2, 4: {string.Join(", ", variations.Select(v => v.ToString("F5")))}");
+        Assert.True(Variation(noisy) > variations[0]);
+    }
+
+    [Theory]
+    [InlineData("camera:0", 0.35)]
+    [InlineData("gaussian:15/255,8bit", 0.2)]
+    [InlineData("gaussian:40/255,8bit", 0.2)]
+    public void The_estimate_is_near_the_noise_it_was_given(string spec, double tolerance)
+    {
+        using var model = Shipped(Commands.ModelPicker.Colour, ResUNetRgb.Info);
+        var clean = Scene();
+        var noisy = WithNoise(clean, Noise.Parse(spec), 9);
+        double rms = Math.Sqrt(noisy.Planes.Zip(clean.Planes).Average(p => (p.First - p.Second) * (p.First - p.Second))) * 255;
+        double estimate = NoiseLevel.ForModel(model, noisy);
+        Assert.True(Math.Abs(estimate / rms - 1) <= tolerance, $"{spec}: estimated {estimate:F2}, RMS {rms:F2} (0-255 scale)");
+        Assert.True(NoiseLevel.ForModel(model, clean) < 0.5 * rms, "a clean picture reads as clean");
+    }
+
+    [Fact]
+    public void Sigma_sets_the_level_and_strength_multiplies_it()
+    {
+        using var model = Shipped(Commands.ModelPicker.Colour, ResUNetRgb.Info);
+        var noisy = WithNoise(Scene(), Noise.Parse("gaussian:20/255,8bit"), 2);
+        var (_, note, level) = PictureDenoiser.Denoise(model, noisy, ColorMode.Luma, InvertMode.No, strength: new Strength(10, 1.5));
+        Assert.Equal(15, level!.Value, 6);
+        Assert.Contains("noise level 15.0/255 (10.0 --sigma x strength 1.5)", note);
+    }
+
+    [Fact]
+    public void A_blind_model_refuses_a_level_and_keeps_a_share_of_the_noise_below_one()
+    {
+        using var model = Shipped(Pretrained.Default, ResUNet.Info);
+        var noisy = WithNoise(Scene(), Noise.Parse("gaussian:20/255,8bit"), 2);
+        Assert.Contains("is not told the noise level", Assert.Throws<UserException>(() =>
+            PictureDenoiser.Denoise(model, noisy, ColorMode.Channels, InvertMode.No, strength: new Strength(10))).Message);
+        Assert.Contains("cannot be made stronger", Assert.Throws<UserException>(() =>
+            PictureDenoiser.Denoise(model, noisy, ColorMode.Channels, InvertMode.No, strength: new Strength(Factor: 2))).Message);
+        var full = PictureDenoiser.Denoise(model, noisy, ColorMode.Channels, InvertMode.No).Result;
+        var half = PictureDenoiser.Denoise(model, noisy, ColorMode.Channels, InvertMode.No, strength: new Strength(Factor: 0.5)).Result;
+        for (int i = 0; i < noisy.Planes.Length; i += 97)
+            Assert.Equal((noisy.Planes[i] + full.Planes[i]) / 2, half.Planes[i], 5);
+    }
+}
