@@ -141,6 +141,18 @@ public static class TestFiles
         ImageFile.Write(path, Picture.FromBytes(width, height, 3, pixels));
     }
 
+    /// <summary>A clean colour picture like a photograph's content: shading, edges, a checker and fine stripes (no pixel-scale pattern).</summary>
+    public static Picture Scene(int w = 192, int h = 160, int seed = 0)
+    {
+        var planes = new float[3 * w * h];
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    planes[(c * h + y) * w + x] = (float)Math.Clamp(0.25 + 0.15 * c + 0.3 * x / w + (((x + 7 * seed) / 24 + y / 24) % 2 == 0 ? 0.15 : 0)
+                                                                    + (y > h * 5 / 8 && x % 6 < 3 ? 0.1 : 0), 0, 1);
+        return new Picture(w, h, 3, planes);
+    }
+
     /// <summary>One CIFAR-10 binary record: the label byte, then 1,024 red, 1,024 green and 1,024 blue bytes.</summary>
     public static byte[] CifarRecord(int label, int variant)
     {

@@ -33,7 +33,7 @@ public static class RealNoise
                                   Action<IReadOnlyList<(string Method, Tensor Output, double Psnr)>>? first = null)
     {
         var sums = new Dictionary<string, (double Psnr, double Ssim, double Seconds)>();
-        var grid = HGrid.ToDictionary(h => h, _ => 0.0);
+        var grid = HGrid.ToDictionary(h => h, _ => (Psnr: 0.0, Ssim: 0.0));
         foreach (var pair in pairs)
         {
             using var scope = NewDisposeScope();
@@ -70,13 +70,13 @@ public static class RealNoise
             Add(BilateralRule, ClassicalDenoisers.BilateralFilter(input, level / 255, strengths.Bilateral), clock.Elapsed.TotalSeconds);
             foreach (double h in HGrid)
                 using (var output = ClassicalDenoisers.NonLocalMeans(input, h / 255, 1).mul_(255).round_().div_(255))
-                    grid[h] += Metrics.Psnr(output, truth).item<float>();
+                    grid[h] = (grid[h].Psnr + Metrics.Psnr(output, truth).item<float>(), grid[h].Ssim + Ssim.PerImage(output, truth).item<double>());
             if (pair == pairs[0]) first?.Invoke(shown);
         }
         var scores = sums.Select(s => new Score(Spec, s.Key, null, pairs.Count, s.Value.Psnr / pairs.Count, s.Value.Ssim / pairs.Count, set,
                                                 s.Value.Seconds)).ToList();
-        var best = grid.MaxBy(g => g.Value);
-        scores.Add(new Score(Spec, NlMeansOracle(best.Key), null, pairs.Count, best.Value / pairs.Count, double.NaN, set));
+        var best = grid.MaxBy(g => g.Value.Psnr);
+        scores.Add(new Score(Spec, NlMeansOracle(best.Key), null, pairs.Count, best.Value.Psnr / pairs.Count, best.Value.Ssim / pairs.Count, set));
         return scores;
     }
 }

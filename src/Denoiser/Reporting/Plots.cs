@@ -29,7 +29,7 @@ public static class Plots
     /// <summary>PSNR of each method against the Gaussian sigma, from evaluate's scores (gaussian noises only).</summary>
     public static bool PsnrAgainstSigma(IReadOnlyList<Score> scores, string path)
     {
-        var gaussian = scores.Where(s => s.Class == null && Noise.Parse(s.Noise).IsGaussian).ToList();
+        var gaussian = scores.Where(s => s.Class == null && s.Noise != Evaluation.RealNoise.Spec && Noise.Parse(s.Noise).IsGaussian).ToList();
         if (gaussian.Select(s => s.Noise).Distinct().Count() < 2) return false;
         var plot = new Plot();
         foreach (var method in gaussian.GroupBy(s => s.Method))

@@ -27,10 +27,22 @@ public class CliTests
         Assert.Contains("psnr_db/test", events);
         Assert.Contains("samples", events);
 
+        // With no model named, the run is used for a picture like its digits; a grey gradient and a colour photo get
+        // the shipped model for their kind, and each line says which model and why.
+        ImageFile.Write(dir["digit.png"], Picture.FromBytes(28, 28, 1, TestFiles.Digit(3, 1)));
+        var digit = Run(dir.Path, "denoise", "digit.png");
+        Assert.True(digit.ExitCode == 0, digit.Err);
+        Assert.Contains("best.ckpt", digit.Out);
+        Assert.Contains("the latest run, trained on pictures like this", digit.Out);
+        TestFiles.WriteRgbPng(dir["photo.png"], 64, 48);
+        var photo = Run(dir.Path, "denoise", "photo.png");
+        Assert.True(photo.ExitCode == 0, photo.Err);
+        Assert.Contains($"shipped model {Denoiser.Commands.ModelPicker.Colour} (the latest run (MNIST digits", photo.Out);
+        Assert.Matches(@"noise level \d+\.\d/255 estimated", photo.Out);
         TestFiles.WritePng(dir["scan.png"], 45, 30);
         var denoise = Run(dir.Path, "denoise", "scan.png");
         Assert.True(denoise.ExitCode == 0, denoise.Err);
-        Assert.Contains("best.ckpt", denoise.Out); // says which checkpoint it chose
+        Assert.Contains($"shipped model {Denoiser.Commands.ModelPicker.Grey} (the latest run", denoise.Out);
         var output = TestFiles.ReadGrey(dir["scan.denoised.png"]);
         Assert.Equal((45, 30), (output.Width, output.Height));
 
@@ -445,6 +457,33 @@ public class CliTests
             }
         }
     }
+    /// <summary>Real noisy photographs with clean versions (PolyU's names): nothing added, OpenCV beside the model.</summary>
+    [Fact]
+    public void Evaluate_scores_real_noisy_clean_pairs_beside_opencv()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir["pairs"]);
+        for (int k = 0; k < 2; k++)
+        {
+            ImageFile.Write(dir[$"pairs/s{k}_mean.png"], TestFiles.Scene(96, 64, seed: k));
+            using var gen = new TorchSharp.torch.Generator((ulong)k + 1);
+            using var clean = ImageFile.Read(dir[$"pairs/s{k}_mean.png"]).ToTensor();
+            using var noisy = new CameraNoise(0).Apply(clean, gen);
+            ImageFile.Write(dir[$"pairs/s{k}_real.png"], Picture.FromTensor(noisy));
+        }
+        var r = Run(dir.Path, "evaluate", "--images", "pairs", "--pretrained", Denoiser.Commands.ModelPicker.Colour, "--output-dir", "out");
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Contains("2 real noisy photographs with clean versions", r.Out);
+        var rows = System.Text.Json.JsonSerializer.Deserialize<List<Denoiser.Evaluation.Score>>(File.ReadAllText(dir["out/evaluation.json"]))!;
+        Assert.All(rows, row => Assert.Equal(("pairs", "real", 2), (row.Set, row.Noise, row.Count)));
+        double Psnr(string method) => rows.Single(row => row.Method == method).PsnrDb;
+        foreach (string method in new[] { Denoiser.Evaluation.RealNoise.NlMeansRule, Denoiser.Evaluation.RealNoise.BilateralRule, Denoiser.Evaluation.RealNoise.ModelToldRms })
+            Assert.True(Psnr(method) > 0, method);
+        Assert.Single(rows, row => row.Method.EndsWith("the set's best (oracle)"));
+        Assert.True(Psnr("model") > Psnr("noisy input") + 1, $"model {Psnr("model")} dB, noisy {Psnr("noisy input")} dB");
+        Assert.True(File.Exists(dir["out/compare-pairs-real.png"]));
+    }
+
     /// <summary>A new user's first command: no training, no options, a photograph.</summary>
     [Fact]
     public void Before_any_training_denoise_uses_the_shipped_photo_model_and_estimates_the_noise()
@@ -453,8 +492,9 @@ public class CliTests
         TestFiles.WriteRgbPng(dir["photo.png"], 90, 70);
         var r = Run(dir.Path, "denoise", "photo.png");
         Assert.True(r.ExitCode == 0, r.Err);
-        Assert.Contains("pretrained: photo (", r.Out);
-        Assert.Matches(@"noise ~\d+\.\d/255 estimated", r.Out);
+        Assert.Contains($"shipped model {Denoiser.Commands.ModelPicker.Colour} (no trained run", r.Out);
+        Assert.Matches(@"noise level \d+\.\d/255 estimated", r.Out);
+        Assert.Contains("R, G, B denoised together", r.Out);
         Assert.DoesNotContain("warning", r.Out); // a photo model takes a photo as it is: no MNIST inversion or warning
         var output = ImageFile.Read(dir["photo.denoised.png"]);
         Assert.Equal((90, 70, 3), (output.Width, output.Height, output.Channels));

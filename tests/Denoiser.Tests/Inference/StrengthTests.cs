@@ -18,18 +18,7 @@ public class StrengthTests
         return new TorchImageModel(model, info, torch.CPU);
     }
 
-    /// <summary>A 192x160 colour picture with shading, edges and fine stripes, clean.</summary>
-    static Picture Scene()
-    {
-        const int w = 192, h = 160;
-        var planes = new float[3 * w * h];
-        for (int c = 0; c < 3; c++)
-            for (int y = 0; y < h; y++)
-                for (int x = 0; x < w; x++)
-                    planes[(c * h + y) * w + x] = (float)Math.Clamp(0.25 + 0.15 * c + 0.3 * x / w + ((x / 24 + y / 24) % 2 == 0 ? 0.15 : 0)
-                                                                    + (y > 100 && x % 6 < 3 ? 0.1 : 0), 0, 1);
-        return new Picture(w, h, 3, planes);
-    }
+    static Picture Scene() => TestFiles.Scene();
 
     static Picture WithNoise(Picture clean, Noise noise, ulong seed)
     {
