@@ -103,6 +103,8 @@ public static class Evaluator
     public const string ModelLuma = "model on luma, chroma kept";
     /// <summary>The model averaged over the image's 8 flips and rotations (Inference.SelfEnsemble).</summary>
     public const string ModelEnsemble = "model, x8 self-ensemble";
+    /// <summary>A model told the noise level, given the noise's own: its sigma, or the RMS of the noise drawn on each image.</summary>
+    public const string ModelTold = "model, told the noise level";
     /// <summary>A blind-spot model's prediction combined with the noisy pixel, sigma known (Inference.BlindSpotPosterior).</summary>
     public const string ModelPosterior = "model, blind-spot posterior (sigma known)";
 
@@ -129,6 +131,10 @@ public static class Evaluator
             (Noisy, x => x.alias()), (Model, x => RunWhole(model, x).clamp_(0, 1)), (Median, x => Filters.Median3x3(x).clamp_(0, 1)),
             (Blur, x => Filters.GaussianBlur(x, 1.0).clamp_(0, 1)),
         };
+        // A model told the noise level: "model" is blind (its own estimate, as denoise runs it); the told row is added per noise below.
+        double? told = null;
+        if (model.Info.TakesNoiseLevel)
+            methods[1] = (Model, x => RunWhole(model, x, Inference.NoiseLevel.ForModel(model, Picture.FromTensor(x, 32))).clamp_(0, 1));
         if (model.Info.Channels == 1 && images.Any(i => i.Image.shape[1] == 3))
             methods = methods.Append((ModelLuma, x => x.shape[1] == 3 ? RunLuma(model, x).clamp_(0, 1) : RunWhole(model, x).clamp_(0, 1))).ToArray();
         extras ??= new ExtraMethods();
@@ -149,6 +155,8 @@ public static class Evaluator
             if (noises[n].KnownSigma is double known && extras.PosteriorWindow is int window)
                 all = all.Append((ModelPosterior, x => RunPlanes(model, x,
                     plane => Inference.BlindSpotPosterior.Denoise(model, plane, known, window, tileSize: int.MaxValue)).clamp_(0, 1))).ToArray();
+            if (model.Info.TakesNoiseLevel)
+                all = all.Append((ModelTold, x => RunWhole(model, x, told!.Value).clamp_(0, 1))).ToArray();
             using var gen = new Generator(Seeds.ForTestNoise(seed + n));
             var sums = new Dictionary<string, (double Psnr, double Ssim, double Seconds)>();
             double Add(string method, Tensor output, Tensor clean, double seconds)
@@ -165,6 +173,8 @@ public static class Evaluator
                     throw new UserException($"{name}: is {w}x{h}; SSIM needs at least {Ssim.Window}x{Ssim.Window} pixels.");
                 using var scope = NewDisposeScope();
                 var noisy = noises[n].Apply(clean, gen);
+                // The papers tell a non-blind model the sigma they drew with; for other noise, the RMS of what was drawn.
+                told = (noises[n].KnownSigma ?? Models.NoiseMap.Rms(noisy, clean).item<float>()) * 255;
                 var shown = new List<(string, Tensor, double)> { ("clean", clean, double.PositiveInfinity) };
                 foreach (var (method, apply) in all)
                 {
@@ -184,8 +194,9 @@ public static class Evaluator
     }
 
     /// <summary>The model on a whole (1, C, H, W) image: padded to a size it keeps and cropped back; a grey model takes colour channel by channel.</summary>
-    static Tensor RunWhole(Inference.IImageModel model, Tensor image) =>
-        RunPlanes(model, image, planes => Inference.ImageDenoiser.Denoise(model, planes, tileSize: int.MaxValue));
+    /// <param name="level">For a model told the noise level: the level (0-255 scale).</param>
+    static Tensor RunWhole(Inference.IImageModel model, Tensor image, double? level = null) =>
+        RunPlanes(model, image, planes => Inference.ImageDenoiser.Denoise(model, level is double l ? Models.NoiseMap.Append(planes, l / 255) : planes, tileSize: int.MaxValue));
 
     /// <summary>A denoiser of the model's C planes on a (1, C, H, W) image; a grey model takes colour channel by channel.</summary>
     static Tensor RunPlanes(Inference.IImageModel model, Tensor image, Func<Picture, Picture> denoise)
