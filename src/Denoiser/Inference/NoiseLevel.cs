@@ -45,35 +45,48 @@ public static class NoiseLevel
     public static double OfPhotograph(IImageModel model, Picture picture) =>
         model.Info.TakesNoiseLevel ? ForModel(model, picture.As(model.Info.Channels)) : Estimate(picture);
 
-    /// <summary>The level (0-255 scale) the model is told for its smoothed copy: above any photograph's noise.</summary>
-    public const double SmoothingLevel = 40;
+    /// <summary>
+    /// The level (0-255 scale) the model is first told for its smooth copy: above most photographs' noise, and low enough
+    /// that the copy keeps the picture's structure (told much more, the model flattens texture that then reads as noise).
+    /// </summary>
+    public const double SmoothingLevel = 12;
 
     /// <summary>
     /// What the residual's RMS on the flat half is multiplied by: fixed on 100 CBSD432 training images with synthetic
-    /// camera and Gaussian noise (the median of true RMS over estimate; docs/real-photographs.md), never on the photographs
-    /// it is scored on.
+    /// camera and Gaussian noise (tools/photo/calibrate.py: the median of true RMS over estimate; docs/real-photographs.md),
+    /// never on the photographs it is scored on.
     /// </summary>
-    public const double Calibration = 0.96;
+    public const double Calibration = 0.97;
 
     /// <summary>Side of the crops the estimate runs the model on, and how many at most.</summary>
     const int CropSide = 256, Crops = 4;
 
     /// <summary>
     /// The noise level (0-255 scale: the RMS of the noise) of <paramref name="picture"/> (its planes as the model takes
-    /// them), for a model told the level. The model told a level above any photograph's noise (<see cref="SmoothingLevel"/>)
-    /// gives a smooth copy; the residual, picture minus copy, holds all of the noise and, where the copy has edges or
-    /// texture, some detail. So its RMS is taken over the flatter half of the picture (where the copy's local gradient is
-    /// below its median), on up to four crops spread over it. Camera noise, which demosaicing, noise reduction and JPEG
-    /// make smooth at the pixel scale, defeats white-noise estimators (on PolyU they read a quarter of the real level);
-    /// the model was trained on such noise and removes it.
+    /// them), for a model told the level. The model told a level above the picture's noise gives a smooth copy; the
+    /// residual, picture minus copy, holds the noise and, where the copy has edges or texture, some detail, so its RMS is
+    /// taken over the flatter half of the picture (where the copy's local gradient is below its median), on up to four
+    /// crops spread over it. The copy is first told <see cref="SmoothingLevel"/>; when the noise reads above half of
+    /// that, once more at twice the reading. Camera noise, which demosaicing, noise reduction and JPEG make smooth at the
+    /// pixel scale, defeats white-noise estimators (on PolyU they read a quarter of the real level); the model was trained
+    /// on such noise and removes it.
     /// </summary>
     public static double ForModel(IImageModel model, Picture picture)
     {
+        var crops = CropsOf(picture).ToList();
+        double reading = Residual(model, crops, SmoothingLevel);
+        if (2 * reading > SmoothingLevel) reading = Residual(model, crops, 2 * reading);
+        return reading * Calibration;
+    }
+
+    /// <summary>The RMS (0-255 scale) of the crops minus the model's copy told <paramref name="level"/>, over their flatter halves.</summary>
+    static double Residual(IImageModel model, List<Picture> crops, double level)
+    {
         double sum = 0;
         long count = 0;
-        foreach (var crop in CropsOf(picture))
+        foreach (var crop in crops)
         {
-            var smooth = ImageDenoiser.Denoise(model, Models.NoiseMap.Append(crop, SmoothingLevel / 255)).Planes;
+            var smooth = ImageDenoiser.Denoise(model, Models.NoiseMap.Append(crop, level / 255)).Planes;
             int w = crop.Width, h = crop.Height, c = crop.Channels, n = w * h;
             var gradient = LocalGradient(smooth, c, w, h);
             float median = Median(gradient);
@@ -88,7 +101,7 @@ public static class NoiseLevel
                 count += c;
             }
         }
-        return Math.Sqrt(sum / count) * Calibration * 255;
+        return Math.Sqrt(sum / count) * 255;
     }
 
     /// <summary>|Sobel x| + |Sobel y| of the planes' mean, averaged over a 7x7 box: how much edge or texture is near each pixel.</summary>
