@@ -52,7 +52,7 @@ public class StrengthTests
             Variation(PictureDenoiser.Denoise(model, noisy, ColorMode.Luma, InvertMode.No, strength: new Strength(Factor: s)).Result)).ToArray();
         for (int i = 1; i < variations.Length; i++)
             Assert.True(variations[i] < variations[i - 1], $"total variation at strengths 0.5, 1, 2, 4: {string.Join(", ", variations.Select(v => v.ToString("F5")))}");
-        Assert.True(Variation(noisy) > variations[0]);
+        Assert.True(Variation(noisy) > variations[1], $"noisy {Variation(noisy):F5}, strength 1 {variations[1]:F5}");
     }
 
     [Theory]
