@@ -26,5 +26,8 @@ public sealed class SpecJsonConverter<T> : JsonConverter<T> where T : ISpec<T>
         catch (FormatException e) { throw new JsonException(e.Message, e); }
     }
 
-    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) => writer.WriteStringValue(value.Spec);
+    // Relaxed escaping: "camera,8bit+gaussian:0-55/255" reads as written in settings.json, not with + as \u002B (these
+    // files are read by people and by JSON parsers, never pasted into HTML).
+    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(JsonEncodedText.Encode(value.Spec, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping));
 }

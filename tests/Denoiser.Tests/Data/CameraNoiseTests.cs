@@ -22,6 +22,15 @@ public class CameraNoiseTests
         Assert.Equal(noise, Noise.Parse(noise.Spec));
     }
 
+    [Fact]
+    public void A_mixture_is_stored_in_json_as_written_and_read_back()
+    {
+        var noise = Noise.Parse("camera+gaussian:0-55/255");
+        string json = System.Text.Json.JsonSerializer.Serialize(noise);
+        Assert.Equal("\"camera,8bit+gaussian:0-55/255\"", json);
+        Assert.Equal(noise, System.Text.Json.JsonSerializer.Deserialize<Noise>(json));
+    }
+
     [Theory]
     [InlineData("camera,clip", "always clipped and rounded to 8 bits")]
     [InlineData("camera:1.5", "between 0 and 1")]
