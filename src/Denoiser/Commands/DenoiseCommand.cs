@@ -220,8 +220,7 @@ public static class DenoiseCommand
                 try
                 {
                     var picture = ImageFile.Read(input);
-                    var (model, why) = choose(picture);
-                    if (settings.Strength.RefusedBy(model.Info) is { } refused) throw new UserException(refused + ".", ExitCodes.Usage);
+                    var (model, why) = choose(picture); // PictureDenoiser refuses a strength the chosen model cannot take
                     if (settings.Posterior != null && Math.Min(picture.Width, picture.Height) < BlindSpotPosterior.MinSide)
                         throw new InvalidDataException($"{input}: is {picture.Width}x{picture.Height}; the blind-spot posterior needs at least {BlindSpotPosterior.MinSide}x{BlindSpotPosterior.MinSide} pixels.");
                     // A model told the level estimates it itself (and the note says so); for the others, the white-noise estimate.

@@ -88,6 +88,8 @@ public static class EvaluateCommand
                 throw new UserException("--posterior-window sets the window of --posterior: give --posterior too.", ExitCodes.Usage);
             if (window < 0 || window % 2 == 0 && window != 0)
                 throw new UserException($"--posterior-window must be an odd side or 0 (the whole image), not {window}.", ExitCodes.Usage);
+            if (p.GetValue(posterior) && info.TakesNoiseLevel)
+                throw new UserException($"--posterior is for blind-spot (Noise2Void) models; {info.Name} is told the noise level and takes it as it is.", ExitCodes.Usage);
             if (p.GetValue(posterior) && noises.FirstOrDefault(n => n.KnownSigma == null) is { } other)
                 throw new UserException($"--posterior needs Gaussian noise of known sigma, not {other.Spec}.", ExitCodes.Usage);
             var extras = new Evaluator.ExtraMethods(p.GetValue(ensemble), p.GetValue(posterior) ? window : null);
@@ -101,8 +103,8 @@ public static class EvaluateCommand
                 string kind = p.GetValue(dataset) ?? (p.GetValue(dataDir) == null ? trained?.Dataset : null) ?? "auto";
                 using var test = LoadTestSet(info, trained, dir, kind, p.GetValue(testSize), config);
                 var scores = ConsoleProgress.WithStatus("evaluating", $"{test.Count:N0} images x {noises.Count} noise(s) x 4 methods",
-                    () => Evaluator.Run(model, test.Images, test.Labels, noises, p.GetValue(seed)));
-                Report(scores, outDir, (model, test), (noises, p.GetValue(seed)));
+                    () => Evaluator.Run(model, test.Images, test.Labels, noises, p.GetValue(seed), takesLevel: info.TakesNoiseLevel));
+                Report(scores, outDir, (model, test, info.TakesNoiseLevel), (noises, p.GetValue(seed)));
             }
             return ExitCodes.Ok;
         });
@@ -216,7 +218,7 @@ public static class EvaluateCommand
     }
 
     /// <summary>The tables on the terminal, then the files: CSV, JSON, the PSNR-against-sigma plot and a sample picture per noise.</summary>
-    static void Report(List<Score> scores, string outDir, (torch.nn.Module<torch.Tensor, torch.Tensor> Model, ImageSet Test)? samples,
+    static void Report(List<Score> scores, string outDir, (torch.nn.Module<torch.Tensor, torch.Tensor> Model, ImageSet Test, bool TakesLevel)? samples,
                        (List<Noise> Noises, long Seed)? noises)
     {
         Reporting.ScoreTables.Print(scores);
@@ -228,7 +230,7 @@ public static class EvaluateCommand
         foreach (var noise in n.Noises)
         {
             string picture = Path.Combine(outDir, SampleName(noise));
-            ImageFile.Write(picture, Evaluator.Samples(s.Model, s.Test.Images, s.Test.Labels, noise, n.Seed));
+            ImageFile.Write(picture, Evaluator.Samples(s.Model, s.Test.Images, s.Test.Labels, noise, n.Seed, s.TakesLevel));
             Console.WriteLine($"picture: {picture} (rows: clean, noisy, model, median 3x3, Gaussian blur)");
         }
     }

@@ -57,13 +57,17 @@ public static class Evaluator
     /// For each noise: corrupts <paramref name="clean"/> (N, C, H, W) once from the seed, then scores the noisy
     /// input, the model and the baselines against the clean images. Rows for all images, then per label.
     /// </summary>
+    /// <param name="takesLevel">The model is told the noise level (<see cref="Models.ModelInfo.TakesNoiseLevel"/>).</param>
     public static List<Score> Run(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, IReadOnlyList<Noise> noises, long seed,
-                                  int batchSize = 200)
+                                  int batchSize = 200, bool takesLevel = false)
     {
         var device = Devices.Of(model); // the images stay on the CPU, where the baselines run
+        Noise? current = null;
+        Tensor? truth = null; // the batch's clean images, for a model told the level of the noise drawn on them
         var methods = new (string Name, Func<Tensor, Tensor> Apply)[]
         {
-            (Noisy, x => x.alias()), (Model, x => model.call(Cpu.CpuLayout.ForModel(x.to(device))).cpu()), (Median, Filters.Median3x3), (Blur, x => Filters.GaussianBlur(x, 1.0)),
+            (Noisy, x => x.alias()), (Model, x => model.call(Cpu.CpuLayout.ForModel(Told(x, truth!, current!, takesLevel).to(device))).cpu()),
+            (Median, Filters.Median3x3), (Blur, x => Filters.GaussianBlur(x, 1.0)),
         };
         model.eval();
         using var _ = torch.no_grad();
@@ -80,6 +84,7 @@ public static class Evaluator
                 long len = Math.Min(batchSize, clean.shape[0] - start);
                 var y = clean.narrow(0, start, len);
                 var noisy = noises[n].Apply(y, gen);
+                (current, truth) = (noises[n], y);
                 for (int m = 0; m < methods.Length; m++)
                 {
                     var output = methods[m].Apply(noisy).clamp(0, 1);
@@ -216,8 +221,19 @@ public static class Evaluator
         return Colour.FromYCbCr(torch.cat(new[] { y, ycc.narrow(1, 1, 2) }, 1)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Noisy images as a model takes them: as they are, or, for a model told the level, with each one's level after them,
+    /// as the papers tell a non-blind model the sigma they drew with (for other noise, the RMS of the noise drawn, as in training).
+    /// </summary>
+    static Tensor Told(Tensor noisy, Tensor clean, Noise noise, bool takesLevel)
+    {
+        if (!takesLevel) return noisy;
+        using var level = noise.KnownSigma is double sigma ? torch.full(noisy.shape[0], sigma, device: noisy.device) : Models.NoiseMap.Rms(noisy, clean);
+        return Models.NoiseMap.Append(noisy, level);
+    }
+
     /// <summary>A picture per noise: rows of clean, noisy, model, median and blur for one test image of each digit.</summary>
-    public static Picture Samples(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, Noise noise, long seed)
+    public static Picture Samples(nn.Module<Tensor, Tensor> model, Tensor clean, Tensor labels, Noise noise, long seed, bool takesLevel = false)
     {
         model.eval();
         using var _ = torch.no_grad();
@@ -225,7 +241,7 @@ public static class Evaluator
         using var gen = new Generator(Seeds.ForTestNoise(seed), clean.device);
         var picked = clean.index_select(0, torch.tensor(SampleGrid.PickIndices(labels), device: clean.device));
         var noisy = noise.Apply(picked, gen);
-        var denoised = model.call(Cpu.CpuLayout.ForModel(noisy.to(Devices.Of(model)))).to(noisy.device);
+        var denoised = model.call(Cpu.CpuLayout.ForModel(Told(noisy, picked, noise, takesLevel).to(Devices.Of(model)))).to(noisy.device);
         return SampleGrid.Compose(picked, noisy, denoised, Filters.Median3x3(noisy), Filters.GaussianBlur(noisy, 1.0).clamp(0, 1));
     }
 }

@@ -1,5 +1,5 @@
 // How noisy a picture is: for white noise, Immerkaer's operator with a robust (median) scale; for a model told the
-// noise level, the level at which the model's own residual agrees with it, which also holds for camera noise.
+// noise level, what the model itself removes from the picture's flatter half, which also holds for camera noise.
 using Denoiser.Data;
 
 namespace Denoiser.Inference;

@@ -41,7 +41,9 @@ public static class PictureDenoiser
                                                         Strength? strength = null)
     {
         strength ??= Strength.AsEstimated;
-        if (strength.RefusedBy(model.Info) is { } refused) throw new UserException(refused, ExitCodes.Usage);
+        if (strength.RefusedBy(model.Info) is { } refused) throw new UserException(refused + ".", ExitCodes.Usage);
+        if (posterior != null && model.Info.TakesNoiseLevel)
+            throw new UserException($"--posterior is for blind-spot (Noise2Void) models; {model.Info.Name} is told the noise level and takes it as it is.", ExitCodes.Usage);
         double? level = null;
         int w = picture.Width, h = picture.Height;
         var notes = new List<string>();

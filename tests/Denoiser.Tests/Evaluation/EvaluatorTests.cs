@@ -11,6 +11,26 @@ namespace Denoiser.Tests.Evaluation;
 
 public class EvaluatorTests
 {
+    /// <summary>The shipped colour model on test crops (evaluate without --images) is told each noise's level, as in training.</summary>
+    [Fact]
+    public void A_model_told_the_level_is_told_it_on_test_crops()
+    {
+        var (_, path) = Pretrained.Get(Denoiser.Commands.ModelPicker.Colour);
+        using var model = ResUNetRgb.Info.Create();
+        Denoiser.Interchange.WeightsFile.LoadInto(model, ResUNetRgb.Kind, path);
+        using var clean = TestFiles.Scene(96, 96).ToTensor().expand(3, -1, -1, -1).contiguous();
+        using var labels = torch.full(3, -1L);
+        var noises = new Noise[] { Noise.Parse("gaussian:25/255"), Noise.Parse("camera:0") };
+        var scores = Evaluator.Run(model, clean, labels, noises, seed: 1, takesLevel: true);
+        foreach (var noise in noises)
+        {
+            double Psnr(string method) => scores.Single(s => s.Noise == noise.Spec && s.Method == method).PsnrDb;
+            Assert.True(Psnr(Evaluator.Model) > Psnr(Evaluator.Noisy) + 3, $"{noise.Spec}: model {Psnr(Evaluator.Model):F2} dB, noisy {Psnr(Evaluator.Noisy):F2} dB");
+        }
+        using var picture = Evaluator.Samples(model, clean, labels, noises[0], 1, takesLevel: true).ToTensor();
+        Assert.Equal(3, picture.shape[1]);
+    }
+
     [Fact]
     public void Scores_every_method_under_every_noise_overall_and_per_class()
     {

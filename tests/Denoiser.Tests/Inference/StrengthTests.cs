@@ -81,6 +81,14 @@ public class StrengthTests
     }
 
     [Fact]
+    public void A_model_told_the_level_refuses_the_blind_spot_posterior()
+    {
+        using var model = Shipped(Commands.ModelPicker.Colour, ResUNetRgb.Info);
+        Assert.Contains("--posterior is for blind-spot", Assert.Throws<UserException>(() =>
+            PictureDenoiser.Denoise(model, Scene(), ColorMode.Luma, InvertMode.No, posterior: double.NaN)).Message);
+    }
+
+    [Fact]
     public void A_blind_model_refuses_a_level_and_keeps_a_share_of_the_noise_below_one()
     {
         using var model = Shipped(Pretrained.Default, ResUNet.Info);
