@@ -37,7 +37,8 @@ public sealed class ResUNet : Module<Tensor, Tensor>
 
     public ResUNet() : base(nameof(ResUNet)) => RegisterComponents();
 
-    static Module<Tensor, Tensor> Blocks(int channels, int count) =>
+    /// <summary>Residual blocks in a row (also ResUNetRgb's).</summary>
+    internal static Module<Tensor, Tensor> Blocks(int channels, int count) =>
         Sequential(Enumerable.Range(0, count).Select(_ => (Module<Tensor, Tensor>)new ResBlock(channels)).ToArray());
 
     public override Tensor forward(Tensor x)
@@ -52,7 +53,7 @@ public sealed class ResUNet : Module<Tensor, Tensor>
     }
 
     /// <summary>x + conv(relu(conv(x))): DRUNet's block (He et al. 2016, without batch norm).</summary>
-    sealed class ResBlock : Module<Tensor, Tensor>
+    internal sealed class ResBlock : Module<Tensor, Tensor>
     {
         private Module<Tensor, Tensor> conv1, conv2;
 

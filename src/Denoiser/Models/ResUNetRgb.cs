@@ -49,8 +49,7 @@ public sealed class ResUNetRgb : Module<Tensor, Tensor>
 
     public ResUNetRgb() : base(nameof(ResUNetRgb)) => RegisterComponents();
 
-    static Module<Tensor, Tensor> Blocks(int channels, int count) =>
-        Sequential(Enumerable.Range(0, count).Select(_ => (Module<Tensor, Tensor>)new ResBlock(channels)).ToArray());
+    static Module<Tensor, Tensor> Blocks(int channels, int count) => ResUNet.Blocks(channels, count); // the grey model's residual blocks
 
     public override Tensor forward(Tensor x)
     {
@@ -63,25 +62,5 @@ public sealed class ResUNetRgb : Module<Tensor, Tensor>
         y = dec1.call(up1.call(y).add_(x1));                      // (B, 48, H/2, W/2)
         var noise = unfold.call(tail.call(y));                    // (B, 3, H, W)
         return image - noise;
-    }
-
-    /// <summary>x + conv(relu(conv(x))), as in <see cref="ResUNet"/>.</summary>
-    sealed class ResBlock : Module<Tensor, Tensor>
-    {
-        private Module<Tensor, Tensor> conv1, conv2;
-
-        public ResBlock(int channels) : base(nameof(ResBlock))
-        {
-            conv1 = Conv2d(channels, channels, kernel_size: 3, padding: 1, bias: false);
-            conv2 = Conv2d(channels, channels, kernel_size: 3, padding: 1, bias: false);
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor x)
-        {
-            using var h = functional.relu(conv1.call(x), inplace: true);
-            using var r = conv2.call(h);
-            return x + r;
-        }
     }
 }
