@@ -65,17 +65,17 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         var even = nn.functional.pad(clean, new long[] { 0, w % 2, 0, h % 2 }, PaddingModes.Replicate);
         var camera = Draw(clean.shape[0], clean.device, generator);
         var raw = Mosaic(Unprocess(even, camera));
-        var variance = raw * camera.Shot + camera.Read;
-        var noisyRaw = (torch.randn(raw.shape, device: raw.device, generator: generator) * variance.sqrt_() + raw).clamp_(0, 1);
+        var variance = (raw * camera.Shot).Plus_(camera.Read);
+        var noisyRaw = (torch.randn(raw.shape, device: raw.device, generator: generator) * variance.sqrt_()).Plus_(raw).Clamp_(0, 1);
         var noise = Smooth((Process(noisyRaw, camera) - Process(raw, camera)).narrow(2, 0, h).narrow(3, 0, w), camera.Widths, camera.ChromaKept);
-        var noisy = noise.add_(clean).clamp_(0, 1).mul_(255).round_().div_(255);
+        var noisy = noise.Plus_(clean).Clamp_(0, 1).Times_(255).round_().Over_(255);
         return Jpeg(noisy, generator).MoveToOuterDisposeScope();
     }
 
     Camera Draw(long n, Device device, Generator gen)
     {
         Tensor U(params long[] shape) => torch.rand(shape, generator: gen, device: device);
-        var weights = U(n, 4).add_(1e-8);
+        var weights = U(n, 4).Plus_(1e-8);
         weights.div_(weights.sum(1, keepdim: true));
         var cams = torch.stack(XyzToCams.Select(m => Matrix(m, device)).ToArray()); // (4, 3, 3)
         var xyzToCam = torch.einsum("nk,kij->nij", weights, cams);
@@ -84,18 +84,18 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         var camToRgb = torch.linalg.inv(rgbToCam);
 
         // White balance and brightness as Brooks: red 1.9-2.4, blue 1.5-1.9, overall 1 / N(0.8, 0.1).
-        var brightness = 1 / (torch.randn(new long[] { n, 1 }, generator: gen, device: device) * 0.1 + 0.8).clamp_(0.5, 1.1);
-        var red = U(n, 1) * 0.5 + 1.9;
-        var blue = U(n, 1) * 0.4 + 1.5;
+        var brightness = torch.randn(new long[] { n, 1 }, generator: gen, device: device).Times_(0.1).Plus_(0.8).Clamp_(0.5, 1.1).reciprocal_();
+        var red = U(n, 1).Times_(0.5).Plus_(1.9);
+        var blue = U(n, 1).Times_(0.4).Plus_(1.5);
         var gains = torch.cat(new[] { red, torch.ones_like(red), blue }, 1) * brightness; // (n, 3), raw to balanced
 
-        var logShot = U(n, 1, 1, 1) * (Math.Log(MaxShot) - Math.Log(MinShot)) + Math.Log(MinShot);
-        var logRead = logShot * 2.18 + 1.2 + torch.randn(new long[] { n, 1, 1, 1 }, generator: gen, device: device) * 0.26;
+        var logShot = U(n, 1, 1, 1).Times_(Math.Log(MaxShot) - Math.Log(MinShot)).Plus_(Math.Log(MinShot));
+        var logRead = logShot.Times(2.18).Plus_(1.2).Plus_(torch.randn(new long[] { n, 1, 1, 1 }, generator: gen, device: device).Times_(0.26));
         // Noise reduction: a luma width, a chroma width at least as wide, and the share of chroma noise left.
-        var luma = U(n, 1) * MaxSmoothing;
-        var chroma = luma + U(n, 1) * (MaxChromaSmoothing - luma);
+        var luma = U(n, 1).Times_(MaxSmoothing);
+        var chroma = luma.Plus(U(n, 1) * luma.From(MaxChromaSmoothing));
         var widths = torch.cat(new[] { luma, chroma, chroma }, 1);
-        var kept = U(n) * (1 - MinChromaKept) + MinChromaKept;
+        var kept = U(n).Times_(1 - MinChromaKept).Plus_(MinChromaKept);
         return new Camera(camToRgb, rgbToCam, gains, logShot.exp(), logRead.exp(), widths, kept);
     }
 
@@ -105,15 +105,15 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
     /// <summary>sRGB (B, 3, H, W) to the camera's white-balanced-back raw RGB, before the mosaic.</summary>
     static Tensor Unprocess(Tensor srgb, Camera camera)
     {
-        var linear = InverseSmoothstep(srgb.clamp(0, 1)).clamp_min_(1e-8).pow_(2.2);
+        var linear = InverseSmoothstep(srgb.Clamp(0, 1)).AtLeast_(1e-8).Power_(2.2);
         var cam = ApplyMatrix(linear, camera.RgbToCam);
         // Brooks' highlight-preserving inverse gains: near white the gain fades to 1, so highlights are not pushed to clip.
         var grey = cam.mean(new long[] { 1 }, keepdim: true);
-        var mask = (grey - 0.9).clamp_min_(0).div_(0.1).pow_(2);
-        var inverse = (1 / camera.Gains).unsqueeze(-1).unsqueeze(-1);
-        var safe = torch.maximum(mask + (1 - mask) * inverse, inverse);
+        var mask = grey.Plus(-0.9).AtLeast_(0).Over_(0.1).Power_(2);
+        var inverse = camera.Gains.reciprocal().unsqueeze(-1).unsqueeze(-1);
+        var safe = torch.maximum(mask.Plus(mask.From(1) * inverse), inverse);
         // Saturated colours come out of the colour matrix slightly negative; light cannot be, and the shot noise's variance must not be.
-        return (cam * safe).clamp_min_(0);
+        return (cam * safe).AtLeast_(0);
     }
 
     /// <summary>Raw (B, 1, H, W) mosaic to sRGB: gains, bilinear demosaicing, colour matrix, gamma, tone curve.</summary>
@@ -121,10 +121,10 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
     {
         var (r, g, b) = Sites(bayer);
         var gains = camera.Gains.unsqueeze(-1).unsqueeze(-1); // (n, 3, 1, 1)
-        var balanced = (bayer * (r * gains.narrow(1, 0, 1) + g * gains.narrow(1, 1, 1) + b * gains.narrow(1, 2, 1))).clamp_(0, 1);
+        var balanced = (bayer * (r * gains.narrow(1, 0, 1)).Plus_(g * gains.narrow(1, 1, 1)).Plus_(b * gains.narrow(1, 2, 1))).Clamp_(0, 1);
         var rgb = Demosaic(balanced);
-        var srgb = ApplyMatrix(rgb, camera.CamToRgb).clamp_(0, 1).clamp_min_(1e-8).pow_(1 / 2.2);
-        return srgb * srgb * (3 - 2 * srgb); // smoothstep: the tone curve Brooks fit
+        var srgb = ApplyMatrix(rgb, camera.CamToRgb).Clamp_(1e-8, 1).Power_(1 / 2.2);
+        return srgb * srgb * srgb.Times(-2).Plus_(3); // smoothstep, 3s^2 - 2s^3: the tone curve Brooks fit
     }
 
     /// <summary>
@@ -141,21 +141,22 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         int radius = (int)Math.Ceiling(3 * MaxChromaSmoothing), side = 2 * radius + 1;
         using var scope = NewDisposeScope();
         // Gaussian taps per image and plane, (n * 3, 1, 1, side), normalised: a width near 0 leaves the plane as it is.
-        var x = torch.arange(-radius, radius + 1, dtype: noise.dtype, device: noise.device).view(1, side);
-        var sigma = widths.reshape(n * 3, 1).clamp_min(1e-3);
-        var taps = (-(x * x) / (2 * sigma * sigma)).exp_();
+        using Scalar from = -radius, to = radius + 1; // held: see Held
+        var x = torch.arange(from, to, dtype: noise.dtype, device: noise.device).view(1, side);
+        var sigma = widths.reshape(n * 3, 1).AtLeast(1e-3);
+        var taps = (-(x * x) / (sigma * sigma).Times_(2)).exp_();
         var kernel = (taps / taps.sum(1, keepdim: true)).view(n * 3, 1, 1, side);
         var ycc = Colour.ToYCbCr(noise);
         // Each image's planes as groups of one convolution: rows, then columns.
         var planes = nn.functional.pad(ycc.reshape(1, n * 3, h, w), new long[] { radius, radius, radius, radius }, PaddingModes.Replicate);
         var smooth = nn.functional.conv2d(nn.functional.conv2d(planes, kernel, groups: n * 3), kernel.transpose(2, 3), groups: n * 3).view(n, 3, h, w);
-        var rms = ycc.pow(2).mean(new long[] { 2, 3 }, keepdim: true).sqrt_();
-        var smoothRms = smooth.pow(2).mean(new long[] { 2, 3 }, keepdim: true).sqrt_().clamp_min_(1e-12);
+        var rms = (ycc * ycc).mean(new long[] { 2, 3 }, keepdim: true).sqrt_();
+        var smoothRms = (smooth * smooth).mean(new long[] { 2, 3 }, keepdim: true).sqrt_().AtLeast_(1e-12);
         var kept = torch.cat(new[] { torch.ones(n, 1, device: noise.device), chromaKept.view(n, 1).expand(n, 2) }, 1).view(n, 3, 1, 1);
         return Colour.FromYCbCr(smooth * (rms / smoothRms) * kept).MoveToOuterDisposeScope();
     }
 
-    static Tensor InverseSmoothstep(Tensor y) => 0.5 - ((1 - 2 * y).asin_() / 3).sin_();
+    static Tensor InverseSmoothstep(Tensor y) => y.Times(-2).Plus_(1).asin_().Over_(3).sin_().From(0.5); // 0.5 - sin(asin(1 - 2y) / 3)
 
     static Tensor ApplyMatrix(Tensor image, Tensor m) => torch.einsum("nij,njhw->nihw", m, image);
 
@@ -163,17 +164,18 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
     static (Tensor R, Tensor G, Tensor B) Sites(Tensor like)
     {
         long h = like.shape[2], w = like.shape[3];
-        var evenRow = (torch.arange(h, device: like.device) % 2 == 0).view(1, 1, h, 1);
-        var evenCol = (torch.arange(w, device: like.device) % 2 == 0).view(1, 1, 1, w);
+        using Scalar rows = h, cols = w; // held: see Held
+        var evenRow = torch.arange(rows, device: like.device).IsEven().view(1, 1, h, 1);
+        var evenCol = torch.arange(cols, device: like.device).IsEven().view(1, 1, 1, w);
         var r = (evenRow & evenCol).to_type(like.dtype);
         var b = (~evenRow & ~evenCol).to_type(like.dtype);
-        return (r, 1 - r - b, b);
+        return (r, (r + b).From(1), b);
     }
 
     static Tensor Mosaic(Tensor rgb)
     {
         var (r, g, b) = Sites(rgb);
-        return rgb.narrow(1, 0, 1) * r + rgb.narrow(1, 1, 1) * g + rgb.narrow(1, 2, 1) * b;
+        return (rgb.narrow(1, 0, 1) * r).Plus_(rgb.narrow(1, 1, 1) * g).Plus_(rgb.narrow(1, 2, 1) * b);
     }
 
     /// <summary>Bilinear demosaicing: each missing value the mean of its nearest samples of that colour.</summary>

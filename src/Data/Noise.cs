@@ -39,8 +39,8 @@ public abstract record Noise(NoiseRange Range) : ISpec<Noise>
         var noisy = Add(clean, generator);
         return Range switch
         {
-            NoiseRange.Clip => noisy.clamp_(0, 1),
-            NoiseRange.EightBit => noisy.clamp_(0, 1).mul_(255).round_().div_(255),
+            NoiseRange.Clip => noisy.Clamp_(0, 1),
+            NoiseRange.EightBit => noisy.Clamp_(0, 1).Times_(255).round_().Over_(255), // Held: numbers that stay alive
             _ => noisy,
         };
     }
@@ -144,13 +144,13 @@ public sealed record GaussianNoise(double Low, double High, bool Over255, NoiseR
     protected override Tensor Add(Tensor clean, Generator generator)
     {
         if (KnownSigma is double sigma)
-            return torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_(sigma).add_(clean);
+            return torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).Times_(sigma).Plus_(clean);
         using var scope = NewDisposeScope();
         var shape = new long[clean.dim()];
         Array.Fill(shape, 1L);
         shape[0] = clean.shape[0];
-        var sigmas = torch.rand(shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_((High - Low) / Scale).add_(Low / Scale);
-        return torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_(sigmas).add_(clean).MoveToOuterDisposeScope();
+        var sigmas = torch.rand(shape, dtype: clean.dtype, device: clean.device, generator: generator).Times_((High - Low) / Scale).Plus_(Low / Scale);
+        return torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_(sigmas).Plus_(clean).MoveToOuterDisposeScope();
     }
 }
 
@@ -177,7 +177,7 @@ public sealed record SpeckleNoise(double Sigma, NoiseRange Range = NoiseRange.Fl
     public override double Level => Sigma;
 
     protected override Tensor Add(Tensor clean, Generator generator) =>
-        torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).mul_(Sigma).mul_(clean).add_(clean);
+        torch.randn(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator).Times_(Sigma).mul_(clean).Plus_(clean);
 }
 
 /// <summary>Shot noise: Poisson(x * peak) / peak, where peak is the expected photon count of a white pixel.</summary>
@@ -189,7 +189,7 @@ public sealed record PoissonNoise(double Peak, NoiseRange Range = NoiseRange.Flo
     protected override Tensor Add(Tensor clean, Generator generator)
     {
         using var scope = NewDisposeScope();
-        return torch.poisson(clean * Peak, generator).div_(Peak).MoveToOuterDisposeScope();
+        return torch.poisson(clean.Times(Peak), generator).Over_(Peak).MoveToOuterDisposeScope();
     }
 }
 
