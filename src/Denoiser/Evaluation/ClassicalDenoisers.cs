@@ -11,7 +11,7 @@ namespace Denoiser.Evaluation;
 /// (docs/natural-images.md), never on a test set. On real photographs non-local means' h = RealNlMeans x the estimated
 /// level (<see cref="Inference.NoiseLevel.OfPhotograph"/>), tuned on CBSD432 with synthetic camera noise (docs/real-photographs.md).
 /// </summary>
-public sealed record ClassicalStrengths(double NlMeans = 0.9, double Bilateral = 3.0, double RealNlMeans = 0.6)
+public sealed record ClassicalStrengths(double NlMeans = 0.9, double Bilateral = 3.0, double RealNlMeans = 0.4)
 {
     public static readonly ClassicalStrengths Tuned = new();
 }

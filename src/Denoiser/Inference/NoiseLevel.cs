@@ -56,7 +56,7 @@ public static class NoiseLevel
     /// camera and Gaussian noise (tools/photo/calibrate.py: the median of true RMS over estimate; docs/real-photographs.md),
     /// never on the photographs it is scored on.
     /// </summary>
-    public const double Calibration = 0.97;
+    public const double Calibration = 0.98;
 
     /// <summary>Side of the crops the estimate runs the model on, and how many at most.</summary>
     const int CropSide = 256, Crops = 4;
