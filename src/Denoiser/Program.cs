@@ -30,7 +30,9 @@ try
         Console.Error.WriteLine($"error: {message} Run `denoiser{command} --help`.");
         return ExitCodes.Usage;
     }
-    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    int code = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    BenchCommand.ReportPeakIfAsked();
+    return code;
 }
 catch (UserException e)
 {

@@ -347,6 +347,10 @@ public class CliTests
         Assert.Matches(@"glibc heap tuning, .* [\d,]+ img/s here, [\d,]+ img/s in a fresh process with glibc's defaults: \d+\.\d\dx", r.Out);
         Assert.Matches(@"in a fresh process with glibc's default heap settings: [\d,]+ img/s; Denoiser [\d,]+ img/s, \d+\.\d\dx", r.Out);
         Assert.Matches(@"cold start \(a child process\): \d+\.\d\d s wall", r.Out);
+        // The photo rows' peak is the child's own (VmHWM it printed): never 0, which would mean it printed none.
+        foreach (var photo in new[] { "photo 400x300", "photo-rgb 400x300 colour, shipped photo-rgb" })
+            Assert.Matches(System.Text.RegularExpressions.Regex.Escape(photo) + @".* \d+\.\d s wall, \d+\.\d\d MP/s, [1-9][\d,]* MB peak resident", r.Out);
+        Assert.DoesNotMatch(@"peak resident: \d+ kB", r.Out); // the child's report line stays between the two
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path)); // writes nothing where it runs
 
         AssertOneLineFailure(Run(dir.Path, "bench", "--threads", "-1"), 2, "--threads must be 0 (one per core) or more");
