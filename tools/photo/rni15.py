@@ -29,7 +29,9 @@ with tempfile.TemporaryDirectory() as tmp:
             target = Path(tmp) / f"{Path(name).stem}-{k}.png"
             run = subprocess.run([denoiser, "denoise", str(folder / name), "-o", str(target)] + options,
                                  capture_output=True, text=True, check=True)
-            level = level or re.search(r"noise ~([0-9.]+)/255", run.stdout).group(1)
+            # A blind model's line gives the white-noise estimate ("noise ~L/255"); a model told the level, the level it was given.
+            found = re.search(r"noise ~([0-9.]+)/255", run.stdout) or re.search(r"noise level ([0-9.]+)/255", run.stdout)
+            level = level or found.group(1)
             outputs.append(Image.open(target).convert("RGB"))
         rows.append((f"{name}: noise ~{level}/255 estimated", Image.open(folder / name).convert("RGB"), outputs))
 gap = 8
