@@ -38,7 +38,7 @@ for k, spec in enumerate(runs):
         xs.append(minutes)
         psnr.append(float(r["test_psnr_db"]))
     axes[2].plot(xs, psnr, ".-", label=f"stage {k + 1} (its own validation noise)")
-axes[2].set_title("held-out CBSD432 crops, mixed camera + Gaussian noise, every epoch", fontsize=10)
+axes[2].set_title("held-out CBSD432 crops (mixed noise), every epoch", fontsize=10)
 axes[2].set_xlabel("training minutes (2 CPU cores)")
 axes[2].set_ylabel("PSNR (dB)")
 axes[2].legend(loc="lower right", fontsize=8)
