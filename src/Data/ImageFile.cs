@@ -22,16 +22,22 @@ public static class ImageFile
     /// </summary>
     public static Picture Read(string path)
     {
-        var picture = Decode(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        return Read(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>The same from an image file's bytes (an upload); <paramref name="path"/> names it in messages.</summary>
+    /// <param name="maxPixels">Refused, from the header alone, above this many pixels.</param>
+    public static Picture Read(byte[] bytes, string path, long maxPixels = MaxPixels)
+    {
+        var picture = Decode(bytes, path, maxPixels);
         if (picture.Bits == 32 && Array.FindIndex(picture.Planes, v => !float.IsFinite(v)) is var bad and >= 0)
             throw new InvalidDataException($"{path}: sample {bad % picture.Pixels:N0} is {picture.Planes[bad]}; an image needs finite values.");
         return picture;
     }
 
-    static Picture Decode(string path)
+    static Picture Decode(byte[] bytes, string path, long maxPixels)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
-        byte[] bytes = File.ReadAllBytes(path);
         if (bytes.Length == 0) throw new InvalidDataException($"{path}: the file is empty (0 bytes), not an image.");
 
         (int Width, int Height)? tiff;
@@ -39,7 +45,7 @@ public static class ImageFile
         catch (InvalidDataException e) { throw new InvalidDataException($"{path}: {e.Message}."); }
         if (tiff is { } size)
         {
-            CheckSize(size.Width, size.Height, path);
+            CheckSize(size.Width, size.Height, path, maxPixels);
             return OpenCv.Decode(bytes, path, "TIFF");
         }
         // The header alone says the size: absurd dimensions are refused before anything is decoded.
@@ -48,7 +54,7 @@ public static class ImageFile
         var info = ImageInfo.FromStream(new MemoryStream(bytes));
         (int width, int height) = info is { } i ? (i.Width, i.Height) : codec != null ? (codec.Info.Width, codec.Info.Height)
             : throw new InvalidDataException($"{path}: not a readable image; PNG, JPEG, BMP, GIF, TGA, WebP and TIFF are supported.");
-        CheckSize(width, height, path);
+        CheckSize(width, height, path, maxPixels);
         if (info is { BitsPerChannel: 16 }) return OpenCv.Decode(bytes, path, "PNG"); // stb would keep 8 of the 16 bits
         try
         {
@@ -71,10 +77,19 @@ public static class ImageFile
         }
     }
 
-    static void CheckSize(int width, int height, string path)
+    const string TooLargeKey = "declares too many pixels";
+
+    /// <summary>Whether <paramref name="e"/> refused an image for its declared size (not for damaged data).</summary>
+    public static bool IsTooLarge(Exception e) => e.Data.Contains(TooLargeKey);
+
+    static void CheckSize(int width, int height, string path, long maxPixels)
     {
-        if ((long)width * height > MaxPixels || width <= 0 || height <= 0)
-            throw new InvalidDataException($"{path}: declares {width}x{height} pixels, more than the {MaxPixels:N0} allowed.");
+        if ((long)width * height > maxPixels || width <= 0 || height <= 0)
+        {
+            var e = new InvalidDataException($"{path}: declares {width}x{height} pixels, more than the {maxPixels:N0} allowed.");
+            e.Data[TooLargeKey] = true;
+            throw e;
+        }
     }
 
     static Picture DecodeWithSkia(SKCodec codec, string path)
@@ -122,27 +137,28 @@ public static class ImageFile
     /// float samples, as the picture has them), WebP (8 bits, alpha kept) or JPEG (8 bits, alpha dropped); quality
     /// 1-100 for WebP and JPEG. Samples are rounded to the file's grid here and nowhere before.
     /// </summary>
-    public static void Write(string path, Picture picture, string format = "png", int quality = 90)
+    public static void Write(string path, Picture picture, string format = "png", int quality = 90) =>
+        AtomicFile.Write(path, s => Write(s, picture, format, quality));
+
+    /// <summary>The same encoding into a stream: the bytes <see cref="Write(string, Picture, string, int)"/> puts in a file.</summary>
+    public static void Write(Stream s, Picture picture, string format = "png", int quality = 90)
     {
         if (format == "tiff" || (format == "png" && picture.Bits > 8))
-        {
-            byte[] encoded = OpenCv.Encode(format == "png" && picture.Bits == 32 ? picture with { Bits = 16 } : picture, "." + format); // stb writes 8-bit PNG only
-            AtomicFile.Write(path, s => s.Write(encoded));
-        }
+            s.Write(OpenCv.Encode(format == "png" && picture.Bits == 32 ? picture with { Bits = 16 } : picture, "." + format)); // stb writes 8-bit PNG only
         else if (format == "webp")
         {
             var rgba = ToRgba(picture);
             using var image = SKImage.FromPixelCopy(new SKImageInfo(picture.Width, picture.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul), rgba);
             using var encoded = image.Encode(SKEncodedImageFormat.Webp, quality);
-            AtomicFile.Write(path, s => encoded.SaveTo(s));
+            encoded.SaveTo(s);
         }
         else if (format == "jpg")
         {
             var opaque = picture.Alpha ? picture with { Channels = picture.ColourPlanes, Planes = picture.Planes[..(picture.ColourPlanes * picture.Pixels)], Alpha = false } : picture;
-            AtomicFile.Write(path, s => new ImageWriter().WriteJpg(opaque.Bytes(), opaque.Width, opaque.Height, (WriteComponents)opaque.Channels, s, quality));
+            new ImageWriter().WriteJpg(opaque.Bytes(), opaque.Width, opaque.Height, (WriteComponents)opaque.Channels, s, quality);
         }
         else
-            AtomicFile.Write(path, s => new ImageWriter().WritePng(picture.Bytes(), picture.Width, picture.Height, (WriteComponents)picture.Channels, s));
+            new ImageWriter().WritePng(picture.Bytes(), picture.Width, picture.Height, (WriteComponents)picture.Channels, s);
     }
 
     static byte[] ToRgba(Picture p)

@@ -19,6 +19,7 @@ try
         RunsCommand.Create(config),
         ShapesCommand.Create(),
         BenchCommand.Create(),
+        ServeCommand.Create(config),
     };
     var parse = root.Parse(args);
     if (parse.Errors.Count > 0)

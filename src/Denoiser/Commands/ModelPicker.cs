@@ -43,7 +43,7 @@ public sealed class ModelPicker(ModelSource source, string modelsDir, torch.Devi
         return latest;
     }
 
-    IImageModel Shipped(string name)
+    public IImageModel Shipped(string name)
     {
         if (loaded.TryGetValue(name, out var model)) return model;
         var (module, info, _, _, domain) = source.LoadShipped(name);

@@ -1,0 +1,123 @@
+// The HTTP API of `denoiser serve`: the same denoising as `denoise`, one image per request, with bounded work.
+//
+// Requests flow one way: bytes -> ImageFile.Read -> PictureDenoiser -> ImageFile.Write -> bytes, exactly as `denoise`
+// runs a file, so the response is byte for byte what `denoise` writes for the same input and options.
+using System.Diagnostics;
+using Denoiser.Data;
+using Denoiser.Inference;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace Denoiser.Serving;
+
+/// <summary>What a server takes: its limits and how many images it denoises at once.</summary>
+public sealed record ServeLimits(long MaxBytes = 50_000_000, long MaxPixels = 50_000_000, int Concurrent = 1, int Queue = 16);
+
+public sealed class DenoiseApi(Func<Picture, string?, (IImageModel Model, string Why)> choose, ServeLimits limits, string? apiKey)
+{
+    static readonly string[] Formats = { "png", "tiff", "jpg", "webp" };
+    readonly SemaphoreSlim running = new(limits.Concurrent);
+    readonly object choosing = new(); // the picker loads models lazily, once
+    int waiting;
+
+    public void Map(WebApplication app)
+    {
+        if (apiKey != null)
+            app.Use(async (context, next) =>
+            {
+                if (context.Request.Path.StartsWithSegments("/api") && context.Request.Headers["X-Api-Key"] != apiKey)
+                {
+                    await Problem(context, 401, "missing or wrong API key", "send the key given to `serve --api-key` in the X-Api-Key header");
+                    return;
+                }
+                await next();
+            });
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/api/models", () => Pretrained.All().Select(m => new { name = m.Name, summary = m.Summary, trained = m.Trained }));
+        app.MapPost("/api/denoise", Denoise);
+    }
+
+    async Task Denoise(HttpContext context)
+    {
+        var query = context.Request.Query;
+        string format = query["format"].FirstOrDefault() ?? "png";
+        if (!Formats.Contains(format)) { await Problem(context, 400, $"format={format}: not an output format", "use png, tiff, jpg or webp"); return; }
+        double strength = 1;
+        if (query["strength"].FirstOrDefault() is { } s && !(double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out strength) && strength > 0 && strength <= 20))
+        { await Problem(context, 400, $"strength={s}: not a strength", "give a number above 0 and at most 20 (1: as estimated)"); return; }
+        string? model = query["model"].FirstOrDefault();
+        if (model != null && !Pretrained.All().Any(m => m.Name == model))
+        { await Problem(context, 400, $"model={model}: no such shipped model", $"use one of {string.Join(", ", Pretrained.All().Select(m => m.Name))} (GET /api/models)"); return; }
+        if (context.Request.ContentLength > limits.MaxBytes)
+        { await Problem(context, 413, $"the body is {context.Request.ContentLength:N0} bytes", $"send at most {limits.MaxBytes:N0}"); return; }
+        if (context.Request.ContentType is { } type && !type.StartsWith("image/", StringComparison.OrdinalIgnoreCase) && type != "application/octet-stream")
+        { await Problem(context, 415, $"Content-Type {type}: not an image", "send the image file's bytes as image/png, image/jpeg, ... or application/octet-stream"); return; }
+
+        // Bounded: a few run, a few wait, the rest are told at once to come back.
+        if (Interlocked.Increment(ref waiting) > limits.Concurrent + limits.Queue)
+        {
+            Interlocked.Decrement(ref waiting);
+            context.Response.Headers.RetryAfter = "1";
+            await Problem(context, 503, "busy: every slot and queue place is taken", "retry after the number of seconds in Retry-After");
+            return;
+        }
+        try
+        {
+            byte[] body;
+            using (var buffer = new MemoryStream())
+            {
+                var read = new byte[81920];
+                int n;
+                while ((n = await context.Request.Body.ReadAsync(read, context.RequestAborted)) > 0)
+                {
+                    if (buffer.Length + n > limits.MaxBytes) { await Problem(context, 413, "the body is too large", $"send at most {limits.MaxBytes:N0} bytes"); return; }
+                    buffer.Write(read, 0, n);
+                }
+                body = buffer.ToArray();
+            }
+            Picture picture;
+            try { picture = ImageFile.Read(body, "the image", limits.MaxPixels); }
+            catch (InvalidDataException e) when (ImageFile.IsTooLarge(e)) { await Problem(context, 413, e.Message, "send a smaller image"); return; }
+            catch (InvalidDataException e) when (body.Length > 0 && !LooksLikeAnImage(body)) { await Problem(context, 415, e.Message, "send a PNG, JPEG, BMP, GIF, TGA, WebP or TIFF file"); return; }
+            catch (InvalidDataException e) { await Problem(context, 422, e.Message, "send an image that is whole and readable"); return; }
+            await running.WaitAsync(context.RequestAborted);
+            try
+            {
+                var clock = Stopwatch.StartNew();
+                (IImageModel chosen, string why) choice;
+                lock (choosing) choice = choose(picture, model);
+                var strengthOf = new Strength(null, strength);
+                if (strengthOf.RefusedBy(choice.chosen.Info) is { } refused) { await Problem(context, 400, refused, "see GET /api/models"); return; }
+                var (result, note, level) = await Task.Run(() => PictureDenoiser.Denoise(choice.chosen, picture, ColorMode.Luma, InvertMode.Auto, choice.chosen.Domain, strength: strengthOf), context.RequestAborted);
+                using var output = new MemoryStream();
+                ImageFile.Write(output, result, format);
+                context.Response.ContentType = format switch { "jpg" => "image/jpeg", "tiff" => "image/tiff", "webp" => "image/webp", _ => "image/png" };
+                context.Response.Headers["X-Denoiser-Model"] = Ascii(choice.why);
+                context.Response.Headers["X-Denoiser-Note"] = Ascii(note);
+                if (level is double l) context.Response.Headers["X-Denoiser-Noise-Level"] = l.ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+                context.Response.Headers["X-Denoiser-Seconds"] = clock.Elapsed.TotalSeconds.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+                await context.Response.Body.WriteAsync(output.ToArray(), context.RequestAborted);
+            }
+            finally { running.Release(); }
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested) { } // the client left
+        catch (UserException e) { await Problem(context, 422, e.Message, "see GET /api/models for what each model takes"); }
+        finally { Interlocked.Decrement(ref waiting); }
+    }
+
+    // The magic numbers of the formats read: anything else is not an image at all (415), not a damaged one (422).
+    static bool LooksLikeAnImage(byte[] b) =>
+        b.Length >= 4 && ((b[0] == 0x89 && b[1] == 'P') || (b[0] == 0xFF && b[1] == 0xD8) || (b[0] == 'B' && b[1] == 'M') || (b[0] == 'G' && b[1] == 'I')
+                          || (b[0] == 'R' && b[1] == 'I') || (b[0] == 'I' && b[1] == 'I') || (b[0] == 'M' && b[1] == 'M') || b[1] == 0 && b[2] is 2 or 3 or 10 or 11);
+
+    static string Ascii(string s) => new(s.Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
+
+    /// <summary>An RFC 7807 problem: the status, what is wrong and what to do; never a stack trace.</summary>
+    static Task Problem(HttpContext context, int status, string title, string detail)
+    {
+        if (context.Response.HasStarted) return Task.CompletedTask;
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/problem+json";
+        return context.Response.WriteAsJsonAsync(new { type = "about:blank", title, status, detail }, options: null, contentType: "application/problem+json");
+    }
+}
