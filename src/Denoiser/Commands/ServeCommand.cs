@@ -63,6 +63,7 @@ public static class ServeCommand
                 k.Listen(address, p.GetValue(port));
                 k.Limits.MaxRequestBodySize = limits.MaxBytes;
             });
+            builder.Services.AddOpenApi();
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60)); // requests in flight finish
             var app = builder.Build();
             new DenoiseApi(Choose, limits, p.GetValue(apiKey)).Map(app);

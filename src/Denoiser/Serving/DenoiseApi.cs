@@ -7,6 +7,7 @@ using Denoiser.Data;
 using Denoiser.Inference;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Denoiser.Serving;
 
@@ -17,6 +18,7 @@ public sealed class DenoiseApi(Func<Picture, string?, (IImageModel Model, string
 {
     static readonly string[] Formats = { "png", "tiff", "jpg", "webp" };
     readonly SemaphoreSlim running = new(limits.Concurrent);
+    static readonly string Page = new StreamReader(typeof(DenoiseApi).Assembly.GetManifestResourceStream("page.html")!).ReadToEnd();
     readonly object choosing = new(); // the picker loads models lazily, once
     int waiting;
 
@@ -32,7 +34,9 @@ public sealed class DenoiseApi(Func<Picture, string?, (IImageModel Model, string
                 }
                 await next();
             });
+        app.MapGet("/", () => Results.Text(Page, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapOpenApi(); // /openapi/v1.json
         app.MapGet("/api/models", () => Pretrained.All().Select(m => new { name = m.Name, summary = m.Summary, trained = m.Trained }));
         app.MapPost("/api/denoise", Denoise);
     }
@@ -88,7 +92,8 @@ public sealed class DenoiseApi(Func<Picture, string?, (IImageModel Model, string
                 lock (choosing) choice = choose(picture, model);
                 var strengthOf = new Strength(null, strength);
                 if (strengthOf.RefusedBy(choice.chosen.Info) is { } refused) { await Problem(context, 400, refused, "see GET /api/models"); return; }
-                var (result, note, level) = await Task.Run(() => PictureDenoiser.Denoise(choice.chosen, picture, ColorMode.Luma, InvertMode.Auto, choice.chosen.Domain, strength: strengthOf), context.RequestAborted);
+                var (result, note, level) = await Task.Run(() => PictureDenoiser.Denoise(choice.chosen, picture, ColorMode.Luma, InvertMode.Auto, choice.chosen.Domain,
+                    tileDone: context.RequestAborted.ThrowIfCancellationRequested, strength: strengthOf), context.RequestAborted);
                 using var output = new MemoryStream();
                 ImageFile.Write(output, result, format);
                 context.Response.ContentType = format switch { "jpg" => "image/jpeg", "tiff" => "image/tiff", "webp" => "image/webp", _ => "image/png" };
