@@ -35,6 +35,13 @@ public sealed class ServeTests : IClassFixture<ServeTests.Server>
         }
 
         /// <summary>SIGTERM, as a service manager stops it; the exit code says whether it stopped cleanly.</summary>
+        /// <summary>The server process's resident memory now, in kB (VmRSS).</summary>
+        public long ResidentKb()
+        {
+            var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        }
+
         public int Stop()
         {
             if (!process.HasExited) Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
@@ -144,6 +151,44 @@ public sealed class ServeTests : IClassFixture<ServeTests.Server>
         Assert.NotEmpty(busy);
         Assert.All(busy, r => Assert.Equal("1", r.Headers.RetryAfter!.ToString()));
         foreach (var r in responses) r.Dispose();
+    }
+
+    /// <summary>
+    /// 200 requests from 16 clients at once: each answer is the right image or a 503, nothing else, and the server's
+    /// resident memory after them is within 20% of before (measured after a first request has loaded the model).
+    /// </summary>
+    [Fact]
+    public async Task Under_load_every_answer_is_the_image_or_503_and_memory_comes_back()
+    {
+        string input = Path.Combine(server.Dir.Path, "load.png");
+        TestFiles.WriteRgbPng(input, 64, 64, seed: 11);
+        byte[] body = File.ReadAllBytes(input);
+        byte[] expected;
+        using (var first = await Post(body)) expected = await first.Content.ReadAsByteArrayAsync();
+        long before = server.ResidentKb();
+        int next = 0, ok = 0, busy = 0;
+        async Task Client()
+        {
+            while (Interlocked.Increment(ref next) <= 200)
+            {
+                using var response = await Post(body);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    Assert.Equal(expected, await response.Content.ReadAsByteArrayAsync());
+                    Interlocked.Increment(ref ok);
+                }
+                else
+                {
+                    Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                    Interlocked.Increment(ref busy);
+                }
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(Client)));
+        Assert.Equal(200, ok + busy);
+        Assert.True(ok > 0, "no request was served");
+        long after = server.ResidentKb();
+        Assert.True(after <= before * 1.2, $"resident memory went from {before:N0} kB to {after:N0} kB");
     }
 }
 
