@@ -113,6 +113,7 @@ public sealed class ServeTests : IClassFixture<ServeTests.Server>
             ("unknown format", good, "?format=gif", "image/png", HttpStatusCode.BadRequest),
             ("a blind model made stronger", good, "?model=photo&strength=2", "image/png", HttpStatusCode.BadRequest),
             ("empty", Array.Empty<byte>(), "", "image/png", HttpStatusCode.UnprocessableEntity),
+            ("decompression bomb", Bomb(), "", "image/png", HttpStatusCode.RequestEntityTooLarge),
         };
         foreach (var c in cases)
         {
@@ -125,6 +126,14 @@ public sealed class ServeTests : IClassFixture<ServeTests.Server>
         }
         using var after = await Post(good);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    /// <summary>A real PNG of 8000x8000 black pixels: a few hundred kB that would decode to 64 MP (256 MB as floats).</summary>
+    static byte[] Bomb()
+    {
+        using var png = new MemoryStream();
+        ImageFile.Write(png, Picture.FromBytes(8000, 8000, 1, new byte[8000 * 8000]));
+        return png.ToArray();
     }
 
     [Fact]
@@ -201,6 +210,33 @@ public sealed class ServeOptionTests
         Cli.AssertOneLineFailure(Cli.Run(dir.Path, "serve", "--port", "70000"), 2, "--port must be 0-65535");
         Cli.AssertOneLineFailure(Cli.Run(dir.Path, "serve", "--host", "localhost.example"), 2, "not an IP address");
         Cli.AssertOneLineFailure(Cli.Run(dir.Path, "serve", "--concurrent", "0"), 2, "must be above 0");
+    }
+
+    [Fact]
+    public async Task SIGTERM_lets_the_request_in_flight_finish_then_exits_0()
+    {
+        using var dir = new TempDir();
+        string input = Path.Combine(dir.Path, "large.png");
+        TestFiles.WriteRgbPng(input, 1400, 1100, seed: 2); // four tiles: a second or more
+        using var process = Cli.Start(dir.Path, "serve", "--port", "0");
+        var ready = new TaskCompletionSource<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data != null && Regex.Match(e.Data, @"listening on (http://\S+)") is { Success: true } m) ready.TrySetResult(m.Groups[1].Value);
+        };
+        process.BeginOutputReadLine();
+        string url = await ready.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+        var content = new ByteArrayContent(File.ReadAllBytes(input));
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        var inFlight = http.PostAsync(url + "/api/denoise", content);
+        await Task.Delay(700); // received, and denoising
+        Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+        using var response = await inFlight;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1400, ImageFile.Read(await response.Content.ReadAsByteArrayAsync(), "the response").Width);
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "serve did not stop");
+        Assert.Equal(0, process.ExitCode);
     }
 
     [Fact]
