@@ -45,6 +45,10 @@ public sealed class ModelSource
     public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) LoadShipped(string name) =>
         Load(null, null, name, null, "");
 
+    /// <summary>A checkpoint by path (a run's best.ckpt, for `serve`'s list of runs).</summary>
+    public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) LoadCheckpoint(string path) =>
+        Load(path, null, null, null, "");
+
     /// <summary>The best checkpoint of the latest run under <paramref name="dir"/>, or null when there is none.</summary>
     public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain)? LoadLatestRun(string dir) =>
         RunFolder.Latest(dir, r => r.Best) is { } run ? Load(run.Best, null, null, null, dir) : null;

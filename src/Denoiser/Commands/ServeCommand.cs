@@ -51,10 +51,22 @@ public static class ServeCommand
                 named = new TorchImageModel(module, info, device, domain);
             }
             using var _ = named;
-            (IImageModel, string) Choose(Data.Picture picture, string? name) =>
-                name != null ? (picker.Shipped(name), $"shipped model {name} (model={name})")
-                : named != null ? (named, "the model serve was started with")
-                : picker.For(picture);
+            (IImageModel, string) Choose(Data.Picture picture) => named != null ? (named, "the model serve was started with") : picker.For(picture);
+            // Requests may name a shipped model or a run found under --models-dir; each is loaded once, when first named.
+            var runs = new Dictionary<string, IImageModel>();
+            IImageModel Run(string best)
+            {
+                if (runs.TryGetValue(best, out var model)) return model;
+                var (module, info, _, _, domain) = source.LoadCheckpoint(best);
+                module.to(device);
+                return runs[best] = new TorchImageModel(module, info, device, domain);
+            }
+            string modelsDir = p.GetValue(source.ModelsDir)!;
+            var models = Pretrained.All().Select(m => new ServedModel(m.Name, "shipped model", m.Summary, () => picker.Shipped(m.Name)))
+                .Concat((Directory.Exists(modelsDir) ? Directory.GetDirectories(modelsDir) : [])
+                    .Select(d => new Training.RunFolder(d)).Where(r => File.Exists(r.Best)).OrderBy(r => r.Root, StringComparer.Ordinal)
+                    .Select(r => new ServedModel("run:" + Path.GetFileName(r.Root), "run", $"best.ckpt of {r.Root}", () => Run(r.Best))))
+                .ToList();
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
@@ -66,7 +78,7 @@ public static class ServeCommand
             builder.Services.AddOpenApi();
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60)); // requests in flight finish
             var app = builder.Build();
-            new DenoiseApi(Choose, limits, p.GetValue(apiKey)).Map(app);
+            new DenoiseApi(Choose, models, limits, p.GetValue(apiKey)).Map(app);
             app.Start();
             string url = app.Urls.First();
             bool loopback = IPAddress.IsLoopback(address);
@@ -76,6 +88,7 @@ public static class ServeCommand
                     ? "warning: listening beyond this machine with no --api-key: anyone who can reach it can use it"
                     : "warning: listening beyond this machine; API calls need the X-Api-Key header");
             app.WaitForShutdown();
+            foreach (var model in runs.Values) model.Dispose();
             Console.WriteLine("stopped");
             return ExitCodes.Ok;
         });

@@ -11,10 +11,14 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Denoiser.Serving;
 
+/// <summary>A model a request can name (`model=NAME`): a shipped one, or a run's best checkpoint ("run:FOLDER").</summary>
+public sealed record ServedModel(string Name, string Kind, string Summary, Func<IImageModel> Load);
+
 /// <summary>What a server takes: its limits and how many images it denoises at once.</summary>
 public sealed record ServeLimits(long MaxBytes = 50_000_000, long MaxPixels = 50_000_000, int Concurrent = 1, int Queue = 16);
 
-public sealed class DenoiseApi(Func<Picture, string?, (IImageModel Model, string Why)> choose, ServeLimits limits, string? apiKey)
+/// <param name="choose">The model for a picture when the request names none, and why (as `denoise` says it).</param>
+public sealed class DenoiseApi(Func<Picture, (IImageModel Model, string Why)> choose, IReadOnlyList<ServedModel> models, ServeLimits limits, string? apiKey)
 {
     static readonly string[] Formats = { "png", "tiff", "jpg", "webp" };
     readonly SemaphoreSlim running = new(limits.Concurrent);
@@ -37,7 +41,11 @@ public sealed class DenoiseApi(Func<Picture, string?, (IImageModel Model, string
         app.MapGet("/", () => Results.Text(Page, "text/html; charset=utf-8"));
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapOpenApi(); // /openapi/v1.json
-        app.MapGet("/api/models", () => Pretrained.All().Select(m => new { name = m.Name, summary = m.Summary, trained = m.Trained }));
+        app.MapGet("/api/models", () =>
+        {
+            lock (choosing) // loads each once: its channels and whether it is told the noise level are the model's own
+                return models.Select(m => { var info = m.Load().Info; return new { name = m.Name, kind = m.Kind, channels = info.Channels, toldNoiseLevel = info.TakesNoiseLevel, summary = m.Summary }; }).ToList();
+        });
         app.MapPost("/api/denoise", Denoise);
     }
 
@@ -50,8 +58,9 @@ public sealed class DenoiseApi(Func<Picture, string?, (IImageModel Model, string
         if (query["strength"].FirstOrDefault() is { } s && !(double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out strength) && strength > 0 && strength <= 20))
         { await Problem(context, 400, $"strength={s}: not a strength", "give a number above 0 and at most 20 (1: as estimated)"); return; }
         string? model = query["model"].FirstOrDefault();
-        if (model != null && !Pretrained.All().Any(m => m.Name == model))
-        { await Problem(context, 400, $"model={model}: no such shipped model", $"use one of {string.Join(", ", Pretrained.All().Select(m => m.Name))} (GET /api/models)"); return; }
+        var named = model == null ? null : models.FirstOrDefault(m => m.Name == model);
+        if (model != null && named == null)
+        { await Problem(context, 400, $"model={model}: no such model here", $"use one of {string.Join(", ", models.Select(m => m.Name))} (GET /api/models)"); return; }
         if (context.Request.ContentLength > limits.MaxBytes)
         { await Problem(context, 413, $"the body is {context.Request.ContentLength:N0} bytes", $"send at most {limits.MaxBytes:N0}"); return; }
         if (context.Request.ContentType is { } type && !type.StartsWith("image/", StringComparison.OrdinalIgnoreCase) && type != "application/octet-stream")
@@ -89,7 +98,7 @@ public sealed class DenoiseApi(Func<Picture, string?, (IImageModel Model, string
             {
                 var clock = Stopwatch.StartNew();
                 (IImageModel chosen, string why) choice;
-                lock (choosing) choice = choose(picture, model);
+                lock (choosing) choice = named != null ? (named.Load(), $"{named.Kind} {named.Name} (model={named.Name})") : choose(picture);
                 var strengthOf = new Strength(null, strength);
                 if (strengthOf.RefusedBy(choice.chosen.Info) is { } refused) { await Problem(context, 400, refused, "see GET /api/models"); return; }
                 var (result, note, level) = await Task.Run(() => PictureDenoiser.Denoise(choice.chosen, picture, ColorMode.Luma, InvertMode.Auto, choice.chosen.Domain,

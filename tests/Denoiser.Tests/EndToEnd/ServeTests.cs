@@ -213,6 +213,44 @@ public sealed class ServeOptionTests
     }
 
     [Fact]
+    public async Task A_run_under_models_is_listed_and_a_request_can_name_it()
+    {
+        using var dir = new TempDir();
+        string weights = Path.Combine(dir.Path, "photo.safetensors");
+        Assert.Equal(0, Cli.Run(dir.Path, "export", "--pretrained", "photo", "-o", weights).ExitCode);
+        Assert.Equal(0, Cli.Run(dir.Path, "import", weights, "--model", "resunet", "--run-dir", Path.Combine(dir.Path, "models", "imported")).ExitCode);
+        string input = Path.Combine(dir.Path, "grey.png");
+        TestFiles.WritePng(input, 48, 40);
+        using var process = Cli.Start(dir.Path, "serve", "--port", "0");
+        var ready = new TaskCompletionSource<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data != null && Regex.Match(e.Data, @"listening on (http://\S+)") is { Success: true } m) ready.TrySetResult(m.Groups[1].Value);
+        };
+        process.BeginOutputReadLine();
+        try
+        {
+            string url = await ready.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            using var http = new HttpClient();
+            string models = await http.GetStringAsync(url + "/api/models");
+            Assert.Contains("\"name\":\"run:imported\",\"kind\":\"run\",\"channels\":1", models);
+            Assert.Contains("\"name\":\"photo-rgb\",\"kind\":\"shipped model\",\"channels\":3", models);
+            var content = new ByteArrayContent(File.ReadAllBytes(input));
+            content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            using var response = await http.PostAsync(url + "/api/denoise?model=run:imported", content);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            string written = Path.Combine(dir.Path, "cli.png");
+            Assert.Equal(0, Cli.Run(dir.Path, "denoise", input, "-o", written, "--checkpoint", Path.Combine(dir.Path, "models", "imported", "best.ckpt")).ExitCode);
+            Assert.Equal(File.ReadAllBytes(written), await response.Content.ReadAsByteArrayAsync());
+        }
+        finally
+        {
+            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+            process.WaitForExit(TimeSpan.FromMinutes(1));
+        }
+    }
+
+    [Fact]
     public async Task SIGTERM_lets_the_request_in_flight_finish_then_exits_0()
     {
         using var dir = new TempDir();
