@@ -46,7 +46,11 @@ public sealed class DenoiseApi(Func<Picture, (IImageModel Model, string Why)> ch
             lock (choosing) // loads each once: its channels and whether it is told the noise level are the model's own
                 return models.Select(m => { var info = m.Load().Info; return new { name = m.Name, kind = m.Kind, channels = info.Channels, toldNoiseLevel = info.TakesNoiseLevel, summary = m.Summary }; }).ToList();
         });
-        app.MapPost("/api/denoise", Denoise);
+        // A route handler, not a bare RequestDelegate, so that the OpenAPI document describes it. No Accepts(): routing
+        // would then answer a wrong content type with a bare 415 before the handler could say why.
+        app.MapPost("/api/denoise", (Delegate)(Func<HttpContext, Task>)Denoise)
+           .Produces(200, contentType: "image/png", additionalContentTypes: ["image/jpeg", "image/webp", "image/tiff"])
+           .ProducesProblem(400).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422).ProducesProblem(503);
     }
 
     async Task Denoise(HttpContext context)

@@ -92,6 +92,9 @@ public sealed class ServeTests : IClassFixture<ServeTests.Server>
         string png = Path.Combine(server.Dir.Path, "grey.png");
         TestFiles.WritePng(png, 40, 30);
         byte[] good = File.ReadAllBytes(png);
+        using var jpegStream = new MemoryStream();
+        ImageFile.Write(jpegStream, ImageFile.Read(png), "jpg");
+        byte[] jpeg = jpegStream.ToArray();
         // A BMP header declaring 100000 x 100000 pixels and no pixels after it: refused from the header, before decoding.
         byte[] huge = new byte[54];
         "BM"u8.CopyTo(huge);
@@ -106,6 +109,7 @@ public sealed class ServeTests : IClassFixture<ServeTests.Server>
             ("garbage", "not an image at all"u8.ToArray(), "", "image/png", HttpStatusCode.UnsupportedMediaType),
             ("wrong content type", good, "", "text/plain", HttpStatusCode.UnsupportedMediaType),
             ("truncated PNG", good[..(good.Length / 2)], "", "image/png", HttpStatusCode.UnprocessableEntity),
+            ("truncated JPEG", jpeg[..(jpeg.Length / 2)], "", "image/jpeg", HttpStatusCode.UnprocessableEntity),
             ("huge declared size", huge, "", "image/png", HttpStatusCode.RequestEntityTooLarge),
             ("bad strength", good, "?strength=abc", "image/png", HttpStatusCode.BadRequest),
             ("strength out of range", good, "?strength=0", "image/png", HttpStatusCode.BadRequest),
@@ -137,12 +141,15 @@ public sealed class ServeTests : IClassFixture<ServeTests.Server>
     }
 
     [Fact]
-    public async Task Health_and_models_answer()
+    public async Task Health_models_and_the_OpenAPI_document_answer()
     {
         Assert.Equal("ok", await server.Http.GetStringAsync(server.Url + "/healthz"));
         string models = await server.Http.GetStringAsync(server.Url + "/api/models");
         Assert.Contains("\"name\":\"photo-rgb\"", models);
         Assert.Contains("\"name\":\"photo\"", models);
+        string openApi = await server.Http.GetStringAsync(server.Url + "/openapi/v1.json");
+        Assert.Contains("\"/api/denoise\"", openApi);
+        Assert.Contains("\"/api/models\"", openApi);
     }
 
     [Fact]
