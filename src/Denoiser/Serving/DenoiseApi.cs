@@ -118,7 +118,10 @@ public sealed class DenoiseApi(Func<Picture, (IImageModel Model, string Why)> ch
             }
             finally { running.Release(); }
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested) { } // the client left
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            Console.WriteLine("a client left before its answer: its work stopped at the next tile"); // nobody to answer
+        }
         catch (UserException e) { await Problem(context, 422, e.Message, "see GET /api/models for what each model takes"); }
         finally { Interlocked.Decrement(ref waiting); }
     }

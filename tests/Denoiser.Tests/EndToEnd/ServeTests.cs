@@ -258,6 +258,48 @@ public sealed class ServeOptionTests
     }
 
     [Fact]
+    public async Task A_client_that_leaves_stops_its_work_and_the_next_is_served()
+    {
+        using var dir = new TempDir();
+        string large = Path.Combine(dir.Path, "large.png"), small = Path.Combine(dir.Path, "small.png");
+        TestFiles.WriteRgbPng(large, 3000, 2000, seed: 4); // six tiles: many seconds
+        TestFiles.WriteRgbPng(small, 64, 48, seed: 5);
+        using var process = Cli.Start(dir.Path, "serve", "--port", "0");
+        var lines = new List<string>();
+        var ready = new TaskCompletionSource<string>();
+        var left = new TaskCompletionSource();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data == null) return;
+            lock (lines) lines.Add(e.Data);
+            if (Regex.Match(e.Data, @"listening on (http://\S+)") is { Success: true } m) ready.TrySetResult(m.Groups[1].Value);
+            if (e.Data.StartsWith("a client left", StringComparison.Ordinal)) left.TrySetResult();
+        };
+        process.BeginOutputReadLine();
+        try
+        {
+            string url = await ready.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            using var http = new HttpClient();
+            using (var leaving = new CancellationTokenSource(TimeSpan.FromSeconds(3)))
+            {
+                var content = new ByteArrayContent(File.ReadAllBytes(large));
+                content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => http.PostAsync(url + "/api/denoise", content, leaving.Token));
+            }
+            await left.Task.WaitAsync(TimeSpan.FromMinutes(1)); // said so, at the next tile
+            var next = new ByteArrayContent(File.ReadAllBytes(small));
+            next.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+            using var response = await http.PostAsync(url + "/api/denoise", next);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+            process.WaitForExit(TimeSpan.FromMinutes(1));
+        }
+    }
+
+    [Fact]
     public async Task SIGTERM_lets_the_request_in_flight_finish_then_exits_0()
     {
         using var dir = new TempDir();
