@@ -1,8 +1,6 @@
 // `denoiser serve` as a user starts it: the real program in its own process, on a free loopback port, called over HTTP.
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.RegularExpressions;
 using Denoiser.Data;
 using Xunit;
 
@@ -10,49 +8,20 @@ namespace Denoiser.Tests.EndToEnd;
 
 public sealed class ServeTests : IClassFixture<ServeTests.Server>
 {
-    /// <summary>One server for the class (port 0: the OS chooses; the program prints it), stopped with SIGTERM.</summary>
+    /// <summary>One server for the class, with a queue of one place; stopped with SIGTERM.</summary>
     public sealed class Server : IDisposable
     {
         public readonly TempDir Dir = new();
         public readonly HttpClient Http = new() { Timeout = TimeSpan.FromMinutes(2) };
-        readonly Process process;
-        public readonly List<string> Output = new();
-        public string Url { get; }
-
-        public Server()
-        {
-            process = Cli.Start(Dir.Path, "serve", "--port", "0", "--queue", "1");
-            var ready = new TaskCompletionSource<string>();
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data == null) return;
-                lock (Output) Output.Add(e.Data);
-                if (Regex.Match(e.Data, @"listening on (http://127\.0\.0\.1:\d+)") is { Success: true } m) ready.TrySetResult(m.Groups[1].Value);
-            };
-            process.BeginOutputReadLine();
-            Assert.True(ready.Task.Wait(TimeSpan.FromMinutes(1)), "serve did not say where it listens");
-            Url = ready.Task.Result;
-        }
-
-        /// <summary>SIGTERM, as a service manager stops it; the exit code says whether it stopped cleanly.</summary>
-        /// <summary>The server process's resident memory now, in kB (VmRSS).</summary>
-        public long ResidentKb()
-        {
-            var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
-        }
-
-        public int Stop()
-        {
-            if (!process.HasExited) Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
-            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "serve did not stop on SIGTERM");
-            return process.ExitCode;
-        }
+        public readonly ServeProcess Process;
+        public string Url => Process.Url;
+        public Server() => Process = new ServeProcess(Dir.Path, "--queue", "1");
+        public long ResidentKb() => Process.ResidentKb();
 
         public void Dispose()
         {
-            if (!process.HasExited) { Stop(); }
-            process.Dispose();
+            Assert.Equal(0, Process.Stop());
+            Process.Dispose();
             Http.Dispose();
             Dir.Dispose();
         }
@@ -228,33 +197,16 @@ public sealed class ServeOptionTests
         Assert.Equal(0, Cli.Run(dir.Path, "import", weights, "--model", "resunet", "--run-dir", Path.Combine(dir.Path, "models", "imported")).ExitCode);
         string input = Path.Combine(dir.Path, "grey.png");
         TestFiles.WritePng(input, 48, 40);
-        using var process = Cli.Start(dir.Path, "serve", "--port", "0");
-        var ready = new TaskCompletionSource<string>();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data != null && Regex.Match(e.Data, @"listening on (http://\S+)") is { Success: true } m) ready.TrySetResult(m.Groups[1].Value);
-        };
-        process.BeginOutputReadLine();
-        try
-        {
-            string url = await ready.Task.WaitAsync(TimeSpan.FromMinutes(1));
-            using var http = new HttpClient();
-            string models = await http.GetStringAsync(url + "/api/models");
-            Assert.Contains("\"name\":\"run:imported\",\"kind\":\"run\",\"channels\":1", models);
-            Assert.Contains("\"name\":\"photo-rgb\",\"kind\":\"shipped model\",\"channels\":3", models);
-            var content = new ByteArrayContent(File.ReadAllBytes(input));
-            content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-            using var response = await http.PostAsync(url + "/api/denoise?model=run:imported", content);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            string written = Path.Combine(dir.Path, "cli.png");
-            Assert.Equal(0, Cli.Run(dir.Path, "denoise", input, "-o", written, "--checkpoint", Path.Combine(dir.Path, "models", "imported", "best.ckpt")).ExitCode);
-            Assert.Equal(File.ReadAllBytes(written), await response.Content.ReadAsByteArrayAsync());
-        }
-        finally
-        {
-            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
-            process.WaitForExit(TimeSpan.FromMinutes(1));
-        }
+        using var server = new ServeProcess(dir.Path);
+        using var http = new HttpClient();
+        string models = await http.GetStringAsync(server.Url + "/api/models");
+        Assert.Contains("\"name\":\"run:imported\",\"kind\":\"run\",\"channels\":1", models);
+        Assert.Contains("\"name\":\"photo-rgb\",\"kind\":\"shipped model\",\"channels\":3", models);
+        using var response = await http.PostAsync(server.Url + "/api/denoise?model=run:imported", Png(input));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        string written = Path.Combine(dir.Path, "cli.png");
+        Assert.Equal(0, Cli.Run(dir.Path, "denoise", input, "-o", written, "--checkpoint", Path.Combine(dir.Path, "models", "imported", "best.ckpt")).ExitCode);
+        Assert.Equal(File.ReadAllBytes(written), await response.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]
@@ -264,39 +216,13 @@ public sealed class ServeOptionTests
         string large = Path.Combine(dir.Path, "large.png"), small = Path.Combine(dir.Path, "small.png");
         TestFiles.WriteRgbPng(large, 3000, 2000, seed: 4); // six tiles: many seconds
         TestFiles.WriteRgbPng(small, 64, 48, seed: 5);
-        using var process = Cli.Start(dir.Path, "serve", "--port", "0");
-        var lines = new List<string>();
-        var ready = new TaskCompletionSource<string>();
-        var left = new TaskCompletionSource();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data == null) return;
-            lock (lines) lines.Add(e.Data);
-            if (Regex.Match(e.Data, @"listening on (http://\S+)") is { Success: true } m) ready.TrySetResult(m.Groups[1].Value);
-            if (e.Data.StartsWith("a client left", StringComparison.Ordinal)) left.TrySetResult();
-        };
-        process.BeginOutputReadLine();
-        try
-        {
-            string url = await ready.Task.WaitAsync(TimeSpan.FromMinutes(1));
-            using var http = new HttpClient();
-            using (var leaving = new CancellationTokenSource(TimeSpan.FromSeconds(3)))
-            {
-                var content = new ByteArrayContent(File.ReadAllBytes(large));
-                content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => http.PostAsync(url + "/api/denoise", content, leaving.Token));
-            }
-            await left.Task.WaitAsync(TimeSpan.FromMinutes(1)); // said so, at the next tile
-            var next = new ByteArrayContent(File.ReadAllBytes(small));
-            next.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-            using var response = await http.PostAsync(url + "/api/denoise", next);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        }
-        finally
-        {
-            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
-            process.WaitForExit(TimeSpan.FromMinutes(1));
-        }
+        using var server = new ServeProcess(dir.Path);
+        using var http = new HttpClient();
+        using (var leaving = new CancellationTokenSource(TimeSpan.FromSeconds(3)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => http.PostAsync(server.Url + "/api/denoise", Png(large), leaving.Token));
+        await server.Said("a client left"); // at the next tile
+        using var response = await http.PostAsync(server.Url + "/api/denoise", Png(small));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]
@@ -305,58 +231,36 @@ public sealed class ServeOptionTests
         using var dir = new TempDir();
         string input = Path.Combine(dir.Path, "large.png");
         TestFiles.WriteRgbPng(input, 1400, 1100, seed: 2); // four tiles: a second or more
-        using var process = Cli.Start(dir.Path, "serve", "--port", "0");
-        var ready = new TaskCompletionSource<string>();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data != null && Regex.Match(e.Data, @"listening on (http://\S+)") is { Success: true } m) ready.TrySetResult(m.Groups[1].Value);
-        };
-        process.BeginOutputReadLine();
-        string url = await ready.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        using var server = new ServeProcess(dir.Path);
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
-        var content = new ByteArrayContent(File.ReadAllBytes(input));
-        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        var inFlight = http.PostAsync(url + "/api/denoise", content);
+        var inFlight = http.PostAsync(server.Url + "/api/denoise", Png(input));
         await Task.Delay(700); // received, and denoising
-        Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+        server.Terminate();
         using var response = await inFlight;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(1400, ImageFile.Read(await response.Content.ReadAsByteArrayAsync(), "the response").Width);
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "serve did not stop");
-        Assert.Equal(0, process.ExitCode);
+        Assert.Equal(0, server.Stop());
     }
 
     [Fact]
     public async Task Beyond_loopback_it_warns_and_an_api_key_is_required_once_given()
     {
         using var dir = new TempDir();
-        using var process = Cli.Start(dir.Path, "serve", "--port", "0", "--host", "0.0.0.0", "--api-key", "sesame");
-        var lines = new List<string>();
-        var ready = new TaskCompletionSource<string>();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data == null) return;
-            lock (lines) lines.Add(e.Data);
-            if (Regex.Match(e.Data, @"listening on http://0\.0\.0\.0:(\d+)") is { Success: true } m) ready.TrySetResult(m.Groups[1].Value);
-        };
-        process.BeginOutputReadLine();
-        try
-        {
-            string url = "http://127.0.0.1:" + await ready.Task.WaitAsync(TimeSpan.FromMinutes(1));
-            await Task.Delay(200); // the warning is the next line
-            lock (lines) Assert.Contains(lines, l => l.StartsWith("warning: listening beyond this machine", StringComparison.Ordinal));
-            using var http = new HttpClient();
-            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync(url + "/api/models")).StatusCode);
-            http.DefaultRequestHeaders.Add("X-Api-Key", "sesame");
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(url + "/api/models")).StatusCode);
-            using var anonymous = new HttpClient();
-            Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(url + "/healthz")).StatusCode); // health needs no key
-        }
-        finally
-        {
-            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
-            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)));
-            Assert.Equal(0, process.ExitCode);
-        }
+        using var server = new ServeProcess(dir.Path, "--host", "0.0.0.0", "--api-key", "sesame");
+        await server.Said("warning: listening beyond this machine");
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync(server.Url + "/api/models")).StatusCode);
+        http.DefaultRequestHeaders.Add("X-Api-Key", "sesame");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(server.Url + "/api/models")).StatusCode);
+        using var anonymous = new HttpClient();
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(server.Url + "/healthz")).StatusCode); // health needs no key
+        Assert.Equal(0, server.Stop());
+    }
+
+    static ByteArrayContent Png(string path)
+    {
+        var content = new ByteArrayContent(File.ReadAllBytes(path));
+        content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        return content;
     }
 }
