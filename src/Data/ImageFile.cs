@@ -13,6 +13,9 @@ public static class ImageFile
     /// <summary>File name endings read as images when a folder or pattern is given.</summary>
     public static readonly string[] Extensions = { ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".webp", ".tif", ".tiff" };
 
+    /// <summary>What <see cref="Write(string, Picture, string, int)"/> writes: the names `--format` and `format=` take.</summary>
+    public static readonly string[] OutputFormats = { "png", "tiff", "jpg", "webp" };
+
     /// <summary>Images with more pixels than this are refused before decoding (a decompression bomb guard).</summary>
     public const long MaxPixels = 100_000_000;
 

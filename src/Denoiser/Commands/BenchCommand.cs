@@ -317,11 +317,7 @@ public static class BenchCommand
     static void ServeSpeed(double seconds)
     {
         int side = seconds > 0 ? 512 : 64;
-        string host = Environment.ProcessPath ?? throw new UserException("bench: cannot tell which program is running, to start it again.");
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
-        foreach (var a in new[] { "serve", "--port", "0" }) start.ArgumentList.Add(a);
-        using var server = Process.Start(start)!;
+        using var server = Process.Start(SelfStartInfo(new[] { "serve", "--port", "0" }))!;
         try
         {
             string? url = null;
@@ -426,7 +422,8 @@ public static class BenchCommand
     }
 
     /// <summary>Runs this program again with <paramref name="args"/>; returns exit code, standard output and wall time.</summary>
-    static (int Code, string Output, double Seconds) RunSelf(string[] args, params (string Name, string Value)[] env)
+    /// <summary>This program again, with <paramref name="args"/>, output redirected.</summary>
+    static ProcessStartInfo SelfStartInfo(IEnumerable<string> args)
     {
         // The running program is `dotnet` with this assembly (`dotnet denoiser.dll`, `dotnet run`), or the apphost
         // `denoiser` itself (the built or published executable), which must be started as it is.
@@ -434,6 +431,12 @@ public static class BenchCommand
         var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true };
         if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(BenchCommand).Assembly.Location);
         foreach (var a in args) start.ArgumentList.Add(a);
+        return start;
+    }
+
+    static (int Code, string Output, double Seconds) RunSelf(string[] args, params (string Name, string Value)[] env)
+    {
+        var start = SelfStartInfo(args);
         foreach (var (name, value) in env) start.Environment[name] = value;
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;

@@ -17,7 +17,7 @@ public static class DenoiseCommand
         var inputs = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, BMP, GIF, TGA, WebP, TIFF; 8 or 16 bits), folders or glob patterns", Arity = ArgumentArity.OneOrMore };
         var recursive = new Option<bool>("--recursive", "-r") { Description = "Look for images in subfolders of folder arguments too" };
         var format = new Option<string>("--format") { Description = "Output format: png or tiff (keep alpha and 16 bits), webp (keeps alpha) or jpg", DefaultValueFactory = _ => "png" };
-        format.AcceptOnlyFromAmong("png", "tiff", "jpg", "webp");
+        format.AcceptOnlyFromAmong(ImageFile.OutputFormats);
         var quality = new Option<int>("--quality") { Description = "JPEG and WebP quality, 1-100", DefaultValueFactory = _ => 90 };
         var color = new Option<string>("--color") { Description = "Colour images through a grayscale model: luma (denoise Y of YCbCr) or channels (each of R, G, B); an RGB model takes them whole", DefaultValueFactory = _ => "luma" };
         color.AcceptOnlyFromAmong("luma", "channels");
@@ -193,7 +193,6 @@ public static class DenoiseCommand
         var device = devices.Apply(p);
         var (model, info, from, _, domain) = source.Load(p);
         Console.WriteLine(from);
-        model.to(device);
         return new TorchImageModel(model, info, device, domain);
     }
 

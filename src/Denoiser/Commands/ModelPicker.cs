@@ -36,10 +36,7 @@ public sealed class ModelPicker(ModelSource source, string modelsDir, torch.Devi
         if (lookedForRun) return latest;
         lookedForRun = true;
         if (source.LoadLatestRun(modelsDir) is { } run)
-        {
-            run.Model.to(device);
             latest = (wrap(new TorchImageModel(run.Model, run.Info, device, run.Domain)), run.From);
-        }
         return latest;
     }
 
@@ -47,7 +44,6 @@ public sealed class ModelPicker(ModelSource source, string modelsDir, torch.Devi
     {
         if (loaded.TryGetValue(name, out var model)) return model;
         var (module, info, _, _, domain) = source.LoadShipped(name);
-        module.to(device);
         return loaded[name] = wrap(new TorchImageModel(module, info, device, domain));
     }
 

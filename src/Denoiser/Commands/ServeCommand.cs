@@ -47,7 +47,6 @@ public static class ServeCommand
             {
                 var (module, info, from, _, domain) = source.Load(p);
                 Console.WriteLine(from);
-                module.to(device);
                 named = new TorchImageModel(module, info, device, domain);
             }
             using var _ = named;
@@ -58,7 +57,6 @@ public static class ServeCommand
             {
                 if (runs.TryGetValue(best, out var model)) return model;
                 var (module, info, _, _, domain) = source.LoadCheckpoint(best);
-                module.to(device);
                 return runs[best] = new TorchImageModel(module, info, device, domain);
             }
             string modelsDir = p.GetValue(source.ModelsDir)!;

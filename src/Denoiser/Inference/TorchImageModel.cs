@@ -7,6 +7,9 @@ namespace Denoiser.Inference;
 
 public sealed class TorchImageModel(nn.Module<Tensor, Tensor> model, Models.ModelInfo info, Device device, TrainingDomain? domain = null) : IImageModel
 {
+    // The weights go to the device once, here, wherever the model was loaded.
+    readonly nn.Module<Tensor, Tensor> model = model.to(device);
+
     public Models.ModelInfo Info => info;
     public TrainingDomain Domain { get; } = domain ?? TrainingDomain.Of(info, (Training.TrainSettings?)null);
 

@@ -20,7 +20,6 @@ public sealed record ServeLimits(long MaxBytes = 50_000_000, long MaxPixels = 50
 /// <param name="choose">The model for a picture when the request names none, and why (as `denoise` says it).</param>
 public sealed class DenoiseApi(Func<Picture, (IImageModel Model, string Why)> choose, IReadOnlyList<ServedModel> models, ServeLimits limits, string? apiKey)
 {
-    static readonly string[] Formats = { "png", "tiff", "jpg", "webp" };
     readonly SemaphoreSlim running = new(limits.Concurrent);
     static readonly string Page = new StreamReader(typeof(DenoiseApi).Assembly.GetManifestResourceStream("page.html")!).ReadToEnd();
     readonly object choosing = new(); // the picker loads models lazily, once
@@ -44,7 +43,7 @@ public sealed class DenoiseApi(Func<Picture, (IImageModel Model, string Why)> ch
         app.MapGet("/api/models", () =>
         {
             lock (choosing) // loads each once: its channels and whether it is told the noise level are the model's own
-                return models.Select(m => { var info = m.Load().Info; return new { name = m.Name, kind = m.Kind, channels = info.Channels, toldNoiseLevel = info.TakesNoiseLevel, summary = m.Summary }; }).ToList();
+                return models.Select(Describe).ToList();
         });
         // A route handler, not a bare RequestDelegate, so that the OpenAPI document describes it. No Accepts(): routing
         // would then answer a wrong content type with a bare 415 before the handler could say why.
@@ -57,7 +56,7 @@ public sealed class DenoiseApi(Func<Picture, (IImageModel Model, string Why)> ch
     {
         var query = context.Request.Query;
         string format = query["format"].FirstOrDefault() ?? "png";
-        if (!Formats.Contains(format)) { await Problem(context, 400, $"format={format}: not an output format", "use png, tiff, jpg or webp"); return; }
+        if (!ImageFile.OutputFormats.Contains(format)) { await Problem(context, 400, $"format={format}: not an output format", "use png, tiff, jpg or webp"); return; }
         double strength = 1;
         if (query["strength"].FirstOrDefault() is { } s && !(double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out strength) && strength > 0 && strength <= 20))
         { await Problem(context, 400, $"strength={s}: not a strength", "give a number above 0 and at most 20 (1: as estimated)"); return; }
@@ -120,10 +119,25 @@ public sealed class DenoiseApi(Func<Picture, (IImageModel Model, string Why)> ch
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            Console.WriteLine("a client left before its answer: its work stopped at the next tile"); // nobody to answer
+            Console.WriteLine("a client left before its answer: its work was stopped"); // at the next tile; nobody to answer
         }
-        catch (UserException e) { await Problem(context, 422, e.Message, "see GET /api/models for what each model takes"); }
+        catch (Exception e) when (e is UserException or InvalidDataException or IOException) // a model that does not load, or cannot take this picture
+        { await Problem(context, 422, e.Message.ReplaceLineEndings(" "), "see GET /api/models for what each model takes"); }
         finally { Interlocked.Decrement(ref waiting); }
+    }
+
+    /// <summary>A model as /api/models lists it; one that does not load (a damaged run's checkpoint) says why instead.</summary>
+    static object Describe(ServedModel m)
+    {
+        try
+        {
+            var info = m.Load().Info;
+            return new { name = m.Name, kind = m.Kind, channels = info.Channels, toldNoiseLevel = info.TakesNoiseLevel, summary = m.Summary };
+        }
+        catch (Exception e) when (e is UserException or InvalidDataException or IOException)
+        {
+            return new { name = m.Name, kind = m.Kind, error = e.Message.ReplaceLineEndings(" ") };
+        }
     }
 
     // The magic numbers of the formats read: anything else is not an image at all (415), not a damaged one (422).

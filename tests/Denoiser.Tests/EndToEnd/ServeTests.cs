@@ -125,6 +125,7 @@ public sealed class ServeTests : IClassFixture<ServeTests.Server>
     public async Task Beyond_its_slot_and_queue_it_answers_503_at_once_with_retry_after()
     {
         // --queue 1 and one slot: of eight requests at once, at most two are taken; the others get 503 and Retry-After.
+        // (It relies on eight requests arriving while the first is denoised, about 0.3 s here.)
         string input = Path.Combine(server.Dir.Path, "busy.png");
         TestFiles.WriteRgbPng(input, 320, 240, seed: 5);
         byte[] body = File.ReadAllBytes(input);
@@ -195,6 +196,8 @@ public sealed class ServeOptionTests
         string weights = Path.Combine(dir.Path, "photo.safetensors");
         Assert.Equal(0, Cli.Run(dir.Path, "export", "--pretrained", "photo", "-o", weights).ExitCode);
         Assert.Equal(0, Cli.Run(dir.Path, "import", weights, "--model", "resunet", "--run-dir", Path.Combine(dir.Path, "models", "imported")).ExitCode);
+        Directory.CreateDirectory(Path.Combine(dir.Path, "models", "broken"));
+        File.WriteAllText(Path.Combine(dir.Path, "models", "broken", "best.ckpt"), "not a checkpoint"); // listed with why, not a failed list
         string input = Path.Combine(dir.Path, "grey.png");
         TestFiles.WritePng(input, 48, 40);
         using var server = new ServeProcess(dir.Path);
@@ -202,6 +205,12 @@ public sealed class ServeOptionTests
         string models = await http.GetStringAsync(server.Url + "/api/models");
         Assert.Contains("\"name\":\"run:imported\",\"kind\":\"run\",\"channels\":1", models);
         Assert.Contains("\"name\":\"photo-rgb\",\"kind\":\"shipped model\",\"channels\":3", models);
+        Assert.Matches("\"name\":\"run:broken\",\"kind\":\"run\",\"error\":\"[^\"]*checkpoint", models);
+        using (var broken = await http.PostAsync(server.Url + "/api/denoise?model=run:broken", Png(input)))
+        {
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, broken.StatusCode);
+            Assert.Contains("checkpoint signature", await broken.Content.ReadAsStringAsync());
+        }
         using var response = await http.PostAsync(server.Url + "/api/denoise?model=run:imported", Png(input));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         string written = Path.Combine(dir.Path, "cli.png");
