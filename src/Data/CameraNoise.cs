@@ -12,31 +12,46 @@ namespace Denoiser.Data;
 /// <para>
 /// The clean image goes to raw (inverse tone curve, inverse gamma, inverse colour matrix, inverse gains, RGGB mosaic);
 /// Poisson-Gaussian noise of variance shot * signal + read is added there (Foi et al., TIP 2008: its Gaussian
-/// approximation, as Brooks); both raws, clean and noisy, are demosaiced (bilinear) and processed forward, and their
+/// approximation, as Brooks); both raws, clean and noisy, are demosaiced and processed forward, and their
 /// difference is added to the clean image. So without noise the image comes back exactly, and the noise is what the
 /// camera's pipeline makes of raw noise: brighter pixels noisier, neighbours correlated by demosaicing, channels by the
 /// colour matrix, dark ones amplified by the gamma curve. Then clipped to [0, 1] and rounded to 8 bits, always.
 /// </para>
 /// <para>
 /// Levels: log(shot) uniform in [log 1e-4, log 1.2e-2] and log(read) = 2.18 log(shot) + 1.2 + N(0, 0.26), Brooks'
-/// fit to the Darmstadt cameras; this spans a bright daylight exposure to ISO 6400 on a phone (RMS after processing
-/// about 1 to 25 on the 0-255 scale).
+/// fit to the Darmstadt cameras; this spans a bright daylight exposure to ISO 6400 (RMS after processing about 1 to
+/// 25 on the 0-255 scale).
+/// </para>
+/// <para>
+/// <see cref="Wide"/> (<c>camera-wide</c>) draws every stage per image, so that one model meets the range of real
+/// pipelines, DSLRs' and phones': shot noise up to <see cref="MaxShotWide"/> (phones at high ISO); gamma 1.8-2.6 and
+/// Brooks' tone curve or none; bilinear, Malvar-He-Cutler or edge-directed demosaicing; luma noise reduction that
+/// may also lower the luma noise (none to strong); sharpening; low-frequency chroma blotches; downscaling by 1.5 or 2
+/// (phones bin and resize); JPEG with 4:2:0 chroma. Its ranges come from the literature (Brooks; CBDNet; Noise Flow,
+/// Abdelhamed et al., ICCV 2019) and from `polyu-train`'s full-frame pairs, never from PolyU's 100 test crops
+/// (docs/real-photographs.md).
 /// </para>
 /// </summary>
-public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare) : Noise(NoiseRange.EightBit)
+public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare, bool Wide = false) : Noise(NoiseRange.EightBit)
 {
     public const double DefaultJpegShare = 0.5;
     public const int MinQuality = 60, MaxQuality = 100;
     const double MinShot = 1e-4, MaxShot = 1.2e-2;
+    /// <summary>The strongest shot noise <c>camera-wide</c> draws: a small phone sensor at high ISO (Noise Flow's SIDD phones reach ISO 3200 at pixel pitches a quarter of a DSLR's).</summary>
+    public const double MaxShotWide = 4e-2;
     /// <summary>The widest in-camera noise reduction drawn (Gaussian sigma, pixels).</summary>
     public const float MaxSmoothing = 2;
     /// <summary>The widest chroma noise reduction drawn, and the least of the chroma noise's RMS it keeps.</summary>
     public const float MaxChromaSmoothing = 4, MinChromaKept = 0.25f;
+    /// <summary>camera-wide: the least of the luma noise's RMS its noise reduction keeps (phones' strong NR).</summary>
+    public const float MinLumaKept = 0.35f;
+    /// <summary>camera-wide: unsharp masking's largest amount and width, and the chroma blotches' widest width and largest RMS (times the luma noise's).</summary>
+    public const float MaxSharpen = 1.5f, MaxSharpenWidth = 2, MaxBlotchWidth = 8, MaxBlotchRms = 0.6f;
 
-    protected override string Body => JpegShare == DefaultJpegShare ? "camera" : $"camera:{Format(JpegShare)}";
+    protected override string Body => (Wide ? "camera-wide" : "camera") + (JpegShare == DefaultJpegShare ? "" : $":{Format(JpegShare)}");
 
     /// <summary>The midpoint of the shot-noise range (log scale); the real size of a draw is its RMS, which varies.</summary>
-    public override double Level => Math.Sqrt(MinShot * MaxShot);
+    public override double Level => Math.Sqrt(MinShot * (Wide ? MaxShotWide : MaxShot));
 
     // Brooks et al.'s XYZ-to-camera matrices of four cameras, and sRGB (D65) to XYZ.
     static readonly float[][,] XyzToCams =
@@ -48,8 +63,16 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
     };
     static readonly float[,] RgbToXyz = { { 0.4124564f, 0.3575761f, 0.1804375f }, { 0.2126729f, 0.7151522f, 0.0721750f }, { 0.0193339f, 0.1191920f, 0.9503041f } };
 
-    /// <summary>One image's camera, drawn: what turns its raw into sRGB and how noisy the raw is.</summary>
-    sealed record Camera(Tensor CamToRgb, Tensor RgbToCam, Tensor Gains, Tensor Shot, Tensor Read, Tensor Widths, Tensor ChromaKept);
+    /// <summary>
+    /// One image's camera, drawn: what turns its raw into sRGB, how noisy the raw is, and (camera-wide) how its
+    /// pipeline treats the noise. Gamma and Tone are (n, 1, 1, 1); Tone is 1 for Brooks' curve, 0 for none.
+    /// </summary>
+    sealed record Camera(Tensor CamToRgb, Tensor RgbToCam, Tensor Gains, Tensor Shot, Tensor Read, Tensor Widths, Tensor ChromaKept,
+                         Tensor Gamma, Tensor Tone, DemosaicMethod[] Demosaic, Tensor? LumaKept = null, Tensor? SharpenAmount = null,
+                         Tensor? SharpenWidth = null, Tensor? BlotchWidth = null, Tensor? BlotchRms = null);
+
+    /// <summary>camera-wide's downscaling factors and their chances: most pictures at the sensor's size.</summary>
+    static readonly (double Factor, double Chance)[] Scales = { (1, 0.6), (1.5, 0.2), (2, 0.2) };
 
     protected override Tensor Add(Tensor clean, Generator generator)
     {
@@ -60,19 +83,105 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         }
         if (clean.shape[1] != 3) throw new ArgumentException($"camera noise takes grey or RGB images, not {clean.shape[1]} channels");
         using var scope = NewDisposeScope();
-        long h = clean.shape[2], w = clean.shape[3];
-        // The 2x2 mosaic needs even sides: an odd one gets its edge repeated once, and the extra row or column is dropped after.
-        var even = nn.functional.pad(clean, new long[] { 0, w % 2, 0, h % 2 }, PaddingModes.Replicate);
-        var camera = Draw(clean.shape[0], clean.device, generator);
-        var raw = Mosaic(Unprocess(even, camera));
-        var variance = (raw * camera.Shot).Plus_(camera.Read);
-        var noisyRaw = (torch.randn(raw.shape, device: raw.device, generator: generator) * variance.sqrt_()).Plus_(raw).Clamp_(0, 1);
-        var noise = Smooth((Process(noisyRaw, camera) - Process(raw, camera)).narrow(2, 0, h).narrow(3, 0, w), camera.Widths, camera.ChromaKept);
+        var noise = Wide ? WideNoise(clean, generator) : PipelineNoise(clean, Draw(clean.shape[0], clean.device, generator), generator);
         var noisy = noise.Plus_(clean).Clamp_(0, 1).Times_(255).round_().Over_(255);
         return Jpeg(noisy, generator).MoveToOuterDisposeScope();
     }
 
+    /// <summary>camera-wide: each image's noise made at its drawn scale (the clean picture enlarged by it), then scaled down to the picture.</summary>
+    Tensor WideNoise(Tensor clean, Generator generator)
+    {
+        long n = clean.shape[0], h = clean.shape[2], w = clean.shape[3];
+        var camera = DrawWide(n, clean.device, generator);
+        var draws = torch.rand(new long[] { n }, generator: generator, device: clean.device).cpu().data<float>().ToArray();
+        int[] scale = draws.Select(u => { double c = 0; for (int k = 0; k < Scales.Length; k++) if (u < (c += Scales[k].Chance)) return k; return Scales.Length - 1; }).ToArray();
+        var noise = torch.empty_like(clean);
+        for (int k = 0; k < Scales.Length; k++)
+        {
+            long[] index = Enumerable.Range(0, (int)n).Where(i => scale[i] == k).Select(i => (long)i).ToArray();
+            if (index.Length == 0) continue;
+            using var at = torch.tensor(index, device: clean.device);
+            var part = clean.index_select(0, at);
+            var cam = Select(camera, at, index);
+            double f = Scales[k].Factor;
+            var made = f == 1 ? PipelineNoise(part, cam, generator)
+                : CameraStages.Downscale(PipelineNoise(nn.functional.interpolate(part, new long[] { (long)Math.Round(h * f), (long)Math.Round(w * f) },
+                                                                                   mode: InterpolationMode.Bilinear, align_corners: false).Clamp_(0, 1), cam, generator), h, w);
+            noise.index_copy_(0, at, made);
+        }
+        return noise;
+    }
+
+    /// <summary>The noise the camera leaves on <paramref name="clean"/> (B, 3, H, W), before clipping and 8 bits.</summary>
+    static Tensor PipelineNoise(Tensor clean, Camera camera, Generator generator)
+    {
+        long h = clean.shape[2], w = clean.shape[3];
+        // The 2x2 mosaic needs even sides: an odd one gets its edge repeated once, and the extra row or column is dropped after.
+        var even = nn.functional.pad(clean, new long[] { 0, w % 2, 0, h % 2 }, PaddingModes.Replicate);
+        var raw = CameraStages.Mosaic(Unprocess(even, camera));
+        var variance = (raw * camera.Shot).Plus_(camera.Read);
+        var noisyRaw = (torch.randn(raw.shape, device: raw.device, generator: generator) * variance.sqrt_()).Plus_(raw).Clamp_(0, 1);
+        var noise = Smooth((Process(noisyRaw, camera) - Process(raw, camera)).narrow(2, 0, h).narrow(3, 0, w), camera);
+        if (camera.SharpenAmount is { } amount) noise = CameraStages.Sharpen(noise, amount, camera.SharpenWidth!, MaxSharpenWidth);
+        if (camera.BlotchRms is { } blotchRms)
+        {
+            var lumaRms = CameraStages.Rms(Colour.Luma(noise)).view(-1);
+            noise = noise.Plus_(CameraStages.ChromaBlotches(clean.shape[0], h, w, camera.BlotchWidth!, blotchRms * lumaRms, MaxBlotchWidth, generator, clean.device, clean.dtype));
+        }
+        return noise;
+    }
+
     Camera Draw(long n, Device device, Generator gen)
+    {
+        Tensor U(params long[] shape) => torch.rand(shape, generator: gen, device: device);
+        var (camToRgb, rgbToCam, gains) = DrawColour(n, device, gen);
+        var logShot = U(n, 1, 1, 1).Times_(Math.Log(MaxShot) - Math.Log(MinShot)).Plus_(Math.Log(MinShot));
+        var logRead = logShot.Times(2.18).Plus_(1.2).Plus_(torch.randn(new long[] { n, 1, 1, 1 }, generator: gen, device: device).Times_(0.26));
+        // Noise reduction: a luma width, a chroma width at least as wide, and the share of chroma noise left.
+        var luma = U(n, 1).Times_(MaxSmoothing);
+        var chroma = luma.Plus(U(n, 1) * luma.From(MaxChromaSmoothing));
+        var widths = torch.cat(new[] { luma, chroma, chroma }, 1);
+        var kept = U(n).Times_(1 - MinChromaKept).Plus_(MinChromaKept);
+        return new Camera(camToRgb, rgbToCam, gains, logShot.exp(), logRead.exp(), widths, kept,
+                          torch.full(new long[] { n, 1, 1, 1 }, 2.2f, device: device), torch.ones(n, 1, 1, 1, device: device),
+                          Enumerable.Repeat(DemosaicMethod.Bilinear, (int)n).ToArray());
+    }
+
+    /// <summary>camera-wide's draw: every stage's parameters per image (the class's summary lists them).</summary>
+    Camera DrawWide(long n, Device device, Generator gen)
+    {
+        Tensor U(params long[] shape) => torch.rand(shape, generator: gen, device: device);
+        Tensor Chance(double p) => (U(n) < p).to_type(ScalarType.Float32); // 1 with chance p, per image
+        var (camToRgb, rgbToCam, gains) = DrawColour(n, device, gen);
+        var logShot = U(n, 1, 1, 1).Times_(Math.Log(MaxShotWide) - Math.Log(MinShot)).Plus_(Math.Log(MinShot));
+        var logRead = logShot.Times(2.18).Plus_(1.2).Plus_(torch.randn(new long[] { n, 1, 1, 1 }, generator: gen, device: device).Times_(0.26));
+        var luma = U(n, 1).Times_(MaxSmoothing);
+        var chroma = luma.Plus(U(n, 1) * luma.From(MaxChromaSmoothing));
+        var widths = torch.cat(new[] { luma, chroma, chroma }, 1);
+        var chromaKept = U(n).Times_(1 - MinChromaKept).Plus_(MinChromaKept);
+        // Half the cameras keep all the luma noise's RMS (a DSLR's light touch), half reduce it, down to MinLumaKept.
+        var lumaKept = Chance(0.5) * U(n).Times_(-(1 - MinLumaKept)) + 1;
+        var gamma = U(n, 1, 1, 1).Times_(0.8).Plus_(1.8);
+        var tone = (U(n, 1, 1, 1) < 0.75).to_type(ScalarType.Float32);
+        var methods = U(n).Times_(3).floor_().cpu().data<float>().Select(v => (DemosaicMethod)Math.Min((int)v, 2)).ToArray();
+        var sharpen = Chance(0.5) * U(n).Times_(MaxSharpen);
+        var sharpenWidth = U(n).Times_(MaxSharpenWidth - 0.5).Plus_(0.5);
+        var blotchWidth = U(n).Times_(MaxBlotchWidth - 2).Plus_(2);
+        var blotchRms = Chance(0.5) * U(n).Times_(MaxBlotchRms);
+        return new Camera(camToRgb, rgbToCam, gains, logShot.exp(), logRead.exp(), widths, chromaKept, gamma, tone, methods,
+                          lumaKept, sharpen, sharpenWidth, blotchWidth, blotchRms);
+    }
+
+    /// <summary>The images <paramref name="index"/> of a drawn batch of cameras.</summary>
+    static Camera Select(Camera c, Tensor at, long[] index)
+    {
+        Tensor? S(Tensor? t) => t?.index_select(0, at);
+        return new Camera(S(c.CamToRgb)!, S(c.RgbToCam)!, S(c.Gains)!, S(c.Shot)!, S(c.Read)!, S(c.Widths)!, S(c.ChromaKept)!, S(c.Gamma)!, S(c.Tone)!,
+                          index.Select(i => c.Demosaic[i]).ToArray(), S(c.LumaKept), S(c.SharpenAmount), S(c.SharpenWidth), S(c.BlotchWidth), S(c.BlotchRms));
+    }
+
+    /// <summary>A colour matrix (a random mix of the four cameras') and white-balance and brightness gains, as Brooks.</summary>
+    static (Tensor CamToRgb, Tensor RgbToCam, Tensor Gains) DrawColour(long n, Device device, Generator gen)
     {
         Tensor U(params long[] shape) => torch.rand(shape, generator: gen, device: device);
         var weights = U(n, 4).Plus_(1e-8);
@@ -88,15 +197,7 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         var red = U(n, 1).Times_(0.5).Plus_(1.9);
         var blue = U(n, 1).Times_(0.4).Plus_(1.5);
         var gains = torch.cat(new[] { red, torch.ones_like(red), blue }, 1) * brightness; // (n, 3), raw to balanced
-
-        var logShot = U(n, 1, 1, 1).Times_(Math.Log(MaxShot) - Math.Log(MinShot)).Plus_(Math.Log(MinShot));
-        var logRead = logShot.Times(2.18).Plus_(1.2).Plus_(torch.randn(new long[] { n, 1, 1, 1 }, generator: gen, device: device).Times_(0.26));
-        // Noise reduction: a luma width, a chroma width at least as wide, and the share of chroma noise left.
-        var luma = U(n, 1).Times_(MaxSmoothing);
-        var chroma = luma.Plus(U(n, 1) * luma.From(MaxChromaSmoothing));
-        var widths = torch.cat(new[] { luma, chroma, chroma }, 1);
-        var kept = U(n).Times_(1 - MinChromaKept).Plus_(MinChromaKept);
-        return new Camera(camToRgb, rgbToCam, gains, logShot.exp(), logRead.exp(), widths, kept);
+        return (camToRgb, rgbToCam, gains);
     }
 
     static Tensor Matrix(float[,] m, Device device) =>
@@ -105,7 +206,9 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
     /// <summary>sRGB (B, 3, H, W) to the camera's white-balanced-back raw RGB, before the mosaic.</summary>
     static Tensor Unprocess(Tensor srgb, Camera camera)
     {
-        var linear = InverseSmoothstep(srgb.Clamp(0, 1)).AtLeast_(1e-8).Power_(2.2);
+        var s = srgb.Clamp(0, 1);
+        var toned = InverseSmoothstep(s) * camera.Tone + s * camera.Tone.From(1);
+        var linear = toned.AtLeast_(1e-8).pow(camera.Gamma);
         var cam = ApplyMatrix(linear, camera.RgbToCam);
         // Brooks' highlight-preserving inverse gains: near white the gain fades to 1, so highlights are not pushed to clip.
         var grey = cam.mean(new long[] { 1 }, keepdim: true);
@@ -116,84 +219,42 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         return (cam * safe).AtLeast_(0);
     }
 
-    /// <summary>Raw (B, 1, H, W) mosaic to sRGB: gains, bilinear demosaicing, colour matrix, gamma, tone curve.</summary>
+    /// <summary>Raw (B, 1, H, W) mosaic to sRGB: gains, demosaicing, colour matrix, gamma, tone curve.</summary>
     static Tensor Process(Tensor bayer, Camera camera)
     {
-        var (r, g, b) = Sites(bayer);
+        var (r, g, b) = CameraStages.Sites(bayer);
         var gains = camera.Gains.unsqueeze(-1).unsqueeze(-1); // (n, 3, 1, 1)
         var balanced = (bayer * (r * gains.narrow(1, 0, 1)).Plus_(g * gains.narrow(1, 1, 1)).Plus_(b * gains.narrow(1, 2, 1))).Clamp_(0, 1);
-        var rgb = Demosaic(balanced);
-        var srgb = ApplyMatrix(rgb, camera.CamToRgb).Clamp_(1e-8, 1).Power_(1 / 2.2);
-        return srgb * srgb * srgb.Times(-2).Plus_(3); // smoothstep, 3s^2 - 2s^3: the tone curve Brooks fit
+        var rgb = CameraStages.Demosaic(balanced, camera.Demosaic);
+        var s = ApplyMatrix(rgb, camera.CamToRgb).Clamp_(1e-8, 1).pow(camera.Gamma.reciprocal());
+        var smoothstep = s * s * s.Times(-2).Plus_(3); // 3s^2 - 2s^3: the tone curve Brooks fit
+        return smoothstep * camera.Tone + s * camera.Tone.From(1);
     }
 
     /// <summary>
     /// The camera's own noise reduction, as it leaves the noise. In YCbCr, each image's luma noise is blurred by a Gaussian
-    /// of a drawn width (0 to <see cref="MaxSmoothing"/> pixels) and scaled back to its RMS; its chroma noise, which
-    /// cameras reduce harder, by a wider one (up to <see cref="MaxChromaSmoothing"/>) and scaled to a drawn share (a quarter
-    /// to all) of its RMS. What remains of camera noise in its JPEGs is such blotches, mostly grey: on PolyU, the
-    /// real-minus-mean difference averaged over 8x8 blocks keeps 60-80% of its RMS, bilinear demosaicing alone 30-40%
-    /// (docs/real-photographs.md).
+    /// of a drawn width (0 to <see cref="MaxSmoothing"/> pixels) and scaled back to its RMS (camera-wide: to a drawn share
+    /// of it); its chroma noise, which cameras reduce harder, by a wider one (up to <see cref="MaxChromaSmoothing"/>) and
+    /// scaled to a drawn share (a quarter to all) of its RMS. What remains of camera noise in its JPEGs is such
+    /// blotches, mostly grey: on PolyU, the real-minus-mean difference averaged over 8x8 blocks keeps 60-80% of its RMS,
+    /// bilinear demosaicing alone 30-40% (docs/real-photographs.md).
     /// </summary>
-    static Tensor Smooth(Tensor noise, Tensor widths, Tensor chromaKept)
+    static Tensor Smooth(Tensor noise, Camera camera)
     {
-        long n = noise.shape[0], h = noise.shape[2], w = noise.shape[3];
-        int radius = (int)Math.Ceiling(3 * MaxChromaSmoothing), side = 2 * radius + 1;
+        long n = noise.shape[0];
         using var scope = NewDisposeScope();
-        // Gaussian taps per image and plane, (n * 3, 1, 1, side), normalised: a width near 0 leaves the plane as it is.
-        using Scalar from = -radius, to = radius + 1; // held: see Held
-        var x = torch.arange(from, to, dtype: noise.dtype, device: noise.device).view(1, side);
-        var sigma = widths.reshape(n * 3, 1).AtLeast(1e-3);
-        var taps = (-(x * x) / (sigma * sigma).Times_(2)).exp_();
-        var kernel = (taps / taps.sum(1, keepdim: true)).view(n * 3, 1, 1, side);
         var ycc = Colour.ToYCbCr(noise);
-        // Each image's planes as groups of one convolution: rows, then columns.
-        var planes = nn.functional.pad(ycc.reshape(1, n * 3, h, w), new long[] { radius, radius, radius, radius }, PaddingModes.Replicate);
-        var smooth = nn.functional.conv2d(nn.functional.conv2d(planes, kernel, groups: n * 3), kernel.transpose(2, 3), groups: n * 3).view(n, 3, h, w);
-        var rms = (ycc * ycc).mean(new long[] { 2, 3 }, keepdim: true).sqrt_();
-        var smoothRms = (smooth * smooth).mean(new long[] { 2, 3 }, keepdim: true).sqrt_().AtLeast_(1e-12);
-        var kept = torch.cat(new[] { torch.ones(n, 1, device: noise.device), chromaKept.view(n, 1).expand(n, 2) }, 1).view(n, 3, 1, 1);
+        var smooth = CameraStages.GaussianBlur(ycc, camera.Widths, MaxChromaSmoothing);
+        var rms = CameraStages.Rms(ycc);
+        var smoothRms = CameraStages.Rms(smooth).AtLeast_(1e-12);
+        var lumaKept = camera.LumaKept?.view(n, 1) ?? torch.ones(n, 1, device: noise.device);
+        var kept = torch.cat(new[] { lumaKept, camera.ChromaKept.view(n, 1).expand(n, 2) }, 1).view(n, 3, 1, 1);
         return Colour.FromYCbCr(smooth * (rms / smoothRms) * kept).MoveToOuterDisposeScope();
     }
 
     static Tensor InverseSmoothstep(Tensor y) => y.Times(-2).Plus_(1).asin_().Over_(3).sin_().From(0.5); // 0.5 - sin(asin(1 - 2y) / 3)
 
     static Tensor ApplyMatrix(Tensor image, Tensor m) => torch.einsum("nij,njhw->nihw", m, image);
-
-    /// <summary>RGGB: red at even rows and columns, blue at odd ones, green elsewhere; (1, 1, H, W) masks.</summary>
-    static (Tensor R, Tensor G, Tensor B) Sites(Tensor like)
-    {
-        long h = like.shape[2], w = like.shape[3];
-        using Scalar rows = h, cols = w; // held: see Held
-        var evenRow = torch.arange(rows, device: like.device).IsEven().view(1, 1, h, 1);
-        var evenCol = torch.arange(cols, device: like.device).IsEven().view(1, 1, 1, w);
-        var r = (evenRow & evenCol).to_type(like.dtype);
-        var b = (~evenRow & ~evenCol).to_type(like.dtype);
-        return (r, (r + b).From(1), b);
-    }
-
-    static Tensor Mosaic(Tensor rgb)
-    {
-        var (r, g, b) = Sites(rgb);
-        return (rgb.narrow(1, 0, 1) * r).Plus_(rgb.narrow(1, 1, 1) * g).Plus_(rgb.narrow(1, 2, 1) * b);
-    }
-
-    /// <summary>Bilinear demosaicing: each missing value the mean of its nearest samples of that colour.</summary>
-    static Tensor Demosaic(Tensor bayer)
-    {
-        var (r, g, b) = Sites(bayer);
-        var padded = nn.functional.pad(bayer, new long[] { 1, 1, 1, 1 }, PaddingModes.Reflect);
-        Tensor Interpolate(Tensor sites, float[] kernel)
-        {
-            using var k = torch.tensor(kernel, new long[] { 1, 1, 3, 3 }, device: bayer.device);
-            var maskPadded = nn.functional.pad(sites.expand(bayer.shape[0], -1, -1, -1), new long[] { 1, 1, 1, 1 }, PaddingModes.Reflect);
-            // Reflection keeps the 2x2 pattern's phase, so the normalising weight is right at the borders too.
-            return nn.functional.conv2d(padded * maskPadded, k) / nn.functional.conv2d(maskPadded, k);
-        }
-        var cross = new float[] { 0, 1, 0, 1, 4, 1, 0, 1, 0 };
-        var box = new float[] { 1, 2, 1, 2, 4, 2, 1, 2, 1 };
-        return torch.cat(new[] { Interpolate(r, box), Interpolate(g, cross), Interpolate(b, box) }, 1);
-    }
 
     /// <summary>For a share of the images, a JPEG round trip at a quality drawn in [60, 100] (the 4:2:0 of cameras' files).</summary>
     Tensor Jpeg(Tensor images, Generator gen)

@@ -49,7 +49,7 @@ public abstract record Noise(NoiseRange Range) : ISpec<Noise>
     protected abstract Tensor Add(Tensor clean, Generator generator);
 
     public const string Kinds = "gaussian:SIGMA (on [0, 1]), gaussian:S/255 (on the 0-255 scale), gaussian:LOW-HIGH/255 (a sigma drawn per image), " +
-                                "salt-pepper:FRACTION, speckle:SIGMA, poisson:PEAK, camera (a camera's noise, always 8-bit; camera:SHARE JPEGs that share, default 0.5), " +
+                                "salt-pepper:FRACTION, speckle:SIGMA, poisson:PEAK, camera (a DSLR's noise, always 8-bit; camera:SHARE JPEGs that share, default 0.5), camera-wide (the pipelines of many cameras and phones, drawn per image), " +
                                 "or none (the images are noisy already); " +
                                 "then ,clip to clip to [0, 1] or ,8bit to clip and round to 8 bits as image files hold them (default: neither, as the papers); " +
                                 "A+B mixes kinds, one drawn per image";
@@ -72,11 +72,11 @@ public abstract record Noise(NoiseRange Range) : ISpec<Noise>
             _ => throw new FormatException($"noise '{spec}': '{parts[1]}' is not ,clip or ,8bit"),
         };
         string body = parts[0];
-        if (Regex.Match(body, @"^camera(?::(.+))?$", RegexOptions.IgnoreCase) is { Success: true } cam)
+        if (Regex.Match(body, @"^camera(-wide)?(?::(.+))?$", RegexOptions.IgnoreCase) is { Success: true } cam)
         {
             if (range == NoiseRange.Clip) throw new FormatException($"noise '{spec}': camera noise is always clipped and rounded to 8 bits, as a camera writes it; write camera or camera,8bit");
-            double share = cam.Groups[1].Success ? Number(cam.Groups[1].Value, spec) : CameraNoise.DefaultJpegShare;
-            return share is >= 0 and <= 1 ? new CameraNoise(share) : throw new FormatException($"noise '{spec}': the JPEG share must be between 0 and 1");
+            double share = cam.Groups[2].Success ? Number(cam.Groups[2].Value, spec) : CameraNoise.DefaultJpegShare;
+            return share is >= 0 and <= 1 ? new CameraNoise(share, Wide: cam.Groups[1].Success) : throw new FormatException($"noise '{spec}': the JPEG share must be between 0 and 1");
         }
         if (Regex.Match(body, @"^(?:gaussian:)?([^-/:]+?)(?:-([^-/:]+?))?(/255)?$", RegexOptions.IgnoreCase) is { Success: true } g
             && (body.StartsWith("gaussian:", StringComparison.OrdinalIgnoreCase) || !body.Contains(':')))

@@ -90,7 +90,7 @@ public static class OpenCv
         return bytes;
     }
 
-    /// <summary>An 8-bit RGB picture through OpenCV's JPEG encoder at <paramref name="quality"/> (1-100) and back.</summary>
+    /// <summary>An 8-bit RGB picture through OpenCV's JPEG encoder at <paramref name="quality"/> (1-100), chroma 4:2:0, and back.</summary>
     public static Picture JpegRoundTrip(Picture picture, int quality)
     {
         Quiet();
@@ -99,7 +99,8 @@ public static class OpenCv
         using var mat = flat.Reshape(3, picture.Height);
         using var bgr = new Mat();
         Cv2.CvtColor(mat, bgr, ColorConversionCodes.RGB2BGR);
-        Cv2.ImEncode(".jpg", bgr, out byte[] jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, quality));
+        // 4:2:0 chroma, as cameras and phones write JPEGs (OpenCV's IMWRITE_JPEG_SAMPLING_FACTOR, 7, is not in OpenCvSharp's enum).
+        Cv2.ImEncode(".jpg", bgr, out byte[] jpeg, new ImageEncodingParam(ImwriteFlags.JpegQuality, quality), new ImageEncodingParam((ImwriteFlags)7, 0x221111));
         return Decode(jpeg, "(JPEG round trip)", "JPEG");
     }
 

@@ -67,6 +67,9 @@ public sealed class Patches : IEpochImages
         return new Patches(images, channels * layout.FilesPerSample, side, perEpoch > 0 ? perEpoch : DefaultPerImage * images.Count, seed);
     }
 
+    /// <summary>The same pictures and seed, <paramref name="count"/> patches an epoch.</summary>
+    public Patches WithCount(int count) => new(images, Channels, Side, count, seed);
+
     /// <summary>Patches per training image and epoch when --patches-per-epoch is 0.</summary>
     public const int DefaultPerImage = 16;
 

@@ -98,7 +98,11 @@ public static class TrainCommand
                           (settings.Threads > threads ? $" (--threads {settings.Threads} capped at the {threads} cores)" : ""));
         Console.WriteLine("settings: " + JsonSerializer.Serialize(settings));
         Console.WriteLine($"model: {info.Name} ({info.Description})");
-        Console.WriteLine(trainSet is Patches drawn
+        Console.WriteLine(trainSet is MixedPatches mixed
+            ? $"data: {mixed.Count:N0} patches of {mixed.Width}x{mixed.Height}x{info.Channels} per epoch, redrawn every epoch: {mixed.Count - mixed.RealCount:N0} from " +
+              $"{settings.DataDir}'s training images with noise drawn, {mixed.RealCount:N0} from the real pairs in {settings.RealPairs}; " +
+              $"{testSet.Count:N0} fixed test crops of the held-out images"
+            : trainSet is Patches drawn
             ? $"data: {drawn.Count:N0} patches of {drawn.Side}x{drawn.Side}x{info.Channels} per epoch, redrawn every epoch from {drawn.ImageCount:N0} training images; " +
               $"{testSet.Count:N0} fixed test crops of the held-out images, from {settings.DataDir}"
             : $"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images of {trainSet.Width}x{trainSet.Height}" +

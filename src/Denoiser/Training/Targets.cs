@@ -50,8 +50,10 @@ public abstract class Target(int channels)
     /// <param name="onDisk">The folder holds noisy pairs (NAME_a / NAME_b), rather than clean images to draw pairs from.</param>
     /// <param name="noiseLevel">The model takes the noise level as a plane after the image (supervised training only:
     /// the level is that of the noise drawn, which self-supervised data does not know).</param>
-    public static Target Create(TargetKind kind, Noise noise, int channels, bool onDisk, bool noiseLevel = false) =>
-        kind == TargetKind.Clean ? new Supervised(noise, channels, noiseLevel) :
+    /// <param name="realPairs">Some examples are real noisy photographs with their clean versions (<see cref="MixedPatches"/>), the rest clean images.</param>
+    public static Target Create(TargetKind kind, Noise noise, int channels, bool onDisk, bool noiseLevel = false, bool realPairs = false) =>
+        kind == TargetKind.Clean ? new Supervised(noise, channels, noiseLevel, realPairs) :
+        realPairs ? throw new UserException($"--real-pairs: real noisy photographs with clean versions train the supervised target; drop --target {kind} or --real-pairs.", ExitCodes.Usage) :
         noiseLevel ? throw new UserException($"--target {kind}: this model is told the noise level, which only clean images with noise drawn on them (--target clean) give; choose another --model.", ExitCodes.Usage) :
         kind == TargetKind.BlindSpot ? new BlindSpots(channels) :
         onDisk ? new StoredPairs(channels) : new DrawnPairs(noise, channels);
@@ -66,28 +68,49 @@ public abstract class Target(int channels)
     public Validation Validate(Tensor examples, Generator gen)
     {
         using var scope = NewDisposeScope();
-        bool hasClean = examples.shape[1] == Stored + Channels;
-        var clean = hasClean ? examples.narrow(1, Stored, Channels) : null;
-        var made = MakeValidation(examples.narrow(1, 0, Stored), clean, gen);
+        bool hasClean = examples.shape[1] == ValidationStored + Channels;
+        var clean = hasClean ? examples.narrow(1, ValidationStored, Channels) : null;
+        var made = MakeValidation(examples.narrow(1, 0, ValidationStored), clean, gen);
         return made.MoveToOuterDisposeScope();
     }
 
     protected abstract Validation MakeValidation(Tensor stored, Tensor? clean, Generator gen);
 
+    /// <summary>Channels of one held-out example before any clean version (the held-out split may be stored otherwise than training's).</summary>
+    protected virtual int ValidationStored => Stored;
+
     /// <summary>
     /// Clean images, the noise added to them: the seed's supervised training. A model told the noise level gets each
-    /// example's own (the RMS of the noise drawn on it) as a plane after the image.
+    /// example's own (the RMS of the noise drawn on it) as a plane after the image. With <paramref name="realPairs"/>
+    /// an example is (input, clean, flag) as <see cref="MixedPatches"/> stores it: where the flag is set the input is a
+    /// real noisy photograph, taken as it is, and both it and its clean version get one gain per channel (a white balance
+    /// the camera did not choose); elsewhere noise is drawn on the clean planes. The held-out split is clean images.
     /// </summary>
-    sealed class Supervised(Noise noise, int channels, bool noiseLevel) : Target(channels)
+    sealed class Supervised(Noise noise, int channels, bool noiseLevel, bool realPairs = false) : Target(channels)
     {
-        public override (Tensor Input, Tensor Target) Make(Tensor clean, Generator gen) => (Input(clean, gen), clean);
+        /// <summary>Real pairs' per-channel gains are drawn in [1 - this, 1 + this].</summary>
+        const double Gain = 0.15;
+
+        public override int Stored => realPairs ? 2 * Channels + 1 : Channels;
+        protected override int ValidationStored => Channels;
+
+        public override (Tensor Input, Tensor Target) Make(Tensor examples, Generator gen)
+        {
+            if (!realPairs) return (Input(examples, noise.Apply(examples, gen)), examples);
+            long n = examples.shape[0];
+            var real = examples.narrow(1, 2 * Channels, 1).narrow(2, 0, 1).narrow(3, 0, 1) > 0.5; // (n, 1, 1, 1)
+            var gains = torch.where(real, torch.rand(new long[] { n, Channels, 1, 1 }, generator: gen, device: examples.device).Times_(2 * Gain).Plus_(1 - Gain), torch.ones(1, device: examples.device));
+            var clean = (examples.narrow(1, Channels, Channels) * gains).Clamp_(0, 1);
+            var drawn = noise.Apply(clean, gen); // drawn for every example, so the generator's stream does not depend on the mix
+            var noisy = torch.where(real, (examples.narrow(1, 0, Channels) * gains).Clamp_(0, 1), drawn);
+            return (Input(clean, noisy), clean);
+        }
 
         protected override Validation MakeValidation(Tensor stored, Tensor? clean, Generator gen) =>
-            new(Input(stored, gen), stored.alias(), null);
+            new(Input(stored, noise.Apply(stored, gen)), stored.alias(), null);
 
-        Tensor Input(Tensor clean, Generator gen)
+        Tensor Input(Tensor clean, Tensor noisy)
         {
-            var noisy = noise.Apply(clean, gen);
             if (!noiseLevel) return noisy;
             using (noisy) return Models.NoiseMap.Append(noisy, Models.NoiseMap.Rms(noisy, clean));
         }

@@ -70,6 +70,12 @@ public sealed record TrainSettings
     [Option("--noise", $"Noise added to [0,1] images: {Data.Noise.Kinds}")]
     public Noise Noise { get; init; } = Data.Noise.Parse("gaussian:0.5,clip"); // x + 0.5*randn clipped to [0, 1], as in the seed
 
+    [Option("--real-pairs", "Real noisy photographs with clean versions to train on beside --data-dir's clean images (" + Data.RealPairs.Rule + "); with --patch", Resumable = true)]
+    public string? RealPairs { get; init; } // null = synthetic noise only
+
+    [Option("--real-share", "With --real-pairs: the share of each epoch's patches cut from them", Min = 0)]
+    public double RealShare { get; init; } = 0.25; // real pairs are few (PolyU's 11 frames): enough to learn a camera's noise, not to forget the synthetic range
+
     [Option("--seed", "Seed for initialisation, shuffling and noise")]
     public long Seed { get; init; } = 1;
 
@@ -114,6 +120,8 @@ public sealed record TrainSettings
         Patch > 0 && Crop > 0 ? "--patch and --crop: give one (--patch redraws its patches every epoch, --crop draws its crops once)" :
         PatchesPerEpoch > 0 && Patch == 0 ? "--patches-per-epoch needs --patch" :
         (long)PatchesPerEpoch * Patch * Patch > MaxEpochBytes ? $"--patches-per-epoch {PatchesPerEpoch} of --patch {Patch} would hold more than 1 GB of pixels an epoch; use fewer patches and more epochs" :
+        RealPairs != null && Patch == 0 ? "--real-pairs needs --patch (patches are cut from the full-size photographs)" :
+        RealShare > 1 ? $"--real-share {RealShare}: a share is between 0 and 1" :
         CleanDir != null && Target == TargetKind.Clean ? "--clean-dir is for --target noisy-pairs or blind-spot (the supervised target's images are clean already)" :
         Noise is NoNoise && Target == TargetKind.Clean ? "--noise none: supervised training learns to remove the noise it adds; for images that are noisy already use --target blind-spot or noisy-pairs" :
         Noise is not NoNoise && Target == TargetKind.BlindSpot ? $"--noise {Noise}: --target blind-spot learns the noise already in the images and adds none; drop --noise" :

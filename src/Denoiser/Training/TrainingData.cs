@@ -71,7 +71,11 @@ public sealed record TrainingData(IEpochImages Train, ImageSet Test, DatasetKind
         if (kind == DatasetKind.Images && info.PaddedSide(side) != side)
             throw new UserException($"{sideOption} {side}: {info.Name} maps only sides of {info.KeptSides} to themselves; try {sideOption} {info.PaddedSide(side)}.", ExitCodes.Usage);
         var layout = Layout(settings, kind);
-        IEpochImages train = settings.Patch > 0
+        if (settings.RealPairs is { } realDir && !Directory.Exists(realDir))
+            throw new UserException($"--real-pairs {realDir}: folder not found; give a folder of {Data.RealPairs.Rule}.", ExitCodes.Usage);
+        IEpochImages train = settings.RealPairs is { } real
+            ? MixedPatches.Load(settings.DataDir, real, settings.RealShare, side, info.Channels, settings.PatchesPerEpoch, settings.Seed, Limit(settings.TrainSize))
+            : settings.Patch > 0
             ? Patches.FromFolder(settings.DataDir, side, info.Channels, settings.PatchesPerEpoch, settings.Seed, Limit(settings.TrainSize), layout)
             : layout == FolderLayout.Single ? Datasets.Load(request with { Kind = kind }, train: true, Limit(settings.TrainSize))
             : ImageFolder.Load(settings.DataDir, train: true, side, info.Channels, settings.Seed, Limit(settings.TrainSize), layout);
@@ -95,7 +99,7 @@ public sealed record TrainingData(IEpochImages Train, ImageSet Test, DatasetKind
         // The files' bytes (55 MB for MNIST) are garbage once they are tensors, and a training run allocates too
         // little managed memory for the GC to come by on its own: measured, 80 MB less peak resident memory.
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        var target = Target.Create(settings.Target, settings.Noise, info.Channels, onDisk: layout.Pairs, info.TakesNoiseLevel);
+        var target = Target.Create(settings.Target, settings.Noise, info.Channels, onDisk: layout.Pairs, info.TakesNoiseLevel, realPairs: settings.RealPairs != null);
         return new TrainingData(train, test!, kind, settings with { Dataset = Datasets.Name(kind) }, target);
     }
 }
