@@ -11,23 +11,29 @@ public sealed class SelfEnsemble(IImageModel inner) : IImageModel
     public Models.ModelInfo Info => inner.Info;
     public TrainingDomain Domain => inner.Domain;
 
-    /// <remarks>The image comes padded to sides the model keeps; a transposed one has them swapped, which it keeps too.</remarks>
+    /// <remarks>
+    /// The image comes padded to sides the model keeps; a transposed one has them swapped, which it keeps too. The
+    /// output may have fewer planes than the input (a model told the noise level takes its level plane and gives back
+    /// the image's).
+    /// </remarks>
     public Data.Picture Run(Data.Picture picture)
     {
         float[] image = picture.Planes;
         int height = picture.Height, width = picture.Width;
-        var sum = new double[image.Length];
+        double[]? sum = null;
+        int channels = 0;
         for (int k = 0; k < Orientations; k++)
         {
             var (th, tw) = (k & 4) != 0 ? (width, height) : (height, width);
             var turned = new float[image.Length];
             for (int i = 0; i < image.Length; i++) turned[Turned(i, k, height, width)] = image[i];
-            float[] output = inner.Run(picture with { Width = tw, Height = th, Planes = turned }).Planes;
-            for (int i = 0; i < image.Length; i++) sum[i] += output[Turned(i, k, height, width)];
+            var result = inner.Run(picture with { Width = tw, Height = th, Planes = turned });
+            (sum, channels) = (sum ?? new double[result.Planes.Length], result.Channels);
+            for (int i = 0; i < sum.Length; i++) sum[i] += result.Planes[Turned(i, k, height, width)];
         }
-        var mean = new float[image.Length];
+        var mean = new float[sum!.Length];
         for (int i = 0; i < mean.Length; i++) mean[i] = (float)(sum[i] / Orientations);
-        return picture with { Planes = mean };
+        return picture with { Channels = channels, Planes = mean };
     }
 
     /// <summary>

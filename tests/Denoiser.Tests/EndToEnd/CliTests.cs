@@ -252,6 +252,19 @@ public class CliTests
         Assert.True(averaged.ExitCode == 0, averaged.Err);
         Assert.NotEqual(TestFiles.ReadGrey(dir["plain.png"]).Pixels, TestFiles.ReadGrey(dir["averaged.png"]).Pixels);
 
+        // Every kind of input through the default models with --ensemble: colour (the model told the level), grey, RGBA, 16 bits.
+        TestFiles.WriteRgbPng(dir["colour.png"], 40, 30, seed: 2);
+        ImageFile.Write(dir["rgba.png"], TestFiles.Scene(40, 30) is var scene ? new Picture(40, 30, 4, scene.Planes.Concat(Enumerable.Repeat(0.5f, 1200)).ToArray(), Alpha: true) : null!);
+        ImageFile.Write(dir["deep.png"], TestFiles.Scene(40, 30) with { Bits = 16 });
+        foreach (string input in new[] { "colour.png", "clean/large.png", "rgba.png", "deep.png" })
+        {
+            string output = "ensemble-" + input.Replace('/', '-');
+            var ensemble = Run(dir.Path, "denoise", input, "-o", output, "--ensemble");
+            Assert.True(ensemble.ExitCode == 0, input + ": " + ensemble.Err);
+            var (source, written) = (ImageFile.Read(dir[input]), ImageFile.Read(dir[output]));
+            Assert.Equal((source.Width, source.Height, source.Channels, source.Bits), (written.Width, written.Height, written.Channels, written.Bits));
+        }
+
         Directory.CreateDirectory(dir["other/clean"]);
         TestFiles.WritePng(dir["other/clean/a.png"], 40, 30);
         AssertOneLineFailure(Run(dir.Path, "evaluate", "--weights", weights, "--images", "clean", "other/clean", "--output-dir", "eval-twice"), 2,

@@ -78,4 +78,24 @@ public class SelfEnsembleTests
         }
         Assert.NotEqual(new Recorder(identity: false).Run(image, h, w), averaged); // it is not the plain model's output
     }
+
+    [Fact]
+    public void A_model_that_takes_more_planes_than_it_gives_averages_its_output_planes()
+    {
+        // A model told the noise level takes R, G, B and the level, and gives R, G and B: the ensemble averaged 4 planes once (issue 41).
+        var model = new SelfEnsemble(new LevelDropper());
+        var input = Enumerable.Range(0, 4 * 6 * 4).Select(i => i / 96f).ToArray();
+        var result = model.Run(new Picture(4, 6, 4, input));
+        Assert.Equal(3, result.Channels);
+        Assert.Equal(input[..(3 * 24)], result.Planes);
+    }
+
+    /// <summary>Gives back the first three of its four planes.</summary>
+    sealed class LevelDropper : IImageModel
+    {
+        public ModelInfo Info => ResUNetRgb.Info;
+        public TrainingDomain Domain => TrainingDomain.Of(Info, (Denoiser.Training.TrainSettings?)null);
+        public Picture Run(Picture p) => p with { Channels = 3, Planes = p.Planes[..(3 * p.Pixels)] };
+        public void Dispose() { }
+    }
 }
