@@ -117,10 +117,17 @@ public static class EvaluateCommand
                              List<Noise> noises, long seed, ClassicalStrengths strengths, string outDir, Evaluator.ExtraMethods extras)
     {
         var pictures = new List<(string Path, List<(string, Picture)> Panels)>();
+        var cameras = new List<(string Set, CameraScores Scores)>();
         var scores = sets.SelectMany(set => realSets[set] is { } pairs
-            ? ScoreRealPairs(model, info, set, pairs, strengths, outDir, pictures)
+            ? ScoreRealPairs(model, info, set, pairs, strengths, outDir, pictures, cameras)
             : ScoreFolder(model, info, set, noises, seed, strengths, outDir, pictures, extras)).ToList();
         Report(scores, outDir, null, null);
+        if (cameras.Count > 0)
+        {
+            Reporting.CameraTable.Print(cameras);
+            Reporting.CameraTable.Write(Path.Combine(outDir, "cameras.csv"), cameras);
+            Console.WriteLine($"written: {Path.Combine(outDir, "cameras.csv")}");
+        }
         foreach (var (path, panels) in pictures)
         {
             Reporting.Comparison.Write(path, panels);
@@ -181,7 +188,8 @@ public static class EvaluateCommand
 
     /// <summary>Real noisy photographs with clean versions: nothing added; the noise column says "real".</summary>
     static List<Score> ScoreRealPairs(torch.nn.Module<torch.Tensor, torch.Tensor> model, Models.ModelInfo info, string folder, List<RealPair> pairs,
-                                      ClassicalStrengths strengths, string outDir, List<(string Path, List<(string, Picture)> Panels)> pictures)
+                                      ClassicalStrengths strengths, string outDir, List<(string Path, List<(string, Picture)> Panels)> pictures,
+                                      List<(string Set, CameraScores Scores)> cameras)
     {
         if (pairs.Count == 0) throw new UserException($"{folder}: holds no pairs; {RealPairs.Rule}.");
         Console.WriteLine($"data: {pairs.Count:N0} real noisy photographs with clean versions from {folder} (no noise added; --noise does not apply)");
@@ -192,7 +200,10 @@ public static class EvaluateCommand
                 .Where(s => s.Method is "clean" or Evaluator.Noisy or Evaluator.Model or RealNoise.NlMeansRule)
                 .Select(s => (s.Method == "clean" ? "clean" : string.Create(CultureInfo.InvariantCulture, $"{Short(s.Method)} {s.Psnr:F2} dB"), ToPicture(s.Output)))
                 .ToList()));
-        return ConsoleProgress.WithStatus("evaluating", $"{set}: {pairs.Count:N0} real pairs", () => RealNoise.Run(imageModel, set, pairs, strengths, Picture));
+        var photographs = new List<PhotographScores>();
+        var scores = ConsoleProgress.WithStatus("evaluating", $"{set}: {pairs.Count:N0} real pairs", () => RealNoise.Run(imageModel, set, pairs, strengths, Picture, photographs));
+        cameras.AddRange(RealNoise.ByCamera(photographs).Select(c => (set, c)));
+        return scores;
     }
 
     static string Short(string method) => method switch

@@ -484,11 +484,12 @@ public class CliTests
         Directory.CreateDirectory(dir["pairs"]);
         for (int k = 0; k < 2; k++)
         {
-            ImageFile.Write(dir[$"pairs/s{k}_mean.png"], TestFiles.Scene(96, 64, seed: k));
+            string name = k == 0 ? "CamA_s0" : "CamB_s1"; // the camera is the name's first field
+            ImageFile.Write(dir[$"pairs/{name}_mean.png"], TestFiles.Scene(96, 64, seed: k));
             using var gen = new TorchSharp.torch.Generator((ulong)k + 1);
-            using var clean = ImageFile.Read(dir[$"pairs/s{k}_mean.png"]).ToTensor();
+            using var clean = ImageFile.Read(dir[$"pairs/{name}_mean.png"]).ToTensor();
             using var noisy = new CameraNoise(0).Apply(clean, gen);
-            ImageFile.Write(dir[$"pairs/s{k}_real.png"], Picture.FromTensor(noisy));
+            ImageFile.Write(dir[$"pairs/{name}_real.png"], Picture.FromTensor(noisy));
         }
         var r = Run(dir.Path, "evaluate", "--images", "pairs", "--pretrained", Denoiser.Commands.ModelPicker.Colour, "--output-dir", "out");
         Assert.True(r.ExitCode == 0, r.Err);
@@ -501,6 +502,12 @@ public class CliTests
         Assert.Single(rows, row => row.Method.EndsWith("the set's best (oracle)"));
         Assert.True(Psnr("model") > Psnr("noisy input") + 1, $"model {Psnr("model")} dB, noisy {Psnr("noisy input")} dB");
         Assert.True(File.Exists(dir["out/compare-pairs-real.png"]));
+        // By camera: a row each, OpenCV at that camera's best h beside the model, and the photographs lost.
+        Assert.Contains("pairs by camera", r.Out);
+        var cameras = File.ReadAllLines(dir["out/cameras.csv"]);
+        Assert.Equal("set,camera,photographs,noisy_db,model_db,nlmeans_best_h,nlmeans_db,losses", cameras[0]);
+        Assert.Equal(new[] { "CamA", "CamB" }, cameras.Skip(1).Select(l => l.Split(',')[1]));
+        Assert.All(cameras.Skip(1), l => Assert.Equal("1", l.Split(',')[2]));
     }
 
     /// <summary>A new user's first command: no training, no options, a photograph.</summary>
