@@ -75,6 +75,29 @@ public static class SafeTensorsFile
         });
     }
 
+    /// <summary>The file's metadata alone, its tensors not read (what a catalogue needs to describe it).</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        using var file = File.OpenRead(path);
+        Span<byte> prefix = stackalloc byte[8];
+        if (file.Read(prefix) != 8) throw new InvalidDataException($"{path}: fewer than 8 bytes; it is not a valid safetensors file.");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (headerLength > MaxHeaderBytes || (long)headerLength > file.Length - 8)
+            throw new InvalidDataException($"{path}: the header claims {headerLength} bytes but the file has {file.Length - 8} after the length; it is not a valid safetensors file.");
+        var headerBytes = new byte[headerLength];
+        file.ReadExactly(headerBytes);
+        var metadata = new Dictionary<string, string>();
+        try
+        {
+            if ((JsonNode.Parse(headerBytes) as JsonObject)?[MetadataKey] is JsonObject meta)
+                foreach (var (k, v) in meta)
+                    if (v is JsonValue jv && jv.TryGetValue(out string? text)) metadata[k] = text;
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: the header is not valid JSON ({e.Message}); it is not a valid safetensors file."); }
+        return metadata;
+    }
+
     public static (IReadOnlyDictionary<string, SafeTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);

@@ -103,6 +103,26 @@ public static class Checkpoint
         return f.Read(head) == head.Length && head.AsSpan().SequenceEqual(Magic);
     }
 
+    /// <summary>
+    /// The model a checkpoint holds, from its header alone: the weights are neither read nor checked (listing many
+    /// runs, `serve`'s /api/models). A file that is not a checkpoint says so, as <see cref="Read"/> does.
+    /// </summary>
+    public static string ModelOf(string path)
+    {
+        string Bad(string what) => $"{path}: {what}; it is not a complete Denoiser checkpoint. Use another checkpoint (last.ckpt or best.ckpt of a run).";
+        if (!File.Exists(path)) throw new UserException($"{path}: checkpoint not found.");
+        using var f = File.OpenRead(path);
+        var start = new byte[Magic.Length + 8];
+        if (f.Read(start) != start.Length || !start.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            throw new UserException(Bad(f.Length == 0 ? "the file is empty" : "it does not start with the checkpoint signature"));
+        int headerLength = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(start.AsSpan(12)));
+        if (headerLength > f.Length - start.Length || headerLength > 1 << 24) throw new UserException(Bad("the header length runs past the end"));
+        var header = new byte[headerLength];
+        f.ReadExactly(header);
+        try { return JsonDocument.Parse(header).RootElement.GetProperty("Model").GetString() ?? throw new UserException(Bad("its header lacks the model")); }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException) { throw new UserException(Bad("its header is not valid JSON")); }
+    }
+
     /// <param name="expectedModel">The model it must hold; null accepts any model this Denoiser knows.</param>
     public static Loaded Read(string path, string? expectedModel = null)
     {

@@ -8,6 +8,16 @@ public sealed record RunFolder(string Root)
     public string SettingsFile => Path.Combine(Root, "settings.json");
     public string MetricsFile => Path.Combine(Root, "metrics.csv");
     public string Sample(int epoch) => Path.Combine(Root, "samples", $"epoch-{epoch:D3}.png");
+    /// <summary>Written by `adapt`: what the run was adapted from and how it went.</summary>
+    public string AdaptedFile => Path.Combine(Root, "adapted.json");
+
+    /// <summary>The model an `adapt` run started from, or null for a run that was trained.</summary>
+    public string? AdaptedFrom()
+    {
+        if (!File.Exists(AdaptedFile)) return null;
+        try { return System.Text.Json.JsonDocument.Parse(File.ReadAllText(AdaptedFile)).RootElement.GetProperty("from").GetString(); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or IOException) { return null; }
+    }
 
     /// <summary>
     /// A run's results in its folder: what a new run must not silently replace. settings.json alone is not one: a run
@@ -35,6 +45,10 @@ public sealed record RunFolder(string Root)
         for (int i = 2; Directory.Exists(root); i++) root = Path.Combine(modelsDir, $"run-{stamp}-{i}");
         return new RunFolder(root);
     }
+
+    /// <summary>The run folders under <paramref name="modelsDir"/> (none when it does not exist), in ordinal order.</summary>
+    public static IEnumerable<RunFolder> All(string modelsDir) =>
+        Directory.Exists(modelsDir) ? Directory.GetDirectories(modelsDir).Order(StringComparer.Ordinal).Select(d => new RunFolder(d)) : [];
 
     /// <summary>The run under <paramref name="modelsDir"/> whose <paramref name="file"/> was written last.</summary>
     public static RunFolder? Latest(string modelsDir, Func<RunFolder, string> file)

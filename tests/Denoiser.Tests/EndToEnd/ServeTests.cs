@@ -266,6 +266,62 @@ public sealed class ServeOptionTests
         Assert.Equal(0, server.Stop());
     }
 
+    [Fact]
+    public async Task An_unexpected_failure_is_logged_with_its_request_id_and_answered_as_a_problem_carrying_it()
+    {
+        using var dir = new TempDir();
+        string input = Path.Combine(dir.Path, "grey.png");
+        TestFiles.WritePng(input, 48, 40);
+        using var server = new ServeProcess(dir.Path, new Dictionary<string, string> { [Denoiser.Serving.DenoiseApi.InjectFailure] = "1" });
+        using var http = new HttpClient();
+        using var response = await http.PostAsync(server.Url + "/api/denoise", Png(input));
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        string id = problem.RootElement.GetProperty("requestId").GetString()!;
+        Assert.Contains(id, problem.RootElement.GetProperty("detail").GetString());
+        Assert.DoesNotContain("   at ", problem.RootElement.ToString());
+        // One line in the server's output names the request and what went wrong; the server goes on serving.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!server.Lines.Any(l => l.Contains(id)) && clock.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(50);
+        var logged = Assert.Single(server.Lines, l => l.Contains(id));
+        Assert.Contains("injected failure", logged);
+        Assert.Equal("ok", await http.GetStringAsync(server.Url + "/healthz"));
+        // A query that does not bind is a 400 problem naming the parameter, not an unexpected failure.
+        using var bad = await http.PostAsync(server.Url + "/api/denoise?strength=abc", Png(input));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("strength", await bad.Content.ReadAsStringAsync());
+        Assert.Equal(0, server.Stop());
+    }
+
+    [Fact]
+    public async Task The_model_list_reads_metadata_only_and_named_models_are_kept_within_the_cache()
+    {
+        using var dir = new TempDir();
+        string weights = Path.Combine(dir.Path, "photo.safetensors");
+        Assert.Equal(0, Cli.Run(dir.Path, "export", "--pretrained", "photo", "-o", weights).ExitCode);
+        for (int k = 0; k < 3; k++)
+            Assert.Equal(0, Cli.Run(dir.Path, "import", weights, "--model", "resunet", "--run-dir", Path.Combine(dir.Path, "models", $"run{k}")).ExitCode);
+        // Damaged weights behind an intact header: the list describes the run without reading them; naming it finds the damage.
+        string damaged = Path.Combine(dir.Path, "models", "run2", "best.ckpt");
+        var bytes = File.ReadAllBytes(damaged);
+        bytes[^100] ^= 0xFF;
+        File.WriteAllBytes(damaged, bytes);
+        string input = Path.Combine(dir.Path, "grey.png");
+        TestFiles.WritePng(input, 48, 40);
+        using var server = new ServeProcess(dir.Path, "--cached-models", "1");
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+        string models = await http.GetStringAsync(server.Url + "/api/models");
+        Assert.Contains("\"name\":\"run:run2\",\"kind\":\"run\",\"channels\":1", models);
+        using (var broken = await http.PostAsync(server.Url + "/api/denoise?model=run:run2", Png(input)))
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, broken.StatusCode);
+        // A client walking through the models, twice: each answers, with one kept loaded at a time.
+        foreach (string name in new[] { "run:run0", "run:run1", "photo", "run:run0", "run:run1", "photo" })
+            using (var response = await http.PostAsync(server.Url + "/api/denoise?model=" + name, Png(input)))
+                Assert.True(response.StatusCode == HttpStatusCode.OK, name + ": " + await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, server.Stop());
+    }
+
     static ByteArrayContent Png(string path)
     {
         var content = new ByteArrayContent(File.ReadAllBytes(path));
