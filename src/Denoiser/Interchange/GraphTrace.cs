@@ -1,4 +1,5 @@
 // The graph a model's forward computes, found by running it: layers seen through hooks, the functions between them by their values.
+using Denoiser.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -6,9 +7,10 @@ namespace Denoiser.Interchange;
 
 /// <summary>One step of a traced graph. Values are numbered: 0 is the graph's input, node i makes value i + 1.</summary>
 /// <param name="Op">"layer" (a module: see Layer), or a function: relu, sigmoid, selu, clip01 (clamp to [0, 1]),
-/// add, sub, cat (along the channels).</param>
+/// avgpool2 (2x2 average pooling), slice:FIRST:COUNT (channels of the graph's input), add, sub, cat (along the channels).</param>
 /// <param name="Name">The layer's name in the model (its state-dict prefix), else the function's.</param>
-public sealed record GraphNode(string Op, string Name, int[] Inputs, nn.Module<Tensor, Tensor>? Layer = null);
+/// <param name="InputChannels">A layer's input channels, as traced (a pixel unshuffle's mapping needs them).</param>
+public sealed record GraphNode(string Op, string Name, int[] Inputs, nn.Module<Tensor, Tensor>? Layer = null, long InputChannels = 0);
 
 public sealed record Graph(IReadOnlyList<GraphNode> Nodes, int Output)
 {
@@ -31,7 +33,7 @@ public sealed record Graph(IReadOnlyList<GraphNode> Nodes, int Output)
 /// </summary>
 public static class GraphTrace
 {
-    static readonly string[] Unary = { "relu", "sigmoid", "selu", "clip01" };
+    static readonly string[] Unary = { "relu", "sigmoid", "selu", "clip01", "avgpool2" };
     static readonly string[] Binary = { "add", "sub", "cat" };
 
     public static Tensor Apply(string op, Tensor[] x) => op switch
@@ -39,12 +41,18 @@ public static class GraphTrace
         "relu" => nn.functional.relu(x[0]),
         "sigmoid" => torch.sigmoid(x[0]),
         "selu" => nn.functional.selu(x[0]),
-        "clip01" => x[0].clamp(0, 1),
-        "add" => x[0] + x[1],
+        "clip01" => x[0].Clamp(0, 1),
+        "avgpool2" => nn.functional.avg_pool2d(x[0], 2),
+        "add" => x[0].Plus(x[1]),
         "sub" => x[0] - x[1],
         "cat" => torch.cat(new[] { x[0], x[1] }, 1),
+        _ when Slice(op) is var (first, count) => x[0].narrow(1, first, count),
         _ => throw new ArgumentException($"no function '{op}'"),
     };
+
+    /// <summary>The channels "slice:FIRST:COUNT" takes (a model that splits its input: an image and a noise-level plane).</summary>
+    public static (int First, int Count)? Slice(string op) =>
+        op.Split(':') is ["slice", var first, var count] ? (int.Parse(first), int.Parse(count)) : null;
 
     /// <param name="channels">The model's input channels.</param>
     /// <param name="sides">Two image sides the model maps to themselves: one to trace at, one to check at.</param>
@@ -66,7 +74,7 @@ public static class GraphTrace
 
         var builder = new Builder(traced);
         foreach (var (name, layer, input, result) in calls)
-            builder.Add(new GraphNode("layer", name, new[] { builder.Find(input, name) }, layer), result);
+            builder.Add(new GraphNode("layer", name, new[] { builder.Find(input, name) }, layer, input.shape[1]), result);
         var graph = new Graph(builder.Nodes, builder.Find(output, "the output"));
         Check(model, graph, channels, sides.Check);
         return graph;
@@ -101,11 +109,25 @@ public static class GraphTrace
             foreach (var (node, value) in Candidates())
                 if (Equal(value, v)) return Add(node, value);
             foreach (var (node, value) in Candidates())
-                foreach (string op in Unary)
+                foreach (string op in Unary.Where(op => Applies(op, value)))
                 {
                     var outer = Apply(op, new[] { value });
                     if (Equal(outer, v)) return Add(new GraphNode(op, op, new[] { Add(node, value) }), outer);
                 }
+            // Two levels deep on one side: cat(a layer's output, avgpool2(slice of the input)), as a model told the noise level joins them.
+            int count = values.Count;
+            for (int i = count - 1; i >= 0; i--)
+                foreach (var (inner, innerValue) in Unaries(count).ToList())
+                    foreach (string op in Unary.Where(op => Applies(op, innerValue)))
+                    {
+                        var deeper = Apply(op, new[] { innerValue });
+                        foreach (string binary in Binary)
+                            if (Fits(binary, values[i], deeper) && Equal(Apply(binary, new[] { values[i], deeper }), v))
+                            {
+                                int a = Add(inner, innerValue), b = Add(new GraphNode(op, op, new[] { a }), deeper);
+                                return Add(new GraphNode(binary, binary, new[] { i, b }), Apply(binary, new[] { values[i], values[b] }));
+                            }
+                    }
             throw new NotSupportedException($"cannot trace what feeds {usedBy}: not a layer's output, nor a function of earlier values " +
                                             $"({string.Join(", ", Unary.Concat(Binary))})");
         }
@@ -116,17 +138,31 @@ public static class GraphTrace
             return null;
         }
 
+        /// <summary>Every function of one of the first <paramref name="count"/> values, newest first; slices of the graph's input among them.</summary>
+        IEnumerable<(GraphNode Node, Tensor Value)> Unaries(int count)
+        {
+            for (int i = count - 1; i >= 0; i--)
+                foreach (string op in Unary.Where(op => Applies(op, values[i])))
+                        yield return (new GraphNode(op, op, new[] { i }), Apply(op, new[] { values[i] }));
+            long channels = values[0].shape[1]; // only the input's: a layer's output is not split
+            for (int first = 0; first < channels; first++)
+                for (int n = 1; first + n <= channels; n++)
+                    if (n < channels) yield return (new GraphNode($"slice:{first}:{n}", "slice", new[] { 0 }), values[0].narrow(1, first, n));
+        }
+
         /// <summary>Every function of the values so far, newest first: one argument, then two.</summary>
         IEnumerable<(GraphNode Node, Tensor Value)> Candidates()
         {
             int count = values.Count;
-            for (int i = count - 1; i >= 0; i--)
-                foreach (string op in Unary) yield return (new GraphNode(op, op, new[] { i }), Apply(op, new[] { values[i] }));
+            foreach (var unary in Unaries(count)) yield return unary;
             for (int i = count - 1; i >= 0; i--)
                 for (int j = count - 1; j >= 0; j--)
                     foreach (string op in Binary)
                         if (Fits(op, values[i], values[j])) yield return (new GraphNode(op, op, new[] { i, j }), Apply(op, new[] { values[i], values[j] }));
         }
+
+        /// <summary>Pooling needs even sides; the other functions take anything.</summary>
+        static bool Applies(string op, Tensor t) => op != "avgpool2" || t.dim() == 4 && t.shape[2] % 2 == 0 && t.shape[3] % 2 == 0;
 
         static bool Fits(string op, Tensor a, Tensor b) =>
             op == "cat" ? a.dim() == 4 && b.dim() == 4 && a.shape[0] == b.shape[0] && a.shape[2..].SequenceEqual(b.shape[2..])

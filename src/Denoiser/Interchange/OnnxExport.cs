@@ -8,7 +8,7 @@ namespace Denoiser.Interchange;
 
 public static class OnnxExport
 {
-    public const int Opset = 13;        // Conv, ConvTranspose, MaxPool, BatchNormalization, Relu, Selu, Sigmoid, Concat, Add, Sub, Clip as of opset 13
+    public const int Opset = 13;        // Conv, ConvTranspose, MaxPool, AveragePool, BatchNormalization, Relu, Selu, Sigmoid, Concat, Add, Sub, Clip, Slice, DepthToSpace as of opset 13
     const long IrVersion = 7;           // the IR version that goes with opset 13
     public const string Input = "input", Output = "output";
 
@@ -28,7 +28,7 @@ public static class OnnxExport
             var step = traced.Nodes[i];
             var node = new NodeProto { Name = $"{step.Name}_{i + 1}", Output = { Value(i + 1) } };
             node.Input.AddRange(step.Inputs.Select(Value));
-            if (step.Layer != null) AddLayer(graph, node, step.Name, step.Layer);
+            if (step.Layer != null) AddLayer(graph, node, step.Name, step.Layer, step.InputChannels);
             else AddFunction(graph, node, step.Op);
             graph.Node.Add(node);
         }
@@ -44,10 +44,30 @@ public static class OnnxExport
         return onnx;
     }
 
-    static void AddLayer(GraphProto graph, NodeProto node, string name, nn.Module layer)
+    static void AddLayer(GraphProto graph, NodeProto node, string name, nn.Module layer, long inputChannels)
     {
         switch (layer)
         {
+            case PixelShuffle p: // torch's channel order is DepthToSpace's CRD mode
+                node.OpType = "DepthToSpace";
+                node.Attribute.Add(new AttributeProto { Name = "blocksize", Type = AttributeProto.Types.AttributeType.Int, I = p.upscale_factor });
+                node.Attribute.Add(new AttributeProto { Name = "mode", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8("CRD") });
+                break;
+            case PixelUnshuffle u: // SpaceToDepth orders channels otherwise; a strided convolution of ones picks each block's pixels in torch's order, exactly
+            {
+                long r = u.downscale_factor, c = inputChannels;
+                var ones = new float[c * r * r * c * r * r];
+                for (long k = 0; k < c; k++)
+                    for (long b = 0; b < r * r; b++)
+                        ones[(((k * r * r + b) * c + k) * r + b / r) * r + b % r] = 1; // output k*r*r + b reads input k at block offset b
+                var weight = new TensorProto { Name = $"{name}.ones", DataType = (int)TensorProto.Types.DataType.Float, Dims = { c * r * r, c, r, r }, FloatData = { ones } };
+                graph.Initializer.Add(weight);
+                node.OpType = "Conv";
+                node.Input.Add(weight.Name);
+                node.Attribute.Add(Ints("kernel_shape", new[] { r, r }));
+                node.Attribute.Add(Ints("strides", new[] { r, r }));
+                break;
+            }
             case Convolution c: // Conv2d and ConvTranspose2d: the same attributes, and output_padding for the latter
                 node.OpType = c.transposed ? "ConvTranspose" : "Conv";
                 AddTensors(graph, node, name, ("weight", c.weight), ("bias", c.bias));
@@ -78,6 +98,25 @@ public static class OnnxExport
 
     static void AddFunction(GraphProto graph, NodeProto node, string op)
     {
+        if (GraphTrace.Slice(op) is var (first, count)) // channels [first, first + count) of the input
+        {
+            node.OpType = "Slice";
+            foreach (var (part, value) in new[] { ("starts", (long)first), ("ends", (long)(first + count)), ("axes", 1L) })
+            {
+                string bound = $"slice_{first}_{count}_{part}";
+                if (graph.Initializer.All(t => t.Name != bound))
+                    graph.Initializer.Add(new TensorProto { Name = bound, DataType = (int)TensorProto.Types.DataType.Int64, Dims = { 1 }, Int64Data = { value } });
+                node.Input.Add(bound);
+            }
+            return;
+        }
+        if (op == "avgpool2")
+        {
+            node.OpType = "AveragePool";
+            node.Attribute.Add(Ints("kernel_shape", new[] { 2L, 2 }));
+            node.Attribute.Add(Ints("strides", new[] { 2L, 2 }));
+            return;
+        }
         node.OpType = op switch
         {
             "relu" => "Relu", "sigmoid" => "Sigmoid", "selu" => "Selu", // ONNX's default alpha and gamma are torch's constants

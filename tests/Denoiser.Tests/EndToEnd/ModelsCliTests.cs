@@ -9,6 +9,23 @@ namespace Denoiser.Tests.EndToEnd;
 
 public class ModelsCliTests
 {
+    /// <summary>The shipped colour model, told the noise level, through ONNX Runtime: its picture within 1 grey level of libtorch's.</summary>
+    [Fact]
+    public void The_shipped_colour_model_exports_to_onnx_and_onnx_runtime_gives_its_picture()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteRgbPng(dir["photo.png"], 70, 52, seed: 4);
+        var export = Run(dir.Path, "export", "--pretrained", "photo-rgb", "--format", "onnx", "-o", "rgb.onnx");
+        Assert.True(export.ExitCode == 0, export.Err);
+        var torch = Run(dir.Path, "denoise", "photo.png", "--pretrained", "photo-rgb", "--sigma", "10", "-o", "torch.png");
+        var onnx = Run(dir.Path, "denoise", "photo.png", "--runtime", "onnx", "--weights", "rgb.onnx", "--sigma", "10", "-o", "onnx.png");
+        Assert.True(torch.ExitCode == 0 && onnx.ExitCode == 0, torch.Err + onnx.Err);
+        Assert.Contains("resunet-rgb, ONNX Runtime", onnx.Out);
+        var (a, b) = (ImageFile.Read(dir["torch.png"]).Bytes(), ImageFile.Read(dir["onnx.png"]).Bytes());
+        Assert.Equal(a.Length, b.Length);
+        Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) <= 1);
+    }
+
     [Fact]
     public void Shapes_prints_the_traced_table_the_mismatch_and_the_calculators()
     {
