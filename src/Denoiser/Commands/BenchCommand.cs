@@ -108,11 +108,13 @@ public static class BenchCommand
         Console.WriteLine($"{name,-40}{r.A.Median,10:N0} img/s{r.B.Median,9:N0} img/s{r.A.Median / r.B.Median,7:F2}x" +
                           $"   (turns {r.A.Rounds}; ranges {r.A.Min:N0}-{r.A.Max:N0} / {r.B.Min:N0}-{r.B.Max:N0})");
 
-    /// <summary>Whether turning a trick off changes anything for this workload (channels-last always does).</summary>
+    /// <summary>Whether turning a trick off changes anything for this workload (channels-last always does; the split not
+    /// for a batch too small to split, nor for a model with BatchNorm, which trains on the whole batch).</summary>
     static bool Engages(Workload w, CpuTricks without)
     {
         if (without.SplitBatch == CpuTricks.All.SplitBatch) return true;
-        using var parts = new BatchParts(torch.get_num_threads());
+        using var model = w.Model();
+        using var parts = BatchParts.For(model, torch.get_num_threads()); // one part for a model with BatchNorm
         return parts.PartsFor(w.Batch, (long)w.Side * w.Side) > 1;
     }
 
@@ -141,7 +143,7 @@ public static class BenchCommand
                                   torch.full(w.Images, -1L, dtype: ScalarType.Int64).DetachFromDisposeScope());
             model = w.Model();
             optimizer = torch.optim.Adam(model.parameters(), lr: 1e-3);
-            parts = new BatchParts(torch.get_num_threads(), tricks);
+            parts = BatchParts.For(model, torch.get_num_threads(), tricks);
             var settings = new TrainSettings { BatchSize = w.Batch };
             trainer = new Trainer(settings, new RunFolder(Path.GetTempPath()), torch.CPU, ITrainingObserver.Silent);
             target = Target.Create(TargetKind.Clean, settings.Noise, channels: 1, onDisk: false);
@@ -200,7 +202,7 @@ public static class BenchCommand
         using var parts = new BatchParts(torch.get_num_threads());
         model.eval();
         return Rounds.Compare(
-            () => { using (parts.PartThreadsHere()) using (var scope = NewDisposeScope()) parts.Forward(CpuLayout.ForModel(x), model.call); return batch; },
+            () => { using (parts.PartThreadsHere()) using (var scope = NewDisposeScope()) parts.Forward(model, CpuLayout.ForModel(x)); return batch; },
             () => { using (var scope = NewDisposeScope()) plain.Infer(x); return batch; },
             seconds);
     }

@@ -10,6 +10,8 @@ namespace Denoiser.Cpu;
 /// the batch instead, each with its own libtorch threads, is faster (docs/performance.md). The parts' gradients are
 /// computed apart (autograd.grad) and summed on the calling thread in a fixed order, so a run is repeatable bit for bit
 /// however the threads are scheduled; the result differs from the whole-batch gradient only by float rounding.
+/// That holds only for a model whose layers treat each image on its own: a model with a layer that depends on the whole
+/// batch (<see cref="NeedsWholeBatch"/>: BatchNorm) always runs in one part.
 /// </summary>
 public sealed class BatchParts : IDisposable
 {
@@ -52,6 +54,34 @@ public sealed class BatchParts : IDisposable
     static long PixelsPerImage(Tensor input) => input.shape.Skip(2).Aggregate(1L, (a, b) => a * b);
 
     /// <summary>
+    /// Whether <paramref name="model"/> has a layer whose result depends on the whole batch, so that a batch must go
+    /// through it in one piece, as in PyTorch (issue 44): a BatchNorm (1d, 2d or 3d) normalises by the batch's statistics
+    /// while training and updates its running statistics once per call, so in parts it would use each part's statistics
+    /// and update them once per part, from two threads at once; an InstanceNorm that tracks running statistics updates
+    /// them likewise. GroupNorm, LayerNorm and an InstanceNorm without running statistics treat each image on its own.
+    /// Told by the layers' types, not the model's name, so a new model with such a layer is covered; and whatever the mode, so
+    /// evaluation does not split such a model either (in eval() a BatchNorm uses its running statistics and could split,
+    /// but one rule is simpler, and evaluation is a small share of a training run).
+    /// </summary>
+    public static bool NeedsWholeBatch(nn.Module model) =>
+        model.modules().OfType<TorchSharp.Modules.NormBase>().Any(norm => norm is TorchSharp.Modules.BatchNorm || norm.track_running_stats);
+
+    /// <summary>
+    /// The runner for <paramref name="model"/>: as the constructor's, or one part with all the threads when the model
+    /// needs the whole batch (<see cref="NeedsWholeBatch"/>). <see cref="Backward"/> and <see cref="Forward"/> never
+    /// split such a model whatever runner they are given; this one also gives the whole batch all the cores.
+    /// </summary>
+    public static BatchParts For(nn.Module model, int threads, CpuTricks? tricks = null, int? cores = null)
+    {
+        tricks ??= CpuTricks.All;
+        return new BatchParts(threads, NeedsWholeBatch(model) ? tricks with { SplitBatch = false } : tricks, cores);
+    }
+
+    /// <summary>The parts <paramref name="model"/> runs <paramref name="input"/> in: one on another device or when it needs the whole batch.</summary>
+    int PartsFor(nn.Module model, Tensor input) =>
+        input.device_type != DeviceType.CPU || NeedsWholeBatch(model) ? 1 : PartsFor(input.shape[0], PixelsPerImage(input));
+
+    /// <summary>
     /// Gives the calling thread its part's share of libtorch threads until disposed (when batches are split): its part
     /// runs like the workers', and between parts no OpenMP team of the caller's is left spin-waiting on a core a worker
     /// needs (switching per batch instead measured about 2x slower than not splitting at all).
@@ -72,7 +102,7 @@ public sealed class BatchParts : IDisposable
     {
         var parameters = model.parameters().ToArray();
         long n = input.shape[0];
-        int parts = input.device_type == DeviceType.CPU ? PartsFor(n, PixelsPerImage(input)) : 1;
+        int parts = PartsFor(model, input);
         var results = new (Tensor Loss, IList<Tensor> Grads)?[parts];
         void Part(int i)
         {
@@ -108,18 +138,18 @@ public sealed class BatchParts : IDisposable
         }
     }
 
-    /// <summary><c>run(input)</c> under no_grad for a batch taken in parts (within <see cref="PartThreadsHere"/>).</summary>
-    public Tensor Forward(Tensor input, Func<Tensor, Tensor> run)
+    /// <summary><c>model.call(input)</c> under no_grad for a batch taken in parts (within <see cref="PartThreadsHere"/>).</summary>
+    public Tensor Forward(nn.Module<Tensor, Tensor> model, Tensor input)
     {
         long n = input.shape[0];
-        int parts = input.device_type == DeviceType.CPU ? PartsFor(n, PixelsPerImage(input)) : 1;
+        int parts = PartsFor(model, input);
         var outputs = new Tensor?[parts];
         void Part(int i)
         {
             long start = n * i / parts, len = n * (i + 1) / parts - start;
             using var noGrad = torch.no_grad(); // grad mode belongs to each thread
             using var scope = NewDisposeScope();
-            outputs[i] = run(input.narrow(0, start, len)).DetachFromDisposeScope();
+            outputs[i] = model.call(input.narrow(0, start, len)).DetachFromDisposeScope();
         }
         try
         {

@@ -43,7 +43,7 @@ public static class Evaluator
             long len = Math.Min(batchSize, n - start);
             var x = noisy.narrow(0, start, len);
             var y = clean.narrow(0, start, len);
-            var output = parts.Forward(Cpu.CpuLayout.ForModel(x), model.call);
+            var output = parts.Forward(model, Cpu.CpuLayout.ForModel(x));
             mseSum.add_(Metrics.SquaredError(output, y).mean(new long[] { 1, 2, 3 }).sum().to_type(ScalarType.Float64));
             psnrSum.add_(Metrics.Psnr(output, y).sum().to_type(ScalarType.Float64));
             noisyPsnrSum.add_(Metrics.Psnr(x.narrow(1, 0, y.shape[1]), y).sum().to_type(ScalarType.Float64)); // without any noise-level plane

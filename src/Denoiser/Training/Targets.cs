@@ -227,7 +227,7 @@ public sealed class Validation(Tensor input, Tensor? clean, Tensor? selfTarget, 
         for (long start = 0; start < n; start += batch)
         {
             long len = Math.Min(batch, n - start);
-            var output = parts.Forward(Cpu.CpuLayout.ForModel(Input.narrow(0, start, len)), model.call);
+            var output = parts.Forward(model, Cpu.CpuLayout.ForModel(Input.narrow(0, start, len)));
             sum.add_(SelfLoss(output, SelfTarget!.narrow(0, start, len)).to_type(ScalarType.Float64) * len);
         }
         model.train();

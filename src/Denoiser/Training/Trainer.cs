@@ -49,7 +49,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
         model.to(device);
         using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);
         resume?.LoadOptimizer(optimizer);
-        using var parts = new BatchParts(device.type == DeviceType.CPU ? torch.get_num_threads() : 1);
+        using var parts = BatchParts.For(model, device.type == DeviceType.CPU ? torch.get_num_threads() : 1);
 
         var history = resume?.Header.History.ToList() ?? new List<EpochMetrics>();
         double bestLoss = resume?.Header.BestTestLoss ?? double.PositiveInfinity;

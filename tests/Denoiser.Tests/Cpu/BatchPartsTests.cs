@@ -1,4 +1,5 @@
-// Splitting a batch across threads: the same loss and gradients as the whole batch, repeatable bit for bit.
+// Splitting a batch across threads: the same loss and gradients as the whole batch, repeatable bit for bit; models with
+// BatchNorm are not split.
 using Denoiser.Cpu;
 using Denoiser.Models;
 using TorchSharp;
@@ -88,6 +89,72 @@ public class BatchPartsTests
         Assert.Equal(expected, actual, 6);
     }
 
+    /// <summary>Issue 44: which layers make a model run whole, told by module type, in any mode.</summary>
+    [Fact]
+    public void A_model_with_batchnorm_or_running_statistics_needs_the_whole_batch_and_per_image_norms_do_not()
+    {
+        static bool Needs(nn.Module<Tensor, Tensor> layer)
+        {
+            using var model = nn.Sequential(nn.Conv2d(1, 4, 3), layer, nn.ReLU());
+            bool training = BatchParts.NeedsWholeBatch(model);
+            model.eval();
+            Assert.Equal(training, BatchParts.NeedsWholeBatch(model)); // one rule for training and evaluation
+            return training;
+        }
+        Assert.True(Needs(nn.BatchNorm2d(4)));
+        Assert.True(Needs(nn.BatchNorm2d(4, track_running_stats: false)));
+        Assert.True(Needs(nn.Sequential(nn.Flatten(), nn.BatchNorm1d(4))));  // nested deeper
+        Assert.True(Needs(nn.BatchNorm3d(4)));
+        Assert.True(Needs(nn.InstanceNorm2d(4, track_running_stats: true))); // its running statistics: once per call
+        Assert.False(Needs(nn.InstanceNorm2d(4)));
+        Assert.False(Needs(nn.GroupNorm(2, 4)));
+        Assert.False(Needs(nn.LayerNorm(new long[] { 4 })));
+        Assert.False(Needs(nn.Identity()));
+
+        using var dncnn = new DnCNN();
+        Assert.True(BatchParts.NeedsWholeBatch(dncnn));
+        foreach (var model in new nn.Module<Tensor, Tensor>[] { new ConvDenoiser(), new UNet(), new ResUNet() })
+            using (model) Assert.False(BatchParts.NeedsWholeBatch(model), model.GetName());
+    }
+
+    [Fact]
+    public void The_runner_for_a_model_with_batchnorm_is_one_part_with_all_the_threads()
+    {
+        using var dncnn = new DnCNN();
+        using var forDnCNN = BatchParts.For(dncnn, threads: 2, cores: 2);
+        using var seed = new ConvDenoiser();
+        using var forSeed = BatchParts.For(seed, threads: 2, cores: 2);
+        Assert.Equal(1, forDnCNN.MaxParts);
+        Assert.Equal(2, forSeed.MaxParts);
+        int threads = torch.get_num_threads();
+        using (forDnCNN.PartThreadsHere()) Assert.Equal(threads, torch.get_num_threads()); // the whole batch keeps every thread
+    }
+
+    /// <summary>
+    /// Any runner keeps a model with BatchNorm whole, in training (where its statistics are the batch's) and in
+    /// evaluation, with the whole batch's result; Models/DnCNNTests holds its training steps to PyTorch's.
+    /// </summary>
+    [Fact]
+    public void A_runner_of_two_parts_runs_a_model_with_batchnorm_whole()
+    {
+        torch.manual_seed(8);
+        using var model = nn.Sequential(nn.Conv2d(1, 4, 3, padding: 1), nn.BatchNorm2d(4), nn.Conv2d(4, 1, 3, padding: 1));
+        using var noisy = torch.rand(4, 1, 56, 56) + torch.arange(4).reshape(4, 1, 1, 1); // each image brighter than the last
+        using var clean = torch.rand(4, 1, 56, 56);
+        using var parts = new BatchParts(2);
+        Assert.Equal(Math.Min(2, Environment.ProcessorCount), parts.PartsFor(4, 56 * 56));
+        using var scope = NewDisposeScope();
+        using var partThreads = parts.PartThreadsHere();
+        var loss = parts.Backward(model, noisy, clean, (x, y) => Mse(model, x, y));
+        Assert.Equal(1, parts.LastParts);
+        var bn = (TorchSharp.Modules.BatchNorm2d)model.children().ElementAt(1);
+        Assert.Equal(1L, bn.num_batches_tracked!.item<long>()); // once per step, as PyTorch
+        model.eval();
+        var output = parts.Forward(model, noisy);
+        Assert.Equal(1, parts.LastParts);
+        using (torch.no_grad()) Assert.True((output - model.call(noisy)).abs().max().item<float>() == 0);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -122,7 +189,7 @@ public class BatchPartsTests
         using (parts.PartThreadsHere())
             for (int i = 0; i < 3; i++) // the first call runs the parts in turn, the later ones together
             {
-                using var split = parts.Forward(x, model.call);
+                using var split = parts.Forward(model, x);
                 Assert.Equal(whole.shape, split.shape);
                 Assert.True((split - whole).abs().max().item<float>() < 1e-6f);
             }

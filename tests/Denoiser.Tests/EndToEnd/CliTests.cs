@@ -357,6 +357,7 @@ public class CliTests
                                     "dncnn, 40x40, batch 16: channels-last", "resunet, 96x96, batch 8: channels-last" })
             Assert.Matches(System.Text.RegularExpressions.Regex.Escape(row) + figures, r.Out);
         Assert.Matches(@"resunet, 96x96, batch 8: batch split\s+(not used by this model|[\d,]+ img/s)", r.Out);
+        Assert.Matches(@"dncnn, 40x40, batch 16: batch split\s+not used by this model", r.Out); // BatchNorm: whole batches (issue 44)
         Assert.Matches(@"glibc heap tuning, .* [\d,]+ img/s here, [\d,]+ img/s in a fresh process with glibc's defaults: \d+\.\d\dx", r.Out);
         Assert.Matches(@"in a fresh process with glibc's default heap settings: [\d,]+ img/s; Denoiser [\d,]+ img/s, \d+\.\d\dx", r.Out);
         Assert.Matches(@"cold start \(a child process\): \d+\.\d\d s wall", r.Out);
