@@ -141,6 +141,16 @@ public static class TestFiles
         ImageFile.Write(path, Picture.FromBytes(width, height, 3, pixels));
     }
 
+    /// <summary>A shipped model's module, its weights loaded (the kind its file records), on the CPU.</summary>
+    public static (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Module, Denoiser.Models.ModelInfo Info) Shipped(string name)
+    {
+        var (_, path) = Denoiser.Inference.Pretrained.Get(name);
+        var info = Denoiser.Models.Registry.Get(Denoiser.Interchange.WeightsFile.ModelOf(path)!);
+        var module = info.Create();
+        Denoiser.Interchange.WeightsFile.LoadInto(module, info.Name, path);
+        return (module, info);
+    }
+
     /// <summary>A clean colour picture like a photograph's content: shading, edges, a checker and fine stripes (no pixel-scale pattern).</summary>
     public static Picture Scene(int w = 192, int h = 160, int seed = 0)
     {

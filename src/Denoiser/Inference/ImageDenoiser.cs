@@ -34,15 +34,18 @@ public static class ImageDenoiser
     /// around it, so every kept pixel sees what it sees in the whole image: the result is the whole image's, up to float
     /// rounding, with no blending.
     /// </summary>
-    public static Picture Denoise(IImageModel model, Picture image, int? tileSize = null, Action? tileDone = null)
+    /// <param name="level">For a model told the noise level: the level (0-1 scale) that each tile gets as its last plane,
+    /// so that no whole-image plane of it is ever made; null when <paramref name="image"/> carries its level plane itself.</param>
+    public static Picture Denoise(IImageModel model, Picture image, int? tileSize = null, Action? tileDone = null, double? level = null)
     {
         var info = model.Info;
         int c = info.Channels, cin = info.InputChannels, h = image.Height, w = image.Width;
-        if (image.Channels != cin)
-            throw new ArgumentException($"{info.Name} takes {cin} plane(s); got {image.Channels}");
-        var source = image.Planes;
+        if (image.Channels + (level != null ? 1 : 0) != cin)
+            throw new ArgumentException($"{info.Name} takes {cin} plane(s); got {image.Channels}{(level != null ? " and a level" : "")}");
         int ph = info.PaddedSide(h), pw = info.PaddedSide(w), top = (ph - h) / 2, left = (pw - w) / 2;
-        var padded = Pad(source, cin, h, w, ph, pw, top, left);
+        // Reflection (as torch's ReflectionPad: the edge row is not repeated) needs the pad to be smaller than the
+        // side; tiny images fall back to repeating the edge.
+        bool reflect = ph - h < h && pw - w < w;
         var output = new float[c * h * w];
         foreach (var tile in Tiles(info, h, w, tileSize ?? info.TileSide))
         {
@@ -50,7 +53,9 @@ public static class ImageDenoiser
             var (y0, y1) = Window(info, top + tile.Y, top + tile.Y + tile.Height, ph, tile.Whole);
             var (x0, x1) = Window(info, left + tile.X, left + tile.X + tile.Width, pw, tile.Whole);
             int th = y1 - y0, tw = x1 - x0;
-            var input = tile.Whole ? padded : Crop(padded, cin, ph, pw, y0, x0, th, tw);
+            // Each tile's input is cut from the picture as it is, padding read through the reflection: only the tile's
+            // planes exist at once, never a padded copy of the whole picture.
+            var input = Cut(image.Planes, image.Channels, h, w, y0 - top, x0 - left, th, tw, reflect, level);
             float[] result = model.Run(new Picture(tw, th, cin, input, image.Bits)).Planes;
             for (int k = 0; k < c; k++)
                 for (int y = 0; y < tile.Height; y++)
@@ -83,7 +88,9 @@ public static class ImageDenoiser
     /// multiple. Every path of the network from a kept pixel stays inside it, and a window that starts on that multiple
     /// meets the network's pools and strides at the same phase as the whole image does.
     /// </summary>
-    public static int Margin(Models.ModelInfo info) => RoundUp(ReceptiveField.Of(info), info.SideMultiple);
+    /// <remarks>A model whose reach was measured (<see cref="Models.ModelInfo.Reach"/>) reads that instead: its tiles then
+    /// agree with the whole image to a quarter of a grey level, for a fraction of the margins' cost.</remarks>
+    public static int Margin(Models.ModelInfo info) => RoundUp(info.Reach ?? ReceptiveField.Of(info), info.SideMultiple);
 
     readonly record struct Tile(int Y, int X, int Height, int Width, bool Whole);
 
@@ -116,25 +123,24 @@ public static class ImageDenoiser
 
     static int RoundUp(int n, int multiple) => (n + multiple - 1) / multiple * multiple;
 
-    static float[] Pad(float[] source, int c, int h, int w, int ph, int pw, int top, int left)
+    /// <summary>
+    /// The window of <paramref name="th"/> x <paramref name="tw"/> starting at (y0, x0) in the picture's own coordinates
+    /// (negative, or past the edge, where it reads the padding), each plane's rows copied whole where they lie inside;
+    /// then a plane of <paramref name="level"/> when given.
+    /// </summary>
+    static float[] Cut(float[] source, int c, int h, int w, int y0, int x0, int th, int tw, bool reflect, double? level)
     {
-        if (ph == h && pw == w) return source;
-        // Reflection (as torch's ReflectionPad: the edge row is not repeated) needs the pad to be smaller than the
-        // side; tiny images fall back to repeating the edge.
-        bool reflect = ph - h < h && pw - w < w;
-        var padded = new float[c * ph * pw];
+        var tile = new float[(c + (level != null ? 1 : 0)) * th * tw];
+        bool inside = x0 >= 0 && x0 + tw <= w;
         for (int k = 0; k < c; k++)
-            for (int y = 0; y < ph; y++)
-                for (int x = 0; x < pw; x++)
-                    padded[(k * ph + y) * pw + x] = source[(k * h + Source(y - top, h, reflect)) * w + Source(x - left, w, reflect)];
-        return padded;
-    }
-
-    static float[] Crop(float[] source, int c, int h, int w, int y0, int x0, int th, int tw)
-    {
-        var tile = new float[c * th * tw];
-        for (int k = 0; k < c; k++)
-            for (int y = 0; y < th; y++) Array.Copy(source, (k * h + y0 + y) * w + x0, tile, (k * th + y) * tw, tw);
+            for (int y = 0; y < th; y++)
+            {
+                int from = (k * h + Source(y0 + y, h, reflect)) * w, to = (k * th + y) * tw;
+                if (inside) Array.Copy(source, from + x0, tile, to, tw);
+                else
+                    for (int x = 0; x < tw; x++) tile[to + x] = source[from + Source(x0 + x, w, reflect)];
+            }
+        if (level is double l) Array.Fill(tile, (float)l, c * th * tw, th * tw);
         return tile;
     }
 

@@ -68,7 +68,7 @@ public static class PictureDenoiser
             else if (model.Info.TakesNoiseLevel)
             {
                 level ??= (strength.Sigma ?? NoiseLevel.ForModel(model, Planes(input))) * strength.Factor;
-                output = ImageDenoiser.Denoise(model, Models.NoiseMap.Append(Planes(input), level.Value / 255), tileDone: tileDone).Planes;
+                output = ImageDenoiser.Denoise(model, Planes(input), tileDone: tileDone, level: level.Value / 255).Planes;
             }
             else
             {
@@ -83,8 +83,9 @@ public static class PictureDenoiser
         int n = w * h;
         if (model.Info.Channels == 3)
         {
-            var rgb = Run(picture.Rgb());
-            result = picture.IsColor ? picture.WithPlanes(0, rgb)
+            bool rgbOnly = picture.Channels == 3; // no alpha: the picture's own planes go in and the result's replace them, no copies
+            var rgb = Run(rgbOnly ? picture.Planes : picture.Rgb());
+            result = rgbOnly ? picture with { Planes = rgb } : picture.IsColor ? picture.WithPlanes(0, rgb)
                 : picture.WithPlane(0, Enumerable.Range(0, n).Select(i => (rgb[i] + rgb[n + i] + rgb[2 * n + i]) / 3).ToArray());
             notes.Add(picture.IsColor ? "colour: R, G, B denoised together (RGB model)" : "gray: run as three equal planes (RGB model)");
         }

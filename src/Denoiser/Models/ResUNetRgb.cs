@@ -28,8 +28,9 @@ public sealed class ResUNetRgb : Module<Tensor, Tensor>
         Channels: 3, Side: 96, () => new ResUNetRgb(), SideMultiple: 8, SideRemainder: 0, MinSide: 8)
     {
         TakesNoiseLevel = true,
-        // Its margin is 128 (the U-Net's reach at an eighth of the size): 512-pixel tiles would run it on 2.07x the pixels of
-        // a 4000x3000 photo, 1024 on 1.40x (counted by ImageDenoiser.PixelsRun's rule). Folded, a 1280x1280 window's widest activation is 48 x 640 x 640 floats (79 MB).
+        // Measured on the shipped weights (EffectiveReach, docs/performance.md#tiles): 56 pixels, where the receptive field
+        // bounds it at 128. Folded, a 1024 tile's 1136x1136 window's widest activation is 48 x 568 x 568 floats (62 MB).
+        Reach = 56,
         TileSide = 1024,
     };
 

@@ -97,7 +97,31 @@ public class ImageDenoiserTests
         Assert.Equal(w * h, output.Length);
     }
 
-    public static TheoryData<string> Models() => new(Registry.All.Select(m => m.Name));
+    /// <summary>Models whose tiles read the whole receptive field: exact for any weights, so random ones test it.</summary>
+    public static TheoryData<string> Models() => new(Registry.All.Where(m => m.Reach == null).Select(m => m.Name));
+
+    /// <summary>
+    /// A model whose tiles read its measured reach: with the shipped weights, on a noisy photograph-like picture of odd
+    /// sides cut into small tiles, every pixel within 1 grey level of the whole picture's, as an 8-bit file holds it.
+    /// </summary>
+    [Theory]
+    [InlineData("photo-rgb")]
+    [InlineData("photo")]
+    public void Tiles_at_the_measured_reach_give_the_whole_picture_to_a_grey_level(string shipped)
+    {
+        var (module, info) = TestFiles.Shipped(shipped);
+        using var model = new TorchImageModel(module, info, torch.CPU);
+        const int h = 203, w = 251, tile = 64;
+        var random = new Random(9);
+        var scene = TestFiles.Scene(w, h, seed: 2).As(info.Channels).Planes;
+        var image = scene.Select(v => Math.Clamp(v + (float)(random.NextDouble() - 0.5) * 0.12f, 0, 1))
+            .Concat(Enumerable.Repeat(0.035f, info.TakesNoiseLevel ? h * w : 0)).ToArray();
+        var whole = TestFiles.DenoisePlanes(model, image, h, w, tileSize: int.MaxValue);
+        var tiled = TestFiles.DenoisePlanes(model, image, h, w, tile);
+        double max = whole.Zip(tiled).Max(p => Math.Abs(Math.Round(Math.Clamp(p.First, 0, 1) * 255) - Math.Round(Math.Clamp(p.Second, 0, 1) * 255)));
+        Assert.True(max <= 1, $"{shipped}: tiles of {tile} with margin {ImageDenoiser.Margin(info)} differ from the whole picture by up to {max} grey levels");
+        Assert.True(ImageDenoiser.Margin(info) < Denoiser.Shapes.ReceptiveField.Of(info));
+    }
 
     /// <summary>
     /// Tiles forced small, so that every tile has neighbours on all sides: each keeps what the whole image gives, to float
