@@ -34,7 +34,7 @@ public sealed record ModelInfo(
     /// <summary>
     /// The measured effective reach of the shipped weights, in pixels: beyond it, changing the input moves an output
     /// pixel by less than a quarter of a grey level, on real photographs and on the worst case (every sample turned to
-    /// its opposite). Tiles read this margin instead of the receptive field (docs/performance.md#tiles). Null: not
+    /// its opposite). Tiles read this margin instead of the receptive field (docs/natural-images.md#tiles). Null: not
     /// measured, and tiles read the whole receptive field, which is exact for any weights.
     /// </summary>
     public int? Reach { get; init; }

@@ -23,7 +23,7 @@ public sealed class ResUNet : Module<Tensor, Tensor>
     public static readonly ModelInfo Info = new(Kind, "a residual U-Net for photographs (after DRUNet): 3 scales of 32/64/128 channels, predicting the noise; grayscale",
         Channels: 1, Side: 64, () => new ResUNet(), SideMultiple: 4, SideRemainder: 0, MinSide: 4)
     {
-        Reach = 32, // measured on the shipped weights (EffectiveReach, docs/performance.md#tiles); the receptive field bounds it at 67
+        Reach = 32, // measured on the shipped weights (EffectiveReach, docs/natural-images.md#tiles); the receptive field bounds it at 64
     };
 
     private Module<Tensor, Tensor> head = Conv2d(1, 32, kernel_size: 3, padding: 1, bias: false);

@@ -28,7 +28,7 @@ public sealed class ResUNetRgb : Module<Tensor, Tensor>
         Channels: 3, Side: 96, () => new ResUNetRgb(), SideMultiple: 8, SideRemainder: 0, MinSide: 8)
     {
         TakesNoiseLevel = true,
-        // Measured on the shipped weights (EffectiveReach, docs/performance.md#tiles): 56 pixels, where the receptive field
+        // Measured on the shipped weights (EffectiveReach, docs/natural-images.md#tiles): 56 pixels, where the receptive field
         // bounds it at 128. Folded, a 1024 tile's 1136x1136 window's widest activation is 48 x 568 x 568 floats (62 MB).
         Reach = 56,
         TileSide = 1024,
