@@ -1,4 +1,5 @@
 // A residual U-Net for photographs, after DRUNet (Zhang et al., TPAMI 2021), cut down for two CPU cores.
+using Denoiser.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -46,12 +47,18 @@ public sealed class ResUNet : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var x1 = enc1.call(head.call(x));              // (B, 32, H, W)
-        var x2 = enc2.call(down1.call(x1));            // (B, 64, H/2, W/2)
-        var x3 = body.call(down2.call(x2));            // (B, 128, H/4, W/4)
-        var y = dec2.call(up2.call(x3).add_(x2));      // (B, 64, H/2, W/2); in place: one activation fewer
-        y = dec1.call(up1.call(y).add_(x1));           // (B, 32, H, W)
-        var noise = tail.call(y);                      // (B, 1, H, W)
+        // `using` frees each activation once nothing reads it, as PyTorch's reference counting does (see ResBlock).
+        using var h = head.call(x);                    // (B, 32, H, W)
+        using var x1 = enc1.call(h);                   // (B, 32, H, W)
+        using var d1 = down1.call(x1);                 // (B, 64, H/2, W/2)
+        using var x2 = enc2.call(d1);                  // (B, 64, H/2, W/2)
+        using var d2 = down2.call(x2);                 // (B, 128, H/4, W/4)
+        using var x3 = body.call(d2);                  // (B, 128, H/4, W/4)
+        using var u2 = up2.call(x3).Plus_(x2);         // (B, 64, H/2, W/2); in place: one activation fewer
+        using var y2 = dec2.call(u2);                  // (B, 64, H/2, W/2)
+        using var u1 = up1.call(y2).Plus_(x1);         // (B, 32, H, W)
+        using var y1 = dec1.call(u1);                  // (B, 32, H, W)
+        using var noise = tail.call(y1);               // (B, 1, H, W)
         return x - noise;
     }
 

@@ -1,5 +1,6 @@
 // A colour residual U-Net that is told the noise level, after FFDNet (Zhang et al., TIP 2018) and DRUNet (TPAMI 2021),
 // cut down for two CPU cores.
+using Denoiser.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -31,7 +32,7 @@ public sealed class ResUNetRgb : Module<Tensor, Tensor>
         // Measured on the shipped weights (EffectiveReach, docs/natural-images.md#tiles): 56 pixels, where the receptive field
         // bounds it at 128. Folded, a 1024 tile's 1136x1136 window's widest activation is 48 x 568 x 568 floats (62 MB).
         Reach = 56,
-        TileSide = 1024,
+        TileSide = 512,
     };
 
     private Module<Tensor, Tensor> fold = PixelUnshuffle(2);
@@ -54,14 +55,24 @@ public sealed class ResUNetRgb : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var image = x[.., ..3];                                   // (B, 3, H, W)
-        var level = functional.avg_pool2d(x[.., 3..4], 2);       // (B, 1, H/2, W/2): the map at the folded size
-        var x1 = enc1.call(head.call(torch.cat(new[] { fold.call(image), level }, 1))); // (B, 48, H/2, W/2)
-        var x2 = enc2.call(down1.call(x1));                       // (B, 96, H/4, W/4)
-        var x3 = body.call(down2.call(x2));                       // (B, 192, H/8, W/8)
-        var y = dec2.call(up2.call(x3).add_(x2));                 // (B, 96, H/4, W/4)
-        y = dec1.call(up1.call(y).add_(x1));                      // (B, 48, H/2, W/2)
-        var noise = unfold.call(tail.call(y));                    // (B, 3, H, W)
+        // `using` frees each activation once nothing reads it, as PyTorch's reference counting does; without it all of
+        // them live to the end of the pass (a tile's peak memory several times what it needs). Autograd keeps what it needs.
+        using var image = x[.., ..3];                             // (B, 3, H, W)
+        using var level = functional.avg_pool2d(x[.., 3..4], 2); // (B, 1, H/2, W/2): the map at the folded size
+        using var folded = fold.call(image);                      // (B, 12, H/2, W/2)
+        using var joined = torch.cat(new[] { folded, level }, 1); // (B, 13, H/2, W/2)
+        using var h = head.call(joined);                          // (B, 48, H/2, W/2)
+        using var x1 = enc1.call(h);                              // (B, 48, H/2, W/2)
+        using var d1 = down1.call(x1);                            // (B, 96, H/4, W/4)
+        using var x2 = enc2.call(d1);                             // (B, 96, H/4, W/4)
+        using var d2 = down2.call(x2);                            // (B, 192, H/8, W/8)
+        using var x3 = body.call(d2);                             // (B, 192, H/8, W/8)
+        using var u2 = up2.call(x3).Plus_(x2);                    // (B, 96, H/4, W/4)
+        using var y2 = dec2.call(u2);                             // (B, 96, H/4, W/4)
+        using var u1 = up1.call(y2).Plus_(x1);                    // (B, 48, H/2, W/2)
+        using var y1 = dec1.call(u1);                             // (B, 48, H/2, W/2)
+        using var t = tail.call(y1);                              // (B, 12, H/2, W/2)
+        using var noise = unfold.call(t);                         // (B, 3, H, W)
         return image - noise;
     }
 }
