@@ -1,4 +1,5 @@
 // A residual U-Net for photographs, after DRUNet (Zhang et al., TPAMI 2021), cut down for two CPU cores.
+using Denoiser.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -46,8 +47,9 @@ public sealed class ResUNet : Module<Tensor, Tensor>
         var x1 = enc1.call(head.call(x));              // (B, 32, H, W)
         var x2 = enc2.call(down1.call(x1));            // (B, 64, H/2, W/2)
         var x3 = body.call(down2.call(x2));            // (B, 128, H/4, W/4)
-        var y = dec2.call(up2.call(x3).add_(x2));      // (B, 64, H/2, W/2); in place: one activation fewer
-        y = dec1.call(up1.call(y).add_(x1));           // (B, 32, H, W)
+        // Plus_ is add_ with its alpha Scalar held (Data/Held, docs/native-lifetimes.md); in place: one activation fewer
+        var y = dec2.call(up2.call(x3).Plus_(x2));     // (B, 64, H/2, W/2)
+        y = dec1.call(up1.call(y).Plus_(x1));          // (B, 32, H, W)
         var noise = tail.call(y);                      // (B, 1, H, W)
         return x - noise;
     }
@@ -70,7 +72,7 @@ public sealed class ResUNet : Module<Tensor, Tensor>
             // end of the whole pass (measured: 173 MB more peak resident for one 512x512 tile). Autograd keeps what it needs anyway.
             using var h = functional.relu(conv1.call(x), inplace: true);
             using var r = conv2.call(h);
-            return x + r;
+            return x.Plus(r); // x + r
         }
     }
 }

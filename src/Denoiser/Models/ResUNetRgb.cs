@@ -1,5 +1,6 @@
 // A colour residual U-Net that is told the noise level, after FFDNet (Zhang et al., TIP 2018) and DRUNet (TPAMI 2021),
 // cut down for two CPU cores.
+using Denoiser.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -58,8 +59,8 @@ public sealed class ResUNetRgb : Module<Tensor, Tensor>
         var x1 = enc1.call(head.call(torch.cat(new[] { fold.call(image), level }, 1))); // (B, 48, H/2, W/2)
         var x2 = enc2.call(down1.call(x1));                       // (B, 96, H/4, W/4)
         var x3 = body.call(down2.call(x2));                       // (B, 192, H/8, W/8)
-        var y = dec2.call(up2.call(x3).add_(x2));                 // (B, 96, H/4, W/4)
-        y = dec1.call(up1.call(y).add_(x1));                      // (B, 48, H/2, W/2)
+        var y = dec2.call(up2.call(x3).Plus_(x2));                // (B, 96, H/4, W/4); Plus_: add_, its Scalar held (Data/Held)
+        y = dec1.call(up1.call(y).Plus_(x1));                     // (B, 48, H/2, W/2)
         var noise = unfold.call(tail.call(y));                    // (B, 3, H, W)
         return image - noise;
     }
