@@ -13,9 +13,12 @@ public sealed class ServeProcess : IDisposable
     /// <summary>Where to call it: the address it printed, with 0.0.0.0 reached through loopback.</summary>
     public string Url { get; }
 
-    public ServeProcess(string workDir, params string[] options)
+    public ServeProcess(string workDir, params string[] options) : this(workDir, null, options) { }
+
+    /// <param name="env">More of the environment it starts in.</param>
+    public ServeProcess(string workDir, IDictionary<string, string>? env, params string[] options)
     {
-        process = Cli.Start(workDir, new[] { "serve", "--port", "0" }.Concat(options).ToArray());
+        process = Cli.Start(workDir, env, new[] { "serve", "--port", "0" }.Concat(options).ToArray());
         var ready = new TaskCompletionSource<string>();
         process.OutputDataReceived += (_, e) =>
         {
