@@ -143,7 +143,7 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         var widths = torch.cat(new[] { luma, chroma, chroma }, 1);
         var kept = U(n).Times_(1 - MinChromaKept).Plus_(MinChromaKept);
         return new Camera(camToRgb, rgbToCam, gains, logShot.exp(), logRead.exp(), widths, kept,
-                          torch.full(new long[] { n, 1, 1, 1 }, 2.2f, device: device), torch.ones(n, 1, 1, 1, device: device),
+                          Held.Full(new long[] { n, 1, 1, 1 }, 2.2f, device: device), torch.ones(n, 1, 1, 1, device: device),
                           Enumerable.Repeat(DemosaicMethod.Bilinear, (int)n).ToArray());
     }
 
@@ -151,7 +151,7 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
     Camera DrawWide(long n, Device device, Generator gen)
     {
         Tensor U(params long[] shape) => torch.rand(shape, generator: gen, device: device);
-        Tensor Chance(double p) => (U(n) < p).to_type(ScalarType.Float32); // 1 with chance p, per image
+        Tensor Chance(double p) => U(n).Below(p).to_type(ScalarType.Float32); // 1 with chance p, per image
         var (camToRgb, rgbToCam, gains) = DrawColour(n, device, gen);
         var logShot = U(n, 1, 1, 1).Times_(Math.Log(MaxShotWide) - Math.Log(MinShot)).Plus_(Math.Log(MinShot));
         var logRead = logShot.Times(2.18).Plus_(1.2).Plus_(torch.randn(new long[] { n, 1, 1, 1 }, generator: gen, device: device).Times_(0.26));
@@ -160,9 +160,9 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         var widths = torch.cat(new[] { luma, chroma, chroma }, 1);
         var chromaKept = U(n).Times_(1 - MinChromaKept).Plus_(MinChromaKept);
         // Half the cameras keep all the luma noise's RMS (a DSLR's light touch), half reduce it, down to MinLumaKept.
-        var lumaKept = Chance(0.5) * U(n).Times_(-(1 - MinLumaKept)) + 1;
+        var lumaKept = (Chance(0.5) * U(n).Times_(-(1 - MinLumaKept))).Plus_(1);
         var gamma = U(n, 1, 1, 1).Times_(0.8).Plus_(1.8);
-        var tone = (U(n, 1, 1, 1) < 0.75).to_type(ScalarType.Float32);
+        var tone = U(n, 1, 1, 1).Below(0.75).to_type(ScalarType.Float32);
         var methods = U(n).Times_(3).floor_().cpu().data<float>().Select(v => (DemosaicMethod)Math.Min((int)v, 2)).ToArray();
         var sharpen = Chance(0.5) * U(n).Times_(MaxSharpen);
         var sharpenWidth = U(n).Times_(MaxSharpenWidth - 0.5).Plus_(0.5);
@@ -207,7 +207,7 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
     static Tensor Unprocess(Tensor srgb, Camera camera)
     {
         var s = srgb.Clamp(0, 1);
-        var toned = InverseSmoothstep(s) * camera.Tone + s * camera.Tone.From(1);
+        var toned = (InverseSmoothstep(s) * camera.Tone).Plus_(s * camera.Tone.From(1));
         var linear = toned.AtLeast_(1e-8).pow(camera.Gamma);
         var cam = ApplyMatrix(linear, camera.RgbToCam);
         // Brooks' highlight-preserving inverse gains: near white the gain fades to 1, so highlights are not pushed to clip.
@@ -228,7 +228,7 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         var rgb = CameraStages.Demosaic(balanced, camera.Demosaic);
         var s = ApplyMatrix(rgb, camera.CamToRgb).Clamp_(1e-8, 1).pow(camera.Gamma.reciprocal());
         var smoothstep = s * s * s.Times(-2).Plus_(3); // 3s^2 - 2s^3: the tone curve Brooks fit
-        return smoothstep * camera.Tone + s * camera.Tone.From(1);
+        return (smoothstep * camera.Tone).Plus_(s * camera.Tone.From(1));
     }
 
     /// <summary>

@@ -14,12 +14,11 @@ public static class CameraStages
     public static (Tensor R, Tensor G, Tensor B) Sites(Tensor like)
     {
         long h = like.shape[2], w = like.shape[3];
-        using Scalar rows = h, cols = w; // held: see Held
-        var evenRow = torch.arange(rows, device: like.device).IsEven().view(1, 1, h, 1);
-        var evenCol = torch.arange(cols, device: like.device).IsEven().view(1, 1, 1, w);
+        var evenRow = Held.Range(0, h, device: like.device).IsEven().view(1, 1, h, 1);
+        var evenCol = Held.Range(0, w, device: like.device).IsEven().view(1, 1, 1, w);
         var r = (evenRow & evenCol).to_type(like.dtype);
         var b = (~evenRow & ~evenCol).to_type(like.dtype);
-        return (r, (r + b).From(1), b);
+        return (r, r.Plus(b).From(1), b);
     }
 
     /// <summary>(B, 3, H, W) to the (B, 1, H, W) RGGB mosaic a sensor records (even sides).</summary>
@@ -89,13 +88,12 @@ public static class CameraStages
         var column = Filter(MalvarRow, transpose: true);
         var diagonal = Filter(MalvarDiagonal);
         long h = bayer.shape[2], w = bayer.shape[3];
-        using Scalar rows = h; // held: see Held
-        var redRow = torch.arange(rows, device: bayer.device).IsEven().view(1, 1, h, 1).to_type(bayer.dtype); // rows holding red (and green)
+        var redRow = Held.Range(0, h, device: bayer.device).IsEven().view(1, 1, h, 1).to_type(bayer.dtype); // rows holding red (and green)
         var greenInRedRow = g * redRow;
         var greenInBlueRow = g - greenInRedRow;
-        var red = bayer * r + row * greenInRedRow + column * greenInBlueRow + diagonal * b;
-        var blue = bayer * b + row * greenInBlueRow + column * greenInRedRow + diagonal * r;
-        return torch.cat(new[] { red, bayer * g + green * (r + b), blue }, 1);
+        var red = (bayer * r).Plus_(row * greenInRedRow).Plus_(column * greenInBlueRow).Plus_(diagonal * b);
+        var blue = (bayer * b).Plus_(row * greenInBlueRow).Plus_(column * greenInRedRow).Plus_(diagonal * r);
+        return torch.cat(new[] { red, (bayer * g).Plus_(green * r.Plus(b)), blue }, 1);
     }
 
     /// <summary>
@@ -111,16 +109,16 @@ public static class CameraStages
         Tensor At(int dy, int dx) => p.narrow(2, 2 + dy, h).narrow(3, 2 + dx, w);
         var laplaceH = bayer.Times(2) - At(0, -2) - At(0, 2);
         var laplaceV = bayer.Times(2) - At(-2, 0) - At(2, 0);
-        var gradH = (At(0, -1) - At(0, 1)).abs_() + laplaceH.abs();
-        var gradV = (At(-1, 0) - At(1, 0)).abs_() + laplaceV.abs();
-        var alongH = (At(0, -1) + At(0, 1)).Over_(2) + laplaceH.Over(4);
-        var alongV = (At(-1, 0) + At(1, 0)).Over_(2) + laplaceV.Over(4);
-        var both = (alongH + alongV).Over_(2);
+        var gradH = (At(0, -1) - At(0, 1)).abs_().Plus_(laplaceH.abs());
+        var gradV = (At(-1, 0) - At(1, 0)).abs_().Plus_(laplaceV.abs());
+        var alongH = At(0, -1).Plus(At(0, 1)).Over_(2).Plus_(laplaceH.Over(4));
+        var alongV = At(-1, 0).Plus(At(1, 0)).Over_(2).Plus_(laplaceV.Over(4));
+        var both = alongH.Plus(alongV).Over_(2);
         var estimate = torch.where(gradH < gradV, alongH, torch.where(gradV < gradH, alongV, both));
-        var green = bayer * g + estimate * (r + b);
+        var green = (bayer * g).Plus_(estimate * r.Plus(b));
         var box = new float[] { 1, 2, 1, 2, 4, 2, 1, 2, 1 };
-        var red = Interpolate((bayer - green) * r, r, box) + green;
-        var blue = Interpolate((bayer - green) * b, b, box) + green;
+        var red = Interpolate((bayer - green) * r, r, box).Plus_(green);
+        var blue = Interpolate((bayer - green) * b, b, box).Plus_(green);
         return torch.cat(new[] { red, green, blue }, 1);
     }
 
@@ -133,8 +131,7 @@ public static class CameraStages
         long n = planes.shape[0], c = planes.shape[1], h = planes.shape[2], w = planes.shape[3];
         int radius = (int)Math.Ceiling(3 * maxWidth), side = 2 * radius + 1;
         using var scope = NewDisposeScope();
-        using Scalar from = -radius, to = radius + 1; // held: see Held
-        var x = torch.arange(from, to, dtype: planes.dtype, device: planes.device).view(1, side);
+        var x = Held.Range(-radius, radius + 1, planes.dtype, planes.device).view(1, side);
         var sigma = widths.reshape(n * c, 1).AtLeast(1e-3);
         var taps = (-(x * x) / (sigma * sigma).Times_(2)).exp_();
         var kernel = (taps / taps.sum(1, keepdim: true)).view(n * c, 1, 1, side);
@@ -163,7 +160,7 @@ public static class CameraStages
         long n = image.shape[0], c = image.shape[1];
         using var scope = NewDisposeScope();
         var blurred = GaussianBlur(image, width.view(n, 1).expand(n, c), maxWidth);
-        return (image - blurred).mul_(amount.view(n, 1, 1, 1)).add_(image).MoveToOuterDisposeScope();
+        return (image - blurred).mul_(amount.view(n, 1, 1, 1)).Plus_(image).MoveToOuterDisposeScope();
     }
 
     /// <summary>

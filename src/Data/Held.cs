@@ -1,11 +1,9 @@
-// Tensor arithmetic with numbers, for code that does much of it on small tensors (the noise synthesis).
+// Tensor arithmetic with numbers whose Scalars live until libtorch has returned: the one way numbers reach libtorch on
+// every path that runs per image or per step (docs/native-lifetimes.md says why, and how it is tested).
 //
-// Why: TorchSharp 0.107 turns each number in `t * 0.5 + 1.9` into a Scalar, and gives every add an alpha Scalar of 1,
-// that nothing holds while libtorch reads them (no GC.KeepAlive; dotnet/TorchSharp#1434 is still open). When a garbage
-// collection started by another thread falls in that window, the finalizer frees the Scalar mid-call: "Expected false
-// to be true" from c10::Scalar::toFloat, or an abort. Camera noise, about a hundred operations per image, hit it:
-// `add-noise --noise camera` on 100 images failed 3 times in 24 runs with three running at once. These methods hold
-// their Scalars until libtorch has returned. A trailing underscore works in place, as in torch.
+// TorchSharp 0.107 turns each number in `t * 0.5 + 1` into a Scalar, and gives every add, tensor + tensor too, an
+// alpha Scalar of 1, that nothing holds during the native call (dotnet/TorchSharp#1434). A trailing underscore works
+// in place, as in torch. Each method calls the very op the operator would, with the same values.
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,10 +11,11 @@ namespace Denoiser.Data;
 
 public static class Held
 {
-    static readonly Scalar One = 1.0; // every add's alpha; a static field is never finalized
+    static readonly Scalar One = 1; // every add's alpha, as TorchSharp's own add(t) passes it; a static field is never finalized
 
     public static Tensor Plus(this Tensor t, double value) { using var s = value.ToScalar(); return t.add(s, One); }
     public static Tensor Plus_(this Tensor t, double value) { using var s = value.ToScalar(); return t.add_(s, One); }
+    /// <summary>t + other (Tensor + Tensor also takes an alpha Scalar).</summary>
     public static Tensor Plus(this Tensor t, Tensor other) => t.add(other, One);
     public static Tensor Plus_(this Tensor t, Tensor other) => t.add_(other, One);
 
@@ -46,11 +45,37 @@ public static class Held
     public static Tensor AtLeast(this Tensor t, double min) { using var s = min.ToScalar(); return t.clamp_min(s); }
     public static Tensor AtLeast_(this Tensor t, double min) { using var s = min.ToScalar(); return t.clamp_min_(s); }
 
+    /// <summary>t &lt; value, element by element.</summary>
+    public static Tensor Below(this Tensor t, double value) { using var s = value.ToScalar(); return t.lt(s); }
+
+    /// <summary>t &gt; value, element by element.</summary>
+    public static Tensor Above(this Tensor t, double value) { using var s = value.ToScalar(); return t.gt(s); }
+
+    /// <summary>t == value, element by element (integers: an exact comparison).</summary>
+    public static Tensor Is(this Tensor t, long value) { using var s = value.ToScalar(); return t.eq(s); }
+
     /// <summary>Whether each element is even: (t % 2) == 0.</summary>
     public static Tensor IsEven(this Tensor t)
     {
         using Scalar two = 2, zero = 0;
         using var remainder = t.remainder(two);
         return remainder.eq(zero);
+    }
+
+    /// <summary>t with <paramref name="value"/> where <paramref name="mask"/> is set, in place (masked_fill_).</summary>
+    public static Tensor Fill_(this Tensor t, Tensor mask, double value) { using var s = value.ToScalar(); return t.masked_fill_(mask, s); }
+
+    /// <summary>torch.arange(start, stop): start, start + 1, ..., stop - 1; int64 unless <paramref name="dtype"/> says otherwise.</summary>
+    public static Tensor Range(long start, long stop, ScalarType? dtype = null, Device? device = null)
+    {
+        using Scalar from = start, to = stop, step = 1L; // arange(start, stop) would make the step itself, unheld
+        return torch.arange(from, to, step, dtype, device);
+    }
+
+    /// <summary>torch.full: a tensor of <paramref name="shape"/> holding <paramref name="value"/> (the default float type unless <paramref name="dtype"/> says otherwise).</summary>
+    public static Tensor Full(long[] shape, double value, ScalarType? dtype = null, Device? device = null)
+    {
+        using var s = value.ToScalar();
+        return torch.full(shape, s, dtype, device);
     }
 }

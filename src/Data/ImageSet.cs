@@ -35,7 +35,7 @@ public sealed class ImageSet : IDisposable, IEpochImages
     /// Bytes to float32 in [0, 1]: per batch in training, so the whole set never exists as floats. Floats (from float
     /// TIFFs) are already in those units and are copied as they are, unclipped.
     /// </summary>
-    public static Tensor ToImages(Tensor pixels) => pixels.dtype == ScalarType.Float32 ? pixels.clone() : pixels.to_type(ScalarType.Float32).div_(255f);
+    public static Tensor ToImages(Tensor pixels) => pixels.dtype == ScalarType.Float32 ? pixels.clone() : pixels.to_type(ScalarType.Float32).Over_(255f);
 
     /// <summary>
     /// The same images with <paramref name="channels"/> channels: RGB to grayscale by ITU-R BT.601 luma (as
@@ -51,7 +51,7 @@ public sealed class ImageSet : IDisposable, IEpochImages
         else if (channels == 1 && Channels == 3)
         {
             converted = Pixels.dtype == ScalarType.Float32 ? Colour.Luma(Pixels)
-                : Colour.Luma(Pixels.to_type(ScalarType.Float32)).round_().clamp_(0, 255).to_type(ScalarType.Byte);
+                : Colour.Luma(Pixels.to_type(ScalarType.Float32)).round_().Clamp_(0, 255).to_type(ScalarType.Byte);
         }
         else throw new ArgumentException($"cannot convert {Channels} channels to {channels}");
         return new ImageSet(converted.MoveToOuterDisposeScope(), Labels.clone().MoveToOuterDisposeScope());

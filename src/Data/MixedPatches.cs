@@ -57,7 +57,7 @@ public sealed class MixedPatches : IEpochImages, IDisposable
         var fromReal = real.ForEpoch(epoch);   // (Nr, 2C, S, S): noisy, clean
         if (fromClean.dtype != fromReal.dtype) // one source 16-bit or float: both as floats on [0, 1]
             (fromClean, fromReal) = (ImageSet.ToImages(fromClean), ImageSet.ToImages(fromReal));
-        using Scalar on = fromReal.dtype == ScalarType.Byte ? 255 : 1; // held: see Held
+        using Scalar on = fromReal.dtype == ScalarType.Byte ? 255 : 1; // held until full_like returns (docs/native-lifetimes.md)
         var synthetic = torch.cat(new[] { fromClean, fromClean, torch.zeros_like(fromClean.narrow(1, 0, 1)) }, 1);
         var measured = torch.cat(new[] { fromReal, torch.full_like(fromReal.narrow(1, 0, 1), on) }, 1);
         return torch.cat(new[] { synthetic, measured }, 0).MoveToOuterDisposeScope(); // the trainer shuffles

@@ -40,7 +40,7 @@ public abstract record Noise(NoiseRange Range) : ISpec<Noise>
         return Range switch
         {
             NoiseRange.Clip => noisy.Clamp_(0, 1),
-            NoiseRange.EightBit => noisy.Clamp_(0, 1).Times_(255).round_().Over_(255), // Held: numbers that stay alive
+            NoiseRange.EightBit => noisy.Clamp_(0, 1).Times_(255).round_().Over_(255),
             _ => noisy,
         };
     }
@@ -165,7 +165,7 @@ public sealed record SaltPepperNoise(double Fraction, NoiseRange Range = NoiseRa
         using var scope = NewDisposeScope();
         var u = torch.rand(clean.shape, dtype: clean.dtype, device: clean.device, generator: generator);
         var noisy = clean.clone();
-        noisy.masked_fill_(u < Fraction / 2, 0).masked_fill_(u > 1 - Fraction / 2, 1);
+        noisy.Fill_(u.Below(Fraction / 2), 0).Fill_(u.Above(1 - Fraction / 2), 1);
         return noisy.MoveToOuterDisposeScope();
     }
 }
@@ -212,7 +212,7 @@ public sealed record MixedNoise(Noise[] Parts) : Noise(NoiseRange.Float)
         var noisy = torch.empty_like(clean);
         for (int k = 0; k < Parts.Length; k++)
         {
-            var index = (which == k).nonzero().flatten();
+            var index = which.Is(k).nonzero().flatten();
             if (index.shape[0] == 0) continue;
             noisy.index_copy_(0, index, Parts[k].Apply(clean.index_select(0, index), generator));
         }

@@ -142,7 +142,7 @@ public static class BenchCommand
             images = new ImageSet(torch.randint(0, 256, new long[] { w.Images, 1, w.Side, w.Side }, ScalarType.Byte).DetachFromDisposeScope(),
                                   torch.full(w.Images, -1L, dtype: ScalarType.Int64).DetachFromDisposeScope());
             model = w.Model();
-            optimizer = torch.optim.Adam(model.parameters(), lr: 1e-3);
+            optimizer = new Adam(model.parameters(), lr: 1e-3); // the trainer's (Training.Adam)
             parts = BatchParts.For(model, torch.get_num_threads(), tricks);
             var settings = new TrainSettings { BatchSize = w.Batch };
             trainer = new Trainer(settings, new RunFolder(Path.GetTempPath()), torch.CPU, ITrainingObserver.Silent);

@@ -1,4 +1,5 @@
 // Forward and backward of a batch as one part per CPU core, each part on its own thread.
+using Denoiser.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -108,7 +109,7 @@ public sealed class BatchParts : IDisposable
         {
             long start = n * i / parts, len = n * (i + 1) / parts - start;
             using var scope = NewDisposeScope();
-            var partLoss = loss(input.narrow(0, start, len), target.narrow(0, start, len)) * ((double)len / n);
+            var partLoss = loss(input.narrow(0, start, len), target.narrow(0, start, len)).Times((double)len / n);
             var grads = autograd.grad(new[] { partLoss }, parameters);
             // Out of this thread's scope: the calling thread sums and then disposes them.
             results[i] = (partLoss.detach().DetachFromDisposeScope(), grads.Select(g => g.DetachFromDisposeScope()).ToList());
@@ -119,13 +120,13 @@ public sealed class BatchParts : IDisposable
             for (int p = 0; p < parameters.Length; p++)
             {
                 var sum = results[0]!.Value.Grads[p].clone(); // part 0 + part 1 + ..., whichever finished first
-                for (int i = 1; i < parts; i++) sum.add_(results[i]!.Value.Grads[p]);
+                for (int i = 1; i < parts; i++) sum.Plus_(results[i]!.Value.Grads[p]);
                 using var grad = parameters[p].grad;
                 if (grad is null) parameters[p].grad = sum;
-                else { grad.add_(sum); sum.Dispose(); }
+                else { grad.Plus_(sum); sum.Dispose(); }
             }
             var total = results[0]!.Value.Loss.clone(); // made here, so it belongs to the caller's dispose scope
-            for (int i = 1; i < parts; i++) total.add_(results[i]!.Value.Loss);
+            for (int i = 1; i < parts; i++) total.Plus_(results[i]!.Value.Loss);
             return total;
         }
         finally

@@ -1,4 +1,5 @@
 // The classical denoisers users reach for first, through OpenCV: non-local means and the bilateral filter.
+using Denoiser.Data;
 using OpenCvSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -63,9 +64,9 @@ public static class ClassicalDenoisers
     {
         using var scope = NewDisposeScope();
         int c = (int)image.shape[1], h = (int)image.shape[2], w = (int)image.shape[3];
-        var hwc = image[0].permute(1, 2, 0).mul(scale);
+        var hwc = image[0].permute(1, 2, 0).Times(scale);
         bool bytes = type.Depth == MatType.CV_8U;
-        if (bytes) hwc = hwc.clamp(0, 255).round().to_type(ScalarType.Byte);
+        if (bytes) hwc = hwc.Clamp(0, 255).round().to_type(ScalarType.Byte);
         hwc = hwc.contiguous();
         // OpenCvSharp copies arrays into single-channel Mats only: one row of W x C values, then a header of C channels.
         using var flat = new Mat(h, w * c, bytes ? MatType.CV_8UC1 : MatType.CV_32FC1);
@@ -88,6 +89,6 @@ public static class ClassicalDenoisers
             flat.GetArray(out float[] floats);
             hwc = torch.tensor(floats, new long[] { h, w, c });
         }
-        using (hwc) return hwc.mul(scale).permute(2, 0, 1).unsqueeze(0).contiguous();
+        using (hwc) return hwc.Times(scale).permute(2, 0, 1).unsqueeze(0).contiguous();
     }
 }

@@ -44,9 +44,9 @@ public static class Evaluator
             var x = noisy.narrow(0, start, len);
             var y = clean.narrow(0, start, len);
             var output = parts.Forward(model, Cpu.CpuLayout.ForModel(x));
-            mseSum.add_(Metrics.SquaredError(output, y).mean(new long[] { 1, 2, 3 }).sum().to_type(ScalarType.Float64));
-            psnrSum.add_(Metrics.Psnr(output, y).sum().to_type(ScalarType.Float64));
-            noisyPsnrSum.add_(Metrics.Psnr(x.narrow(1, 0, y.shape[1]), y).sum().to_type(ScalarType.Float64)); // without any noise-level plane
+            mseSum.Plus_(Metrics.SquaredError(output, y).mean(new long[] { 1, 2, 3 }).sum().to_type(ScalarType.Float64));
+            psnrSum.Plus_(Metrics.Psnr(output, y).sum().to_type(ScalarType.Float64));
+            noisyPsnrSum.Plus_(Metrics.Psnr(x.narrow(1, 0, y.shape[1]), y).sum().to_type(ScalarType.Float64)); // without any noise-level plane
         }
         model.train();
         // Host syncs: three scalars once per evaluation.
@@ -87,7 +87,7 @@ public static class Evaluator
                 (current, truth) = (noises[n], y);
                 for (int m = 0; m < methods.Length; m++)
                 {
-                    var output = methods[m].Apply(noisy).clamp(0, 1);
+                    var output = methods[m].Apply(noisy).Clamp(0, 1);
                     Metrics.Psnr(output, y).to_type(ScalarType.Float64).cpu().data<double>().CopyTo(psnr[m], (int)start);
                     Ssim.PerImage(output, y).cpu().data<double>().CopyTo(ssim[m], (int)start);
                 }
@@ -133,20 +133,20 @@ public static class Evaluator
         var scores = new List<Score>();
         var methods = new (string Name, Func<Tensor, Tensor> Apply)[]
         {
-            (Noisy, x => x.alias()), (Model, x => RunWhole(model, x).clamp_(0, 1)), (Median, x => Filters.Median3x3(x).clamp_(0, 1)),
-            (Blur, x => Filters.GaussianBlur(x, 1.0).clamp_(0, 1)),
+            (Noisy, x => x.alias()), (Model, x => RunWhole(model, x).Clamp_(0, 1)), (Median, x => Filters.Median3x3(x).Clamp_(0, 1)),
+            (Blur, x => Filters.GaussianBlur(x, 1.0).Clamp_(0, 1)),
         };
         // A model told the noise level: "model" is blind (its own estimate, as denoise runs it); the told row is added per noise below.
         double? told = null;
         if (model.Info.TakesNoiseLevel)
-            methods[1] = (Model, x => RunWhole(model, x, Inference.NoiseLevel.ForModel(model, Picture.FromTensor(x, 32))).clamp_(0, 1));
+            methods[1] = (Model, x => RunWhole(model, x, Inference.NoiseLevel.ForModel(model, Picture.FromTensor(x, 32))).Clamp_(0, 1));
         if (model.Info.Channels == 1 && images.Any(i => i.Image.shape[1] == 3))
-            methods = methods.Append((ModelLuma, x => x.shape[1] == 3 ? RunLuma(model, x).clamp_(0, 1) : RunWhole(model, x).clamp_(0, 1))).ToArray();
+            methods = methods.Append((ModelLuma, x => x.shape[1] == 3 ? RunLuma(model, x).Clamp_(0, 1) : RunWhole(model, x).Clamp_(0, 1))).ToArray();
         extras ??= new ExtraMethods();
         if (extras.Ensemble)
         {
             var averaged = new Inference.SelfEnsemble(model); // not disposed: it would dispose the model
-            methods = methods.Append((ModelEnsemble, x => RunWhole(averaged, x).clamp_(0, 1))).ToArray();
+            methods = methods.Append((ModelEnsemble, x => RunWhole(averaged, x).Clamp_(0, 1))).ToArray();
         }
         for (int n = 0; n < noises.Count; n++)
         {
@@ -155,13 +155,13 @@ public static class Evaluator
             var all = sigma is double s ? methods.Concat(new (string, Func<Tensor, Tensor>)[]
             {
                 (ClassicalDenoisers.NlMeans, x => ClassicalDenoisers.NonLocalMeans(x, s, strengths.NlMeans)),
-                (ClassicalDenoisers.Bilateral, x => ClassicalDenoisers.BilateralFilter(x, s, strengths.Bilateral).clamp_(0, 1)),
+                (ClassicalDenoisers.Bilateral, x => ClassicalDenoisers.BilateralFilter(x, s, strengths.Bilateral).Clamp_(0, 1)),
             }).ToArray() : methods;
             if (noises[n].KnownSigma is double known && extras.PosteriorWindow is int window)
                 all = all.Append((ModelPosterior, x => RunPlanes(model, x,
-                    plane => Inference.BlindSpotPosterior.Denoise(model, plane, known, window, tileSize: int.MaxValue)).clamp_(0, 1))).ToArray();
+                    plane => Inference.BlindSpotPosterior.Denoise(model, plane, known, window, tileSize: int.MaxValue)).Clamp_(0, 1))).ToArray();
             if (model.Info.TakesNoiseLevel)
-                all = all.Append((ModelTold, x => RunWhole(model, x, told!.Value).clamp_(0, 1))).ToArray();
+                all = all.Append((ModelTold, x => RunWhole(model, x, told!.Value).Clamp_(0, 1))).ToArray();
             using var gen = new Generator(Seeds.ForTestNoise(seed + n));
             var sums = new Dictionary<string, (double Psnr, double Ssim, double Seconds)>();
             double Add(string method, Tensor output, Tensor clean, double seconds)
@@ -186,7 +186,7 @@ public static class Evaluator
                     var clock = System.Diagnostics.Stopwatch.StartNew();
                     var output = apply(noisy);
                     double psnr = Add(method, output, clean, clock.Elapsed.TotalSeconds);
-                    if (method == Model) Add(ModelRounded, output.mul(255).round_().div_(255), clean, 0);
+                    if (method == Model) Add(ModelRounded, output.Times(255).round_().Over_(255), clean, 0);
                     shown.Add((method, output, psnr));
                 }
                 if (ReferenceEquals(clean, images[0].Image)) first?.Invoke(noises[n], shown);
@@ -228,7 +228,7 @@ public static class Evaluator
     static Tensor Told(Tensor noisy, Tensor clean, Noise noise, bool takesLevel)
     {
         if (!takesLevel) return noisy;
-        using var level = noise.KnownSigma is double sigma ? torch.full(noisy.shape[0], sigma, device: noisy.device) : Models.NoiseMap.Rms(noisy, clean);
+        using var level = noise.KnownSigma is double sigma ? Held.Full(new[] { noisy.shape[0] }, sigma, device: noisy.device) : Models.NoiseMap.Rms(noisy, clean);
         return Models.NoiseMap.Append(noisy, level);
     }
 
@@ -242,6 +242,6 @@ public static class Evaluator
         var picked = clean.index_select(0, torch.tensor(SampleGrid.PickIndices(labels), device: clean.device));
         var noisy = noise.Apply(picked, gen);
         var denoised = model.call(Cpu.CpuLayout.ForModel(Told(noisy, picked, noise, takesLevel).to(Devices.Of(model)))).to(noisy.device);
-        return SampleGrid.Compose(picked, noisy, denoised, Filters.Median3x3(noisy), Filters.GaussianBlur(noisy, 1.0).clamp(0, 1));
+        return SampleGrid.Compose(picked, noisy, denoised, Filters.Median3x3(noisy), Filters.GaussianBlur(noisy, 1.0).Clamp(0, 1));
     }
 }

@@ -48,7 +48,7 @@ public static class RealNoise
             var shown = new List<(string, Tensor, double)> { ("clean", truth, double.PositiveInfinity) };
             double Add(string method, Tensor output, double seconds)
             {
-                output = output.clamp(0, 1).mul_(255).round_().div_(255);
+                output = output.Clamp(0, 1).Times_(255).round_().Over_(255);
                 var (p, q, t) = sums.GetValueOrDefault(method);
                 double psnr = Metrics.Psnr(output, truth).item<float>();
                 sums[method] = (p + psnr, q + Ssim.PerImage(output, truth).item<double>(), t + seconds);
@@ -71,7 +71,7 @@ public static class RealNoise
             clock.Restart();
             Add(BilateralRule, ClassicalDenoisers.BilateralFilter(input, level / 255, strengths.Bilateral), clock.Elapsed.TotalSeconds);
             for (int k = 0; k < HGrid.Length; k++)
-                using (var output = ClassicalDenoisers.NonLocalMeans(input, HGrid[k] / 255, 1).mul_(255).round_().div_(255))
+                using (var output = ClassicalDenoisers.NonLocalMeans(input, HGrid[k] / 255, 1).Times_(255).round_().Over_(255))
                 {
                     nlMeans[k] = Metrics.Psnr(output, truth).item<float>();
                     grid[HGrid[k]] = (grid[HGrid[k]].Psnr + nlMeans[k], grid[HGrid[k]].Ssim + Ssim.PerImage(output, truth).item<double>());

@@ -1,5 +1,6 @@
 // SSIM exactly as scikit-image's structural_similarity(gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
 // data_range=1), which follows Wang et al. 2004; per image, batched, in float64.
+using Denoiser.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,8 +12,7 @@ public static class Ssim
     // scikit-image truncates its Gaussian at 3.5 sigma: radius int(3.5 * 1.5 + 0.5) = 5, an 11-tap window.
     public static readonly int Radius = (int)(3.5 * Sigma + 0.5);
     public static int Window => 2 * Radius + 1;
-    // Held in fields: a temporary Scalar can be finalized while libtorch still reads it (see Metrics.SquaredError).
-    static readonly Scalar Two = 2.0, C1 = Math.Pow(K1 * DataRange, 2), C2 = Math.Pow(K2 * DataRange, 2);
+    static readonly double C1 = Math.Pow(K1 * DataRange, 2), C2 = Math.Pow(K2 * DataRange, 2);
 
     /// <summary>Mean SSIM of each image pair; (B, C, H, W) in [0, 1], H and W at least 11. Returns (B), float64.</summary>
     /// <remarks>Colour: the mean over channels of each channel's SSIM, as scikit-image's channel_axis.</remarks>
@@ -32,7 +32,8 @@ public static class Ssim
         var vx = uxx - ux * ux;   // population (co)variances: use_sample_covariance=False
         var vy = uyy - uy * uy;
         var vxy = uxy - ux * uy;
-        var s = (ux * uy * Two + C1) * (vxy * Two + C2) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
+        // (2 ux uy + C1)(2 vxy + C2) / ((ux^2 + uy^2 + C1)(vx + vy + C2)), its numbers held (Data/Held)
+        var s = (ux * uy).Times_(2).Plus_(C1) * vxy.Times(2).Plus_(C2) / ((ux * ux).Plus_(uy * uy).Plus_(C1) * vx.Plus(vy).Plus_(C2));
         // Like scikit-image, average only where the window lies inside the image.
         var inner = s.narrow(2, Radius, h - 2 * Radius).narrow(3, Radius, w - 2 * Radius);
         return inner.mean(new long[] { 1, 2, 3 }).MoveToOuterDisposeScope();

@@ -29,5 +29,5 @@ public static class NoiseMap
     /// is sigma (to a fraction of a percent on a 96x96 patch); for camera noise, which varies with brightness and is
     /// clipped, rounded and compressed, it is the one number a user can estimate and set (`denoise --sigma`).
     /// </summary>
-    public static Tensor Rms(Tensor noisy, Tensor clean) => (noisy - clean).pow_(2).mean(new long[] { 1, 2, 3 }).sqrt_();
+    public static Tensor Rms(Tensor noisy, Tensor clean) => (noisy - clean).Power_(2).mean(new long[] { 1, 2, 3 }).sqrt_();
 }

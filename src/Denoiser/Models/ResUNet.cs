@@ -80,7 +80,7 @@ public sealed class ResUNet : Module<Tensor, Tensor>
             // end of the whole pass (measured: 173 MB more peak resident for one 512x512 tile). Autograd keeps what it needs anyway.
             using var h = functional.relu(conv1.call(x), inplace: true);
             using var r = conv2.call(h);
-            return x + r;
+            return x.Plus(r); // x + r
         }
     }
 }

@@ -1,4 +1,5 @@
 // A small U-Net (Ronneberger et al. 2015): an encoder-decoder whose skip connections carry full-resolution detail.
+using Denoiser.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -44,7 +45,7 @@ public sealed class UNet : Module<Tensor, Tensor>
         var x = functional.relu(bottom.call(pool.call(skip2)));                                      // (B, 64, H/4, W/4)
         x = functional.relu(merge2.call(torch.cat(new[] { up2.call(x), skip2 }, 1)));                // (B, 32, H/2, W/2)
         x = functional.relu(merge1.call(torch.cat(new[] { up1.call(x), skip1 }, 1)));                // (B, 16, H, W)
-        var denoised = input + correction.call(x);                                                   // (B, 1, H, W)
-        return training ? denoised : denoised.clamp(0, 1);
+        var denoised = input.Plus(correction.call(x));                                               // (B, 1, H, W); + with its Scalar held (Data/Held)
+        return training ? denoised : denoised.Clamp(0, 1);
     }
 }

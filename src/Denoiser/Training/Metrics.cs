@@ -20,21 +20,18 @@ public static class Metrics
 {
     /// <summary>MSE per image is floored at 1e-10 (100 dB) so that a perfect image does not make the mean infinite.</summary>
     public const double MinMse = 1e-10;
-    static readonly Scalar MinMseScalar = MinMse, MinusTen = -10.0; // held: see SquaredError
 
     /// <summary>Per-image PSNR in dB of (B, C, H, W) images in [0, 1]: 10*log10(1/MSE). Shape (B).</summary>
     public static Tensor Psnr(Tensor output, Tensor target)
     {
         using var scope = NewDisposeScope();
-        var mse = SquaredError(output, target).mean(new long[] { 1, 2, 3 }).clamp_min(MinMseScalar);
-        return mse.log10().mul_(MinusTen).MoveToOuterDisposeScope();
+        var mse = SquaredError(output, target).mean(new long[] { 1, 2, 3 }).AtLeast(MinMse);
+        return mse.log10().Times_(-10).MoveToOuterDisposeScope();
     }
 
     /// <summary>(a - b)^2 elementwise.</summary>
     /// <remarks>
-    /// Not square(): TorchSharp 0.107 makes it pow(2) with a temporary Scalar that the finalizer may free while
-    /// libtorch still reads it (no GC.KeepAlive): the likely cause of a 14-minute evaluate's "Unknown scalar type"
-    /// crash, which did not recur once the whole-image arithmetic made no temporary Scalars.
+    /// Not square(): TorchSharp 0.107 makes it pow(2) with a temporary Scalar of its own (docs/native-lifetimes.md).
     /// </remarks>
     public static Tensor SquaredError(Tensor a, Tensor b)
     {

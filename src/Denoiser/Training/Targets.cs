@@ -98,7 +98,7 @@ public abstract class Target(int channels)
         {
             if (!realPairs) return (Input(examples, noise.Apply(examples, gen)), examples);
             long n = examples.shape[0];
-            var real = examples.narrow(1, 2 * Channels, 1).narrow(2, 0, 1).narrow(3, 0, 1) > 0.5; // (n, 1, 1, 1)
+            var real = examples.narrow(1, 2 * Channels, 1).narrow(2, 0, 1).narrow(3, 0, 1).Above(0.5); // (n, 1, 1, 1)
             var gains = torch.where(real, torch.rand(new long[] { n, Channels, 1, 1 }, generator: gen, device: examples.device).Times_(2 * Gain).Plus_(1 - Gain), torch.ones(1, device: examples.device));
             var clean = (examples.narrow(1, Channels, Channels) * gains).Clamp_(0, 1);
             var drawn = noise.Apply(clean, gen); // drawn for every example, so the generator's stream does not depend on the mix
@@ -146,7 +146,7 @@ public abstract class Target(int channels)
         {
             var a = pairs.narrow(1, 0, Channels);
             var b = pairs.narrow(1, Channels, Channels);
-            var swap = torch.rand(new long[] { pairs.shape[0], 1, 1, 1 }, generator: gen, device: pairs.device) < 0.5;
+            var swap = torch.rand(new long[] { pairs.shape[0], 1, 1, 1 }, generator: gen, device: pairs.device).Below(0.5);
             return (torch.where(swap, b, a), torch.where(swap, a, b));
         }
 
@@ -177,8 +177,9 @@ public abstract class Target(int channels)
             long c = output.shape[1];
             var noisy = target.narrow(1, 0, c);
             var mask = target.narrow(1, c, 1);
-            // objective is a mean of f(difference) with f(0) = 0, so masking both sides and rescaling gives the mean over the spots.
-            return objective(output * mask, noisy * mask) * (output.numel() / (mask.sum() * c));
+            // objective is a mean of f(difference) with f(0) = 0, so masking both sides and rescaling gives the mean over the spots:
+            // times numel / (spots x c), as the operators would compute it (reciprocal, then times) with the numbers held.
+            return objective(output * mask, noisy * mask) * mask.sum().Times(c).reciprocal().Times(output.numel());
         }
 
         protected override Validation MakeValidation(Tensor stored, Tensor? clean, Generator gen)
@@ -228,7 +229,7 @@ public sealed class Validation(Tensor input, Tensor? clean, Tensor? selfTarget, 
         {
             long len = Math.Min(batch, n - start);
             var output = parts.Forward(model, Cpu.CpuLayout.ForModel(Input.narrow(0, start, len)));
-            sum.add_(SelfLoss(output, SelfTarget!.narrow(0, start, len)).to_type(ScalarType.Float64) * len);
+            sum.Plus_(SelfLoss(output, SelfTarget!.narrow(0, start, len)).to_type(ScalarType.Float64).Times(len));
         }
         model.train();
         return new TestScores(sum.item<double>() / n, double.NaN, double.NaN);

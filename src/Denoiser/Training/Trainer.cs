@@ -47,7 +47,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
     public IReadOnlyList<EpochMetrics> Run(nn.Module<Tensor, Tensor> model, Target target, IEpochImages trainSet, ImageSet testSet, Checkpoint.Loaded? resume)
     {
         model.to(device);
-        using var optimizer = torch.optim.Adam(model.parameters(), lr: settings.LearningRate);
+        using var optimizer = new Adam(model.parameters(), settings.LearningRate); // Training.Adam: TorchSharp's, its numbers held
         resume?.LoadOptimizer(optimizer);
         using var parts = BatchParts.For(model, device.type == DeviceType.CPU ? torch.get_num_threads() : 1);
 
@@ -170,7 +170,7 @@ public sealed class Trainer(TrainSettings settings, RunFolder run, Device device
             var loss = Step(model, optimizer, examples, target, gen, parts, settings.ClipGrad, objective);
             // On the device, no host sync per batch: a non-finite loss makes the sum non-finite, and is found later.
             window.narrow(0, b % ReportEvery, 1).copy_(loss);
-            lossSum.add_(loss.to_type(ScalarType.Float64) * len);
+            lossSum.Plus_(loss.to_type(ScalarType.Float64).Times(len)); // numbers through Held (docs/native-lifetimes.md)
             if ((b + 1) % ReportEvery == 0 || b == batches - 1)
             {
                 CheckFinite(lossSum, window, checkedUpTo, b, epoch); // host sync, 1 in 100 batches

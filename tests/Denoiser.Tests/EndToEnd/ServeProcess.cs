@@ -15,6 +15,7 @@ public sealed class ServeProcess : IDisposable
 
     public ServeProcess(string workDir, params string[] options) : this(workDir, null, options) { }
 
+    /// <param name="env">More of the environment it starts in.</param>
     public ServeProcess(string workDir, IDictionary<string, string>? env, params string[] options)
     {
         process = Cli.Start(workDir, env, new[] { "serve", "--port", "0" }.Concat(options).ToArray());
