@@ -146,7 +146,9 @@ public static class Evaluator
         if (extras.Ensemble)
         {
             var averaged = new Inference.SelfEnsemble(model); // not disposed: it would dispose the model
-            methods = methods.Append((ModelEnsemble, x => RunWhole(averaged, x).Clamp_(0, 1))).ToArray();
+            methods = methods.Append((ModelEnsemble, model.Info.TakesNoiseLevel // its own estimate, as the model row
+                ? x => RunWhole(averaged, x, Inference.NoiseLevel.ForModel(model, Picture.FromTensor(x, 32))).Clamp_(0, 1)
+                : x => RunWhole(averaged, x).Clamp_(0, 1))).ToArray();
         }
         for (int n = 0; n < noises.Count; n++)
         {

@@ -42,7 +42,7 @@ public static class ScoreTables
             table.AddColumn("seconds");
             foreach (var method in set.GroupBy(s => s.Method))
                 table.AddRow(new[] { method.Key }
-                    .Concat(noises.Select(n => method.Single(s => s.Noise == n) is var c ? string.Create(CultureInfo.InvariantCulture, $"{c.PsnrDb:F2} / {c.Ssim:F4}") : ""))
+                    .Concat(noises.Select(n => method.SingleOrDefault(s => s.Noise == n) is { } c ? string.Create(CultureInfo.InvariantCulture, $"{c.PsnrDb:F2} / {c.Ssim:F4}") : "")) // a row some noises lack (the told level: Gaussian only)
                     .Append(method.All(s => s.Seconds == null) ? "" : string.Create(CultureInfo.InvariantCulture, $"{method.Sum(s => s.Seconds ?? 0):F1}")).ToArray());
             AnsiConsole.Write(table);
         }
@@ -59,8 +59,8 @@ public static class ScoreTables
             md.AppendLine("| method | " + string.Join(" | ", noises) + " |");
             md.AppendLine("|---|" + string.Concat(noises.Select(_ => "---|")));
             foreach (var method in set.Where(s => s.Class == null).GroupBy(s => s.Method))
-                md.AppendLine($"| {method.Key} | " + string.Join(" | ", noises.Select(n => method.Single(s => s.Noise == n))
-                    .Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.PsnrDb:F2} / {c.Ssim:F4}"))) + " |");
+                md.AppendLine($"| {method.Key} | " + string.Join(" | ", noises.Select(n => method.SingleOrDefault(s => s.Noise == n))
+                    .Select(c => c is null ? "" : string.Create(CultureInfo.InvariantCulture, $"{c.PsnrDb:F2} / {c.Ssim:F4}"))) + " |");
             md.AppendLine();
         }
         return md.ToString();

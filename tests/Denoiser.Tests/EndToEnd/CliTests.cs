@@ -511,6 +511,20 @@ public class CliTests
         Assert.All(cameras.Skip(1), l => Assert.Equal("1", l.Split(',')[2]));
     }
 
+    /// <summary>The colour model told the level, with --ensemble, under a Gaussian noise and a camera noise that has no told or NL-means rows.</summary>
+    [Fact]
+    public void Evaluate_runs_the_colour_model_ensembled_under_gaussian_and_camera_noise()
+    {
+        using var dir = new TempDir();
+        TestFiles.WriteRgbPng(dir["clean/a.png"], 48, 40, seed: 1);
+        var r = Run(dir.Path, "evaluate", "--images", "clean", "--pretrained", Denoiser.Commands.ModelPicker.Colour, "--noise", "gaussian:25/255", "camera-wide",
+                    "--ensemble", "--output-dir", "out");
+        Assert.True(r.ExitCode == 0, r.Out + r.Err);
+        var rows = System.Text.Json.JsonSerializer.Deserialize<List<Denoiser.Evaluation.Score>>(File.ReadAllText(dir["out/evaluation.json"]))!;
+        Assert.Equal(2, rows.Count(row => row.Method == Denoiser.Evaluation.Evaluator.ModelEnsemble));
+        Assert.Contains(rows, row => row.Noise == "camera-wide,8bit" && row.Method == Denoiser.Evaluation.Evaluator.Model);
+    }
+
     /// <summary>A new user's first command: no training, no options, a photograph.</summary>
     [Fact]
     public void Before_any_training_denoise_uses_the_shipped_photo_model_and_estimates_the_noise()
