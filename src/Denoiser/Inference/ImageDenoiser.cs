@@ -36,33 +36,82 @@ public static class ImageDenoiser
     /// </summary>
     /// <param name="level">For a model told the noise level: the level (0-1 scale) that each tile gets as its last plane,
     /// so that no whole-image plane of it is ever made; null when <paramref name="image"/> carries its level plane itself.</param>
-    public static Picture Denoise(IImageModel model, Picture image, int? tileSize = null, Action? tileDone = null, double? level = null)
+    /// <param name="inPlace">Write the result over <paramref name="image"/>'s planes (a caller that does not read them
+    /// again): each band of tiles is written back once the band is done, and the rows of it that the next band's
+    /// margin reads are kept aside first, so memory holds one band of output, not a second picture.</param>
+    public static Picture Denoise(IImageModel model, Picture image, int? tileSize = null, Action? tileDone = null, double? level = null, bool inPlace = false)
     {
         var info = model.Info;
         int c = info.Channels, cin = info.InputChannels, h = image.Height, w = image.Width;
         if (image.Channels + (level != null ? 1 : 0) != cin)
             throw new ArgumentException($"{info.Name} takes {cin} plane(s); got {image.Channels}{(level != null ? " and a level" : "")}");
+        inPlace &= image.Channels == c; // a level plane in the picture: the output has fewer planes
         int ph = info.PaddedSide(h), pw = info.PaddedSide(w), top = (ph - h) / 2, left = (pw - w) / 2;
         // Reflection (as torch's ReflectionPad: the edge row is not repeated) needs the pad to be smaller than the
         // side; tiny images fall back to repeating the edge.
         bool reflect = ph - h < h && pw - w < w;
-        var output = new float[c * h * w];
-        foreach (var tile in Tiles(info, h, w, tileSize ?? info.TileSide))
+        var output = inPlace ? image.Planes : new float[c * h * w];
+        var rows = new Rows(image.Planes, image.Channels, h, w);
+        var bands = Tiles(info, h, w, tileSize ?? info.TileSide).GroupBy(t => t.Y).ToList();
+        for (int b = 0; b < bands.Count; b++)
         {
-            // In padded coordinates: the window read, and within it the rows and columns kept.
-            var (y0, y1) = Window(info, top + tile.Y, top + tile.Y + tile.Height, ph, tile.Whole);
-            var (x0, x1) = Window(info, left + tile.X, left + tile.X + tile.Width, pw, tile.Whole);
-            int th = y1 - y0, tw = x1 - x0;
-            // Each tile's input is cut from the picture as it is, padding read through the reflection: only the tile's
-            // planes exist at once, never a padded copy of the whole picture.
-            var input = Cut(image.Planes, image.Channels, h, w, y0 - top, x0 - left, th, tw, reflect, level);
-            float[] result = model.Run(new Picture(tw, th, cin, input, image.Bits)).Planes;
-            for (int k = 0; k < c; k++)
-                for (int y = 0; y < tile.Height; y++)
-                    Array.Copy(result, (k * th + top + tile.Y + y - y0) * tw + left + tile.X - x0, output, (k * h + tile.Y + y) * w + tile.X, tile.Width);
-            tileDone?.Invoke();
+            int bandY = bands[b].Key, bandHeight = bands[b].First().Height;
+            var band = new float[c * bandHeight * w]; // the band's output, written back when every tile of it is done
+            foreach (var tile in bands[b])
+            {
+                // In padded coordinates: the window read, and within it the rows and columns kept.
+                var (y0, y1) = Window(info, top + tile.Y, top + tile.Y + tile.Height, ph, tile.Whole);
+                var (x0, x1) = Window(info, left + tile.X, left + tile.X + tile.Width, pw, tile.Whole);
+                int th = y1 - y0, tw = x1 - x0;
+                // Each tile's input is cut from the picture as it is, padding read through the reflection: only the tile's
+                // planes exist at once, never a padded copy of the whole picture.
+                var input = Cut(rows, y0 - top, x0 - left, th, tw, reflect, level);
+                float[] result = model.Run(new Picture(tw, th, cin, input, image.Bits)).Planes;
+                for (int k = 0; k < c; k++)
+                    for (int y = 0; y < tile.Height; y++)
+                        Array.Copy(result, (k * th + top + tile.Y + y - y0) * tw + left + tile.X - x0, band, (k * bandHeight + y) * w + tile.X, tile.Width);
+                tileDone?.Invoke();
+            }
+            if (inPlace && b + 1 < bands.Count) // the rows of this band that the next band's windows read, as they were
+                rows.Keep(Window(info, top + bands[b + 1].Key, top + bands[b + 1].Key + 1, ph, whole: false).First - top, bandY + bandHeight);
+            for (int k = 0; k < c; k++) Array.Copy(band, k * bandHeight * w, output, (k * h + bandY) * w, bandHeight * w);
         }
         return image with { Channels = c, Planes = output };
+    }
+
+    /// <summary>
+    /// The picture's rows as they were before any band was written back: from the planes, or, for rows already
+    /// overwritten, from the copy kept of them (<see cref="Keep"/>).
+    /// </summary>
+    sealed class Rows(float[] planes, int channels, int h, int w)
+    {
+        public int Channels => channels;
+        public int Width => w;
+        public int Height => h;
+        float[]? kept;
+        int keptFrom, keptTo; // kept holds rows [keptFrom, keptTo) of every plane
+
+        /// <summary>
+        /// Copies rows [from, to) aside, as they were, before they are overwritten: rows already overwritten (a margin
+        /// wider than a band) come from the copy kept before, which the windows' downward order guarantees holds them.
+        /// </summary>
+        public void Keep(int from, int to)
+        {
+            from = Math.Max(0, Math.Min(from, to));
+            int n = to - from;
+            var copy = new float[channels * n * w];
+            for (int k = 0; k < channels; k++)
+                for (int y = from; y < to; y++)
+                {
+                    var (source, offset) = Row(k, y);
+                    Array.Copy(source, offset, copy, (k * n + y - from) * w, w);
+                }
+            (kept, keptFrom, keptTo) = (copy, from, to);
+        }
+
+        /// <summary>Where row <paramref name="y"/> of plane <paramref name="k"/> starts, and in which array.</summary>
+        public (float[] Array, int Offset) Row(int k, int y) =>
+            kept != null && y >= keptFrom && y < keptTo ? (kept, (k * (keptTo - keptFrom) + y - keptFrom) * w) : (planes, (k * h + y) * w);
     }
 
     /// <summary>How many tiles <see cref="Denoise"/> will run for an image of this size.</summary>
@@ -128,14 +177,16 @@ public static class ImageDenoiser
     /// (negative, or past the edge, where it reads the padding), each plane's rows copied whole where they lie inside;
     /// then a plane of <paramref name="level"/> when given.
     /// </summary>
-    static float[] Cut(float[] source, int c, int h, int w, int y0, int x0, int th, int tw, bool reflect, double? level)
+    static float[] Cut(Rows rows, int y0, int x0, int th, int tw, bool reflect, double? level)
     {
+        int c = rows.Channels, h = rows.Height, w = rows.Width;
         var tile = new float[(c + (level != null ? 1 : 0)) * th * tw];
         bool inside = x0 >= 0 && x0 + tw <= w;
         for (int k = 0; k < c; k++)
             for (int y = 0; y < th; y++)
             {
-                int from = (k * h + Source(y0 + y, h, reflect)) * w, to = (k * th + y) * tw;
+                var (source, from) = rows.Row(k, Source(y0 + y, h, reflect));
+                int to = (k * th + y) * tw;
                 if (inside) Array.Copy(source, from + x0, tile, to, tw);
                 else
                     for (int x = 0; x < tw; x++) tile[to + x] = source[from + Source(x0 + x, w, reflect)];

@@ -35,10 +35,12 @@ public static class PictureDenoiser
     /// <param name="posterior">Run a blind-spot model through <see cref="BlindSpotPosterior"/>, for Gaussian noise of
     /// this sigma (0-255 scale), or of each denoised plane's estimated level when NaN.</param>
     /// <param name="strength">How strongly (a model told the noise level: the level it is given).</param>
+    /// <param name="consume">The caller will not read <paramref name="picture"/> again, so its planes may be overwritten
+    /// with the result (12 MP of colour: 144 MB less at the peak).</param>
     /// <returns>The result, a note of what was done, and the level the model was given (0-255 scale; null for a blind model).</returns>
     public static (Picture Result, string Note, double? Level) Denoise(IImageModel model, Picture picture, ColorMode color, InvertMode invert,
                                                         TrainingDomain? domain = null, Action? tileDone = null, double? posterior = null,
-                                                        Strength? strength = null)
+                                                        Strength? strength = null, bool consume = false)
     {
         strength ??= Strength.AsEstimated;
         if (strength.RefusedBy(model.Info) is { } refused) throw new UserException(refused + ".", ExitCodes.Usage);
@@ -68,7 +70,9 @@ public static class PictureDenoiser
             else if (model.Info.TakesNoiseLevel)
             {
                 level ??= (strength.Sigma ?? NoiseLevel.ForModel(model, Planes(input))) * strength.Factor;
-                output = ImageDenoiser.Denoise(model, Planes(input), tileDone: tileDone, level: level.Value / 255).Planes;
+                // Over the input when it is a copy made here, or the caller gave its picture up: one picture of floats, not two.
+                bool overwrite = consume || !ReferenceEquals(input, picture.Planes);
+                output = ImageDenoiser.Denoise(model, Planes(input), tileDone: tileDone, level: level.Value / 255, inPlace: overwrite).Planes;
             }
             else
             {
