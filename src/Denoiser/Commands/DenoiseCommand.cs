@@ -15,37 +15,32 @@ public static class DenoiseCommand
     public static Command Create(AppConfig config)
     {
         var inputs = new Argument<string[]>("images") { Description = "Image files (PNG, JPEG, BMP, GIF, TGA, WebP, TIFF; 8 or 16 bits), folders or glob patterns", Arity = ArgumentArity.OneOrMore };
-        var recursive = new Option<bool>("--recursive", "-r") { Description = "Look for images in subfolders of folder arguments too" };
-        var format = new Option<string>("--format") { Description = "Output format: png or tiff (keep alpha and 16 bits), webp (keeps alpha) or jpg", DefaultValueFactory = _ => "png" };
-        format.AcceptOnlyFromAmong(ImageFile.OutputFormats);
-        var quality = new Option<int>("--quality") { Description = "JPEG and WebP quality, 1-100", DefaultValueFactory = _ => 90 };
-        var color = new Option<string>("--color") { Description = "Colour images through a grayscale model: luma (denoise Y of YCbCr) or channels (each of R, G, B); an RGB model takes them whole", DefaultValueFactory = _ => "luma" };
-        color.AcceptOnlyFromAmong("luma", "channels");
-        var invert = new Option<string>("--invert") { Description = "Invert dark-on-light images around the model (MNIST is light on dark): auto, yes or no", DefaultValueFactory = _ => "auto" };
-        invert.AcceptOnlyFromAmong("auto", "yes", "no");
-        var compare = new Option<bool>("--compare") { Description = "Also write NAME.compare.png: input and output side by side" };
+        var recursive = new Opt<bool>("--recursive", "Look for images in subfolders of folder arguments too", "-r");
+        var output = new Opt<string?>("--output", "Output file (one input), or folder (several inputs: the input tree is mirrored) [default: NAME.denoised.EXT beside each input]", "-o");
+        var overwrite = new Opt<bool>("--overwrite", "Replace outputs that already exist");
+        var format = new Opt<string>("--format", "Output format: png or tiff (keep alpha and 16 bits), webp (keeps alpha) or jpg") { Default = "png", Choices = ImageFile.OutputFormats };
+        var quality = new Opt<int>("--quality", "JPEG and WebP quality, 1-100") { Default = 90, Rule = Rule.Between(1, 100) };
+        var color = new Opt<string>("--color", "Colour images through a grayscale model: luma (denoise Y of YCbCr) or channels (each of R, G, B); an RGB model takes them whole")
+            { Default = "luma", Choices = ["luma", "channels"] };
+        var invert = new Opt<string>("--invert", "Invert dark-on-light images around the model (MNIST is light on dark): auto, yes or no") { Default = "auto", Choices = ["auto", "yes", "no"] };
+        var compare = new Opt<bool>("--compare", "Also write NAME.compare.png: input and output side by side");
+        var strength = new Opt<double>("--strength",
+            "How strongly to denoise: a model told the noise level (resunet-rgb, the shipped colour model) is given the estimated level times this (more smooths more); " +
+            "a blind model keeps 1 - S of the noise (S from 0 to 1)")
+            { Default = 1, Rule = new(s => s > 0 && s <= 20, "above 0 and at most 20 (1: as estimated)", SaysValue: true) };
+        var sigma = new Opt<double?>("--sigma", "The noise level to give a model told it, on the 0-255 scale (the RMS of the noise), instead of its estimate; --strength multiplies it")
+            { Rule = SigmaRule };
+        var runtime = new Opt<string>("--runtime", "torch (TorchSharp/libtorch) or onnx (ONNX Runtime, needs --weights MODEL.onnx)") { Default = "torch", Choices = ["torch", "onnx"] };
+        var ensemble = new Opt<bool>("--ensemble", "Average the model over the image's 8 flips and rotations (x8 self-ensemble): a few hundredths of a dB for 8 times the time");
+        var posterior = new Opt<bool>("--posterior",
+            "For a blind-spot (Noise2Void) model: combine its prediction of each pixel, made without the pixel, with the noisy pixel, for Gaussian noise of the estimated level; 64 times the time");
+        var posteriorSigma = new Opt<double?>("--posterior-sigma", "The noise's sigma (0-255 scale) for --posterior, which it implies [default: estimated on each plane denoised]")
+            { Rule = SigmaRule };
+        var shard = new Opt<string?>("--shard", "Take only task K's share of N (K/N, K from 0) of the sorted inputs; N alone takes K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
+        var skipExisting = new Opt<bool>("--skip-existing", "Skip inputs whose outputs exist (outputs are written whole or not at all), so a re-run task finishes the rest");
+        var report = new Opt<string?>("--report", "Write a JSON summary to this file: inputs, outputs, skipped, failed with reasons, seconds");
         var source = new ModelSource(config);
-        var output = new Option<string?>("--output", "-o") { Description = "Output file (one input), or folder (several inputs: the input tree is mirrored) [default: NAME.denoised.EXT beside each input]" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace outputs that already exist" };
         var devices = new DeviceOptions(config); // the torch runtime's; ONNX Runtime chooses its own
-        var runtime = new Option<string>("--runtime") { Description = "torch (TorchSharp/libtorch) or onnx (ONNX Runtime, needs --weights MODEL.onnx)", DefaultValueFactory = _ => "torch" };
-        runtime.AcceptOnlyFromAmong("torch", "onnx");
-        var shard = new Option<string?>("--shard") { Description = "Take only task K's share of N (K/N, K from 0) of the sorted inputs; N alone takes K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID" };
-        var skipExisting = new Option<bool>("--skip-existing") { Description = "Skip inputs whose outputs exist (outputs are written whole or not at all), so a re-run task finishes the rest" };
-        var report = new Option<string?>("--report") { Description = "Write a JSON summary to this file: inputs, outputs, skipped, failed with reasons, seconds" };
-        var ensemble = new Option<bool>("--ensemble") { Description = "Average the model over the image's 8 flips and rotations (x8 self-ensemble): a few hundredths of a dB for 8 times the time" };
-        var posterior = new Option<bool>("--posterior")
-        {
-            Description = "For a blind-spot (Noise2Void) model: combine its prediction of each pixel, made without the pixel, with the noisy pixel, for Gaussian noise of the estimated level; 64 times the time",
-        };
-        var strength = new Option<double>("--strength")
-        {
-            Description = "How strongly to denoise: a model told the noise level (resunet-rgb, the shipped colour model) is given the estimated level times this (more smooths more); " +
-                          "a blind model keeps 1 - S of the noise (S from 0 to 1)",
-            DefaultValueFactory = _ => 1,
-        };
-        var sigma = new Option<double?>("--sigma") { Description = "The noise level to give a model told it, on the 0-255 scale (the RMS of the noise), instead of its estimate; --strength multiplies it" };
-        var posteriorSigma = new Option<double?>("--posterior-sigma") { Description = "The noise's sigma (0-255 scale) for --posterior, which it implies [default: estimated on each plane denoised]" };
 
         var command = new Command("denoise", "Denoise images with a checkpoint, a safetensors or PyTorch .pt weights file, a shipped model or an ONNX model.")
         {
@@ -55,28 +50,22 @@ public static class DenoiseCommand
         command.SetAction(p =>
         {
             var clock = Stopwatch.StartNew(); // the report's seconds: the whole task, model loading included
-            string? reportPath = p.GetValue(report);
+            string? reportPath = report.Get(p);
             if (reportPath is { } r && Path.GetDirectoryName(Path.GetFullPath(r)) is { } folder && !Directory.Exists(folder))
                 throw new UserException($"--report {r}: the folder {folder} does not exist.", ExitCodes.Usage);
             // From here on any failure is in the report too: a job array's merge step sees every task, however it ended.
-            var summary = new Report(p.GetValue(shard), [], []);
+            var summary = new Report(shard.Get(p), [], []);
             try
             {
-                if (p.GetValue(quality) is < 1 or > 100) throw new UserException("--quality must be between 1 and 100.", ExitCodes.Usage);
-                if (p.GetValue(overwrite) && p.GetValue(skipExisting))
+                int jpegQuality = quality.Get(p);
+                if (overwrite.Get(p) && skipExisting.Get(p))
                     throw new UserException("--overwrite and --skip-existing contradict each other; give one of them.", ExitCodes.Usage);
-                if (p.GetValue(posteriorSigma) is double given && !(given > 0 && given < 255))
-                    throw new UserException($"--posterior-sigma must be a noise level above 0 and below 255 (the 0-255 scale), not {given}.", ExitCodes.Usage);
-                double? blindSpot = p.GetValue(posteriorSigma) ?? (p.GetValue(posterior) ? double.NaN : null);
-                if (!(p.GetValue(strength) > 0 && p.GetValue(strength) <= 20))
-                    throw new UserException($"--strength must be above 0 and at most 20 (1: as estimated), not {p.GetValue(strength)}.", ExitCodes.Usage);
-                if (p.GetValue(sigma) is double level && !(level > 0 && level < 255))
-                    throw new UserException($"--sigma must be a noise level above 0 and below 255 (the 0-255 scale), not {level}.", ExitCodes.Usage);
-                var howStrong = new Strength(p.GetValue(sigma), p.GetValue(strength));
-                var task = p.GetValue(shard) is { } value ? Shard.Parse(value, Environment.GetEnvironmentVariable) : null;
-                var files = InputFiles.Expand(p.GetValue(inputs)!, p.GetValue(recursive));
-                var (jobs, skipped) = Plan(files, p.GetValue(output), p.GetValue(overwrite), p.GetValue(skipExisting), "." + p.GetValue(format),
-                                           p.GetValue(recursive), p.GetValue(compare), task);
+                double? blindSpot = posteriorSigma.Get(p) ?? (posterior.Get(p) ? double.NaN : null);
+                var howStrong = new Strength(sigma.Get(p), strength.Get(p));
+                var task = shard.Get(p) is { } value ? Shard.Parse(value, Environment.GetEnvironmentVariable) : null;
+                var files = InputFiles.Expand(p.GetValue(inputs)!, recursive.Get(p));
+                var (jobs, skipped) = Plan(files, output.Get(p), overwrite.Get(p), skipExisting.Get(p), "." + format.Get(p),
+                                           recursive.Get(p), compare.Get(p), task);
                 if (task != null || skipped.Count > 0)
                     Console.WriteLine($"{(task == null ? "" : $"shard {task}: ")}{jobs.Count + skipped.Count} of {files.Count} inputs" +
                                       (skipped.Count > 0 ? $", {skipped.Count} already denoised and skipped" : ""));
@@ -86,15 +75,15 @@ public static class DenoiseCommand
                     Finish(summary, reportPath, clock);
                     return ExitCodes.Ok; // nothing left: no model is loaded
                 }
-                Func<IImageModel, IImageModel> wrap = m => p.GetValue(ensemble) ? new SelfEnsemble(m) : m;
+                Func<IImageModel, IImageModel> wrap = m => ensemble.Get(p) ? new SelfEnsemble(m) : m;
                 // No model named: each picture gets the latest run if it was trained on pictures like it, else the shipped model for its kind.
-                bool pick = !source.Named(p) && p.GetValue(runtime) == "torch";
-                using var picker = pick ? new ModelPicker(source, p.GetValue(source.ModelsDir)!, devices.Apply(p), wrap) : null;
-                using var named = pick ? null : wrap(p.GetValue(runtime) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, devices));
+                bool pick = !source.Named(p) && runtime.Get(p) == "torch";
+                using var picker = pick ? new ModelPicker(source, source.ModelsDir.Get(p), devices.Apply(p), wrap) : null;
+                using var named = pick ? null : wrap(runtime.Get(p) == "onnx" ? LoadOnnx(p, source) : LoadTorch(p, source, devices));
                 if (named != null && howStrong.RefusedBy(named.Info) is { } refused) throw new UserException(refused + ".", ExitCodes.Usage);
                 Func<Picture, (IImageModel, string?)> choose = picker != null ? picture => picker.For(picture) : _ => (named!, null);
-                var settings = new Settings(p.GetValue(format)!, p.GetValue(quality), Enum.Parse<ColorMode>(p.GetValue(color)!, ignoreCase: true),
-                                            Enum.Parse<InvertMode>(p.GetValue(invert)!, ignoreCase: true), blindSpot, howStrong);
+                var settings = new Settings(format.Get(p), jpegQuality, Enum.Parse<ColorMode>(color.Get(p), ignoreCase: true),
+                                            Enum.Parse<InvertMode>(invert.Get(p), ignoreCase: true), blindSpot, howStrong);
                 return Run(jobs, choose, settings, summary, reportPath, clock);
             }
             catch (Exception e) when (reportPath != null && !summary.Written)
@@ -108,6 +97,8 @@ public static class DenoiseCommand
         });
         return command;
     }
+
+    static readonly Rule<double?> SigmaRule = new(level => level is not { } l || l > 0 && l < 255, "a noise level above 0 and below 255 (the 0-255 scale)", SaysValue: true);
 
     sealed record Settings(string Format, int Quality, ColorMode Color, InvertMode Invert, double? Posterior, Strength Strength);
 
@@ -188,7 +179,7 @@ public static class DenoiseCommand
 
     static IImageModel LoadTorch(ParseResult p, ModelSource source, DeviceOptions devices)
     {
-        if (p.GetValue(source.Weights) is { } w && w.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        if (source.Weights.Get(p) is { } w && w.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
             throw new UserException($"{w}: is an ONNX model; add --runtime onnx to run it.", ExitCodes.Usage);
         var device = devices.Apply(p);
         var (model, info, from, _, domain) = source.Load(p);
@@ -199,9 +190,9 @@ public static class DenoiseCommand
     // Touches nothing of TorchSharp, so libtorch is never loaded on this path.
     static IImageModel LoadOnnx(ParseResult p, ModelSource source)
     {
-        if (p.GetValue(source.Checkpoint) != null || p.GetValue(source.Weights) is not { } path)
+        if (source.Checkpoint.Get(p) != null || source.Weights.Get(p) is not { } path)
             throw new UserException("--runtime onnx runs an exported model: pass --weights MODEL.onnx (made by `denoiser export --format onnx`).", ExitCodes.Usage);
-        var model = new OnnxImageModel(path, p.GetValue(source.Model));
+        var model = new OnnxImageModel(path, source.Model.Get(p));
         Console.WriteLine($"onnx: {path} ({model.Info.Name}, ONNX Runtime)");
         return model;
     }

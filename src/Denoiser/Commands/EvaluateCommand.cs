@@ -12,36 +12,24 @@ public static class EvaluateCommand
     public static Command Create(AppConfig config)
     {
         var source = new ModelSource(config);
-        var noise = new Option<string[]>("--noise")
-        {
-            Description = $"One or more noises to evaluate under: {Noise.Kinds}",
-            DefaultValueFactory = _ => new[] { config.Train.Noise.Spec }, AllowMultipleArgumentsPerToken = true,
-        };
-        var dataDir = new Option<string>("--data-dir") { Description = "Test data: MNIST (fetched when missing), CIFAR-10 or a folder of images [default: the checkpoint's own]" };
-        var dataset = new Option<string?>("--dataset") { Description = $"What --data-dir holds: {Datasets.Names} [default: the checkpoint's own, else auto]" };
-        var testSize = new Option<int>("--test-size") { Description = "Use the first N test images; 0 = all", DefaultValueFactory = _ => config.Train.TestSize };
-        var seed = new Option<long>("--seed") { Description = "Seed for the noise", DefaultValueFactory = _ => config.Train.Seed };
-        var outputDir = new Option<string?>("--output-dir") { Description = "Where evaluation.csv and evaluation.json go [default: an evaluation folder beside the checkpoint or weights]" };
-        var images = new Option<string[]>("--images")
-        {
-            Description = "Score on these folders of clean images (a set each: any size, searched recursively), whole, as the papers score, instead of test crops",
-            AllowMultipleArgumentsPerToken = true,
-        };
+        var noise = new Opt<string[]>("--noise", $"One or more noises to evaluate under: {Noise.Kinds}") { Default = [config.Train.Noise.Spec], Many = true };
+        var dataDir = new Opt<string?>("--data-dir", "Test data: MNIST (fetched when missing), CIFAR-10 or a folder of images [default: the checkpoint's own]");
+        var dataset = new Opt<string?>("--dataset", $"What --data-dir holds: {Datasets.Names} [default: the checkpoint's own, else auto]");
+        var testSize = Setting.Named<int>("--test-size").Declare(config.Train);
+        var images = new Opt<string[]?>("--images",
+            "Score on these folders of clean images (a set each: any size, searched recursively), whole, as the papers score, instead of test crops") { Many = true };
+        var seed = new Opt<long>("--seed", "Seed for the noise") { Default = config.Train.Seed };
+        var outputDir = new Opt<string?>("--output-dir", "Where evaluation.csv and evaluation.json go [default: an evaluation folder beside the checkpoint or weights]");
+        var overwrite = new Opt<bool>("--overwrite", "Replace the results of an earlier evaluation in --output-dir");
+        var nlm = new Opt<double>("--nlm-h-factor", "Non-local means' h = this x sigma (0-255 scale); tuned on Train400") { Default = ClassicalStrengths.Tuned.NlMeans, Rule = Rule.Positive<double>() };
+        var bilateral = new Opt<double>("--bilateral-factor", "The bilateral filter's range sigma = this x the noise's sigma; tuned on Train400")
+            { Default = ClassicalStrengths.Tuned.Bilateral, Rule = Rule.Positive<double>() };
+        var ensemble = new Opt<bool>("--ensemble", $"With --images: also score the model averaged over each image's 8 flips and rotations (\"{Evaluator.ModelEnsemble}\"; 8 times the model's time)");
+        var posterior = new Opt<bool>("--posterior",
+            $"With --images and Gaussian noise: also score a blind-spot (Noise2Void) model's prediction combined with each noisy pixel, sigma known (\"{Evaluator.ModelPosterior}\"; 64 times the model's time)");
+        var posteriorWindow = new Opt<int>("--posterior-window", "Side of the window --posterior measures the prediction's error over (odd; 0 = the whole image)")
+            { Default = Inference.BlindSpotPosterior.DefaultWindow, Rule = new(w => w == 0 || w > 0 && w % 2 == 1, "an odd side or 0 (the whole image)", SaysValue: true) };
         var devices = new DeviceOptions(config);
-
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the results of an earlier evaluation in --output-dir" };
-        var nlm = new Option<double>("--nlm-h-factor") { Description = "Non-local means' h = this x sigma (0-255 scale); tuned on Train400", DefaultValueFactory = _ => ClassicalStrengths.Tuned.NlMeans };
-        var ensemble = new Option<bool>("--ensemble") { Description = $"With --images: also score the model averaged over each image's 8 flips and rotations (\"{Evaluator.ModelEnsemble}\"; 8 times the model's time)" };
-        var posterior = new Option<bool>("--posterior")
-        {
-            Description = $"With --images and Gaussian noise: also score a blind-spot (Noise2Void) model's prediction combined with each noisy pixel, sigma known (\"{Evaluator.ModelPosterior}\"; 64 times the model's time)",
-        };
-        var posteriorWindow = new Option<int>("--posterior-window")
-        {
-            Description = "Side of the window --posterior measures the prediction's error over (odd; 0 = the whole image)",
-            DefaultValueFactory = _ => Inference.BlindSpotPosterior.DefaultWindow,
-        };
-        var bilateral = new Option<double>("--bilateral-factor") { Description = "The bilateral filter's range sigma = this x the noise's sigma; tuned on Train400", DefaultValueFactory = _ => ClassicalStrengths.Tuned.Bilateral };
 
         var command = new Command("evaluate", "Score a model against the noisy input and classic filters (median, Gaussian blur) on the test set it was trained for.")
         {
@@ -50,17 +38,17 @@ public static class EvaluateCommand
         foreach (var o in source.Options.Concat(devices.Options)) command.Options.Add(o);
         command.SetAction(p =>
         {
-            var noises = p.GetValue(noise)!.Select(spec =>
+            var noises = noise.Get(p).Select(spec =>
             {
                 try { return Noise.Parse(spec); }
                 catch (FormatException e) { throw new UserException("--noise: " + e.Message + ".", ExitCodes.Usage); }
             }).ToList();
             if (noises.Any(n => n is NoNoise))
                 throw new UserException("--noise none: evaluate adds the noise it scores to clean images; give one, for example gaussian:25/255.", ExitCodes.Usage);
-            if (p.GetValue(testSize) < 0) throw new UserException("--test-size must be 0 (all) or more.", ExitCodes.Usage);
-            if (!(p.GetValue(nlm) > 0) || !(p.GetValue(bilateral) > 0))
-                throw new UserException("--nlm-h-factor and --bilateral-factor must be positive numbers.", ExitCodes.Usage);
-            var sets = p.GetValue(images) ?? Array.Empty<string>();
+            // Each option held to its rule before any work.
+            int size = testSize.Get(p), window = posteriorWindow.Get(p);
+            var strengths = ClassicalStrengths.Tuned with { NlMeans = nlm.Get(p), Bilateral = bilateral.Get(p) };
+            var sets = images.Get(p) ?? Array.Empty<string>();
             if (sets.GroupBy(SetName).FirstOrDefault(g => g.Count() > 1) is { } twice)
                 throw new UserException($"--images: {string.Join(" and ", twice)} are both named '{twice.Key}'; the results of a set are named after its folder.", ExitCodes.Usage);
             var device = devices.Apply(p);
@@ -68,8 +56,8 @@ public static class EvaluateCommand
             using var _ = model;
             model.to(device);
             Console.WriteLine(from);
-            string outDir = p.GetValue(outputDir)
-                            ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? p.GetValue(source.Weights)!))!, "evaluation");
+            string outDir = outputDir.Get(p)
+                            ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? source.Weights.Get(p)!))!, "evaluation");
             var realSets = sets.ToDictionary(set => set, set =>
             {
                 try { return RealPairs.Find(set); }
@@ -78,33 +66,30 @@ public static class EvaluateCommand
             var outputs = Outputs(outDir, sets.Length > 0 ? new List<Noise>() : noises)
                 .Concat(sets.SelectMany(set => realSets[set] != null ? new[] { Path.Combine(outDir, ComparisonName(SetName(set), RealNoise.Spec)) }
                                                                      : noises.Select(n => Path.Combine(outDir, ComparisonName(SetName(set), n))))).ToList();
-            if (!p.GetValue(overwrite) && outputs.FirstOrDefault(File.Exists) is { } existing)
+            if (!overwrite.Get(p) && outputs.FirstOrDefault(File.Exists) is { } existing)
                 throw new UserException($"{existing}: already exists; pass --overwrite to replace the earlier results or choose another --output-dir.", ExitCodes.Usage);
 
-            if ((p.GetValue(ensemble) || p.GetValue(posterior)) && sets.Length == 0)
-                throw new UserException($"--{(p.GetValue(ensemble) ? "ensemble" : "posterior")} scores whole photographs: give it with --images.", ExitCodes.Usage);
-            int window = p.GetValue(posteriorWindow);
-            if (!p.GetValue(posterior) && p.GetResult(posteriorWindow) is { Implicit: false })
+            if ((ensemble.Get(p) || posterior.Get(p)) && sets.Length == 0)
+                throw new UserException($"--{(ensemble.Get(p) ? "ensemble" : "posterior")} scores whole photographs: give it with --images.", ExitCodes.Usage);
+            if (!posterior.Get(p) && posteriorWindow.Given(p))
                 throw new UserException("--posterior-window sets the window of --posterior: give --posterior too.", ExitCodes.Usage);
-            if (window < 0 || window % 2 == 0 && window != 0)
-                throw new UserException($"--posterior-window must be an odd side or 0 (the whole image), not {window}.", ExitCodes.Usage);
-            if (p.GetValue(posterior) && info.TakesNoiseLevel)
+            if (posterior.Get(p) && info.TakesNoiseLevel)
                 throw new UserException($"--posterior is for blind-spot (Noise2Void) models; {info.Name} is told the noise level and takes it as it is.", ExitCodes.Usage);
-            if (p.GetValue(posterior) && noises.FirstOrDefault(n => n.KnownSigma == null) is { } other)
+            if (posterior.Get(p) && noises.FirstOrDefault(n => n.KnownSigma == null) is { } other)
                 throw new UserException($"--posterior needs Gaussian noise of known sigma, not {other.Spec}.", ExitCodes.Usage);
-            var extras = new Evaluator.ExtraMethods(p.GetValue(ensemble), p.GetValue(posterior) ? window : null);
+            var extras = new Evaluator.ExtraMethods(ensemble.Get(p), posterior.Get(p) ? window : null);
             if (sets.Length > 0)
-                EvaluateSets(model, info, sets, realSets, noises, p.GetValue(seed), ClassicalStrengths.Tuned with { NlMeans = p.GetValue(nlm), Bilateral = p.GetValue(bilateral) }, outDir, extras);
+                EvaluateSets(model, info, sets, realSets, noises, seed.Get(p), strengths, outDir, extras);
             else
             {
                 var trained = checkpoint?.Header.Settings;
-                string dir = p.GetValue(dataDir) ?? trained?.DataDir ?? config.Train.DataDir;
+                string dir = dataDir.Get(p) ?? trained?.DataDir ?? config.Train.DataDir;
                 // The data the model was trained on, unless told otherwise.
-                string kind = p.GetValue(dataset) ?? (p.GetValue(dataDir) == null ? trained?.Dataset : null) ?? "auto";
-                using var test = LoadTestSet(info, trained, dir, kind, p.GetValue(testSize), config);
+                string kind = dataset.Get(p) ?? (dataDir.Get(p) == null ? trained?.Dataset : null) ?? "auto";
+                using var test = LoadTestSet(info, trained, dir, kind, size, config);
                 var scores = ConsoleProgress.WithStatus("evaluating", $"{test.Count:N0} images x {noises.Count} noise(s) x 4 methods",
-                    () => Evaluator.Run(model, test.Images, test.Labels, noises, p.GetValue(seed), takesLevel: info.TakesNoiseLevel));
-                Report(scores, outDir, (model, test, info.TakesNoiseLevel), (noises, p.GetValue(seed)));
+                    () => Evaluator.Run(model, test.Images, test.Labels, noises, seed.Get(p), takesLevel: info.TakesNoiseLevel));
+                Report(scores, outDir, (model, test, info.TakesNoiseLevel), (noises, seed.Get(p)));
             }
             return ExitCodes.Ok;
         });

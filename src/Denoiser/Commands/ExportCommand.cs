@@ -12,16 +12,15 @@ public static class ExportCommand
     public static Command Create(AppConfig config)
     {
         var source = new ModelSource(config);
-        var format = new Option<string>("--format") { Description = "Output format", DefaultValueFactory = _ => "safetensors" };
-        format.AcceptOnlyFromAmong("safetensors", "pt", "onnx");
-        var output = new Option<string>("--output", "-o") { Description = "File to write", Required = true };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the output if it exists" };
+        var format = new Opt<string>("--format", "Output format") { Default = "safetensors", Choices = ["safetensors", "pt", "onnx"] };
+        var output = new Opt<string>("--output", "File to write", "-o") { Required = true };
+        var overwrite = new Opt<bool>("--overwrite", "Replace the output if it exists");
         var command = new Command("export", "Export a trained model: safetensors or pt (weights for PyTorch's load_state_dict) or onnx (a graph for ONNX Runtime).") { format, output, overwrite };
         foreach (var o in source.Options) command.Options.Add(o);
         command.SetAction(p =>
         {
-            string path = p.GetValue(output)!;
-            if (File.Exists(path) && !p.GetValue(overwrite))
+            string path = output.Get(p);
+            if (File.Exists(path) && !overwrite.Get(p))
                 throw new UserException($"{path}: already exists; pass --overwrite to replace it.", ExitCodes.Usage);
             var (model, info, from, checkpoint, _) = source.Load(p);
             using var _ = model;
@@ -31,7 +30,7 @@ public static class ExportCommand
                 metadata[WeightsFile.EpochKey] = checkpoint.Header.Epoch.ToString();
                 metadata[WeightsFile.SettingsKey] = JsonSerializer.Serialize(checkpoint.Header.Settings);
             }
-            switch (p.GetValue(format))
+            switch (format.Get(p))
             {
                 case "onnx":
                     Onnx.ModelProto onnx;
@@ -43,7 +42,7 @@ public static class ExportCommand
                 case "pt": WeightsFile.ExportPyTorch(model, path); break;
                 default: WeightsFile.Export(model, path, metadata); break;
             }
-            Console.WriteLine($"{from} -> {path} ({p.GetValue(format)}, {model.parameters().Sum(t => t.numel()):N0} parameters, float32)");
+            Console.WriteLine($"{from} -> {path} ({format.Get(p)}, {model.parameters().Sum(t => t.numel()):N0} parameters, float32)");
             return ExitCodes.Ok;
         });
         return command;

@@ -13,18 +13,18 @@ public static class ImportCommand
     public static Command Create(AppConfig config)
     {
         var file = new Argument<string>("weights") { Description = "A .safetensors or PyTorch .pt/.pth file with a model's state_dict (float32), or a whole pickled model" };
-        var modelName = new Option<string?>("--model") { Description = $"The model the file holds, when it does not say ({Registry.Names}) [default: {Registry.Default.Name}]" };
-        var modelsDir = new Option<string>("--models-dir") { Description = "Where the new run folder is made", DefaultValueFactory = _ => config.Train.ModelsDir };
-        var runDir = new Option<string?>("--run-dir") { Description = "Run folder to create [default: a new folder under --models-dir]" };
+        var modelName = new Opt<string?>("--model", $"The model the file holds, when it does not say ({Registry.Names}) [default: {Registry.Default.Name}]");
+        var modelsDir = new Opt<string>("--models-dir", "Where the new run folder is made") { Default = config.Train.ModelsDir };
+        var runDir = new Opt<string?>("--run-dir", "Run folder to create [default: a new folder under --models-dir]");
         var command = new Command("import", "Turn a safetensors or PyTorch weights file into a checkpoint usable by denoise and export.") { file, modelName, modelsDir, runDir };
         command.SetAction(p =>
         {
             string path = p.GetValue(file)!;
-            var run = p.GetValue(runDir) is { } dir ? new RunFolder(dir) : RunFolder.New(p.GetValue(modelsDir)!);
+            var run = runDir.Get(p) is { } dir ? new RunFolder(dir) : RunFolder.New(modelsDir.Get(p));
             if (File.Exists(run.Best) || File.Exists(run.Last))
                 throw new UserException($"{run.Root} already holds a run; choose another --run-dir.", ExitCodes.Usage);
 
-            var info = Registry.ForWeights(path, WeightsFile.ModelOf(path), p.GetValue(modelName));
+            var info = Registry.ForWeights(path, WeightsFile.ModelOf(path), modelName.Get(p));
             using var model = info.Create();
             var metadata = WeightsFile.LoadInto(model, info.Name, path);
             var settings = config.Train with { RunDir = run.Root, Model = info.Name };

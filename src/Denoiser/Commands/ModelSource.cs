@@ -9,16 +9,13 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Commands;
 
-public sealed class ModelSource
+public sealed class ModelSource(AppConfig config)
 {
-    public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Checkpoint to use [default: best.ckpt of the latest run under --models-dir]" };
-    public Option<string?> Weights { get; } = new("--weights") { Description = "A .safetensors or PyTorch .pt/.pth file of weights (state_dict keys), instead of a checkpoint" };
-    public Option<string?> Pretrained { get; } = new("--pretrained") { Description = $"A model shipped with Denoiser, by name (`denoiser runs` lists them) [default, when no run exists: {Inference.Pretrained.Default}]" };
-    public Option<string?> Model { get; } = new("--model") { Description = $"The model --weights holds, when the file does not say ({Registry.Names}) [default: {Registry.Default.Name}]" };
-    public Option<string> ModelsDir { get; }
-
-    public ModelSource(AppConfig config) =>
-        ModelsDir = new Option<string>("--models-dir") { Description = "Where runs are looked for", DefaultValueFactory = _ => config.Train.ModelsDir };
+    public Opt<string?> Checkpoint { get; } = new("--checkpoint", "Checkpoint to use [default: best.ckpt of the latest run under --models-dir]");
+    public Opt<string?> Weights { get; } = new("--weights", "A .safetensors or PyTorch .pt/.pth file of weights (state_dict keys), instead of a checkpoint");
+    public Opt<string?> Pretrained { get; } = new("--pretrained", $"A model shipped with Denoiser, by name (`denoiser runs` lists them) [default, when no run exists: {Inference.Pretrained.Default}]");
+    public Opt<string?> Model { get; } = new("--model", $"The model --weights holds, when the file does not say ({Registry.Names}) [default: {Registry.Default.Name}]");
+    public Opt<string> ModelsDir { get; } = new("--models-dir", "Where runs are looked for") { Default = config.Train.ModelsDir };
 
     public IEnumerable<Option> Options => new Option[] { Checkpoint, Weights, Pretrained, Model, ModelsDir };
 
@@ -26,20 +23,20 @@ public sealed class ModelSource
     /// <remarks>Domain: what the model was trained on, from the checkpoint's settings or those the weights file carries.</remarks>
     public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) Load(ParseResult p)
     {
-        string? checkpoint = p.GetValue(Checkpoint), weights = p.GetValue(Weights), named = p.GetValue(Model), pretrained = p.GetValue(Pretrained);
+        string? checkpoint = Checkpoint.Get(p), weights = Weights.Get(p), named = Model.Get(p), pretrained = Pretrained.Get(p);
         if (new[] { checkpoint, weights, pretrained }.Count(o => o != null) > 1)
             throw new UserException("--checkpoint, --weights and --pretrained each name weights; give one of them.", ExitCodes.Usage);
         if (named != null) Registry.Get(named); // an unknown --model is a usage error before any file is read
-        string? dir = p.GetValue(ModelsDir);
+        string dir = ModelsDir.Get(p);
         // Before any training, the shipped photo model: a new user can denoise a photo at once.
-        if (checkpoint == null && weights == null && pretrained == null && RunFolder.Latest(dir!, r => r.Best) == null &&
+        if (checkpoint == null && weights == null && pretrained == null && RunFolder.Latest(dir, r => r.Best) == null &&
             Inference.Pretrained.All().Any(m => m.Name == Inference.Pretrained.Default))
             pretrained = Inference.Pretrained.Default;
-        return Load(checkpoint, weights, pretrained, named, dir!);
+        return Load(checkpoint, weights, pretrained, named, dir);
     }
 
     /// <summary>Whether the command was told which weights to use (--checkpoint, --weights or --pretrained).</summary>
-    public bool Named(ParseResult p) => p.GetValue(Checkpoint) != null || p.GetValue(Weights) != null || p.GetValue(Pretrained) != null;
+    public bool Named(ParseResult p) => Checkpoint.Get(p) != null || Weights.Get(p) != null || Pretrained.Get(p) != null;
 
     /// <summary>The shipped model <paramref name="name"/>.</summary>
     public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) LoadShipped(string name) =>

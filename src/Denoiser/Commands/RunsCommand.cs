@@ -10,11 +10,11 @@ public static class RunsCommand
 {
     public static Command Create(AppConfig config)
     {
-        var modelsDir = new Option<string>("--models-dir") { Description = "Where runs are looked for", DefaultValueFactory = _ => config.Train.ModelsDir };
+        var modelsDir = new Opt<string>("--models-dir", "Where runs are looked for") { Default = config.Train.ModelsDir };
         var command = new Command("runs", "List the runs under --models-dir (epochs, best test PSNR, date and size) and the models shipped with Denoiser.") { modelsDir };
         command.SetAction(p =>
         {
-            string dir = p.GetValue(modelsDir)!;
+            string dir = modelsDir.Get(p);
             var runs = Directory.Exists(dir)
                 ? Directory.GetDirectories(dir).Select(d => new RunFolder(d)).Where(r => File.Exists(r.Last) || File.Exists(r.Best)).ToList()
                 : new List<RunFolder>();

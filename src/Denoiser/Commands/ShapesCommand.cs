@@ -11,17 +11,17 @@ public static class ShapesCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = $"Model to trace: {Registry.Names}", DefaultValueFactory = _ => Registry.Default.Name };
-        var input = new Option<string?>("--input") { Description = "Input size CxHxW, HxW or a side [default: the model's own, 1x28x28 or 3x32x32]" };
+        var model = new Opt<string>("--model", $"Model to trace: {Registry.Names}") { Default = Registry.Default.Name };
+        var input = new Opt<string?>("--input", "Input size CxHxW, HxW or a side [default: the model's own, 1x28x28 or 3x32x32]");
         var command = new Command("shapes", "Every layer of a model with its output shape and parameters; and the size arithmetic of Conv2d, MaxPool2d and ConvTranspose2d.")
         {
             model, input, Conv(), ConvTranspose(), Invert(),
         };
         command.SetAction(p =>
         {
-            var info = Registry.Get(p.GetValue(model)!);
+            var info = Registry.Get(model.Get(p));
             Devices.SetThreads(0); // also turns off libtorch's NNPACK probe, which warns on these CPUs
-            var summary = ModelSummary.Trace(info, ParseInput(p.GetValue(input), info));
+            var summary = ModelSummary.Trace(info, ParseInput(input.Get(p), info));
             Print(summary);
             return summary.Failure == null ? ExitCodes.Ok : ExitCodes.Failure;
         });
@@ -31,11 +31,11 @@ public static class ShapesCommand
     /// <summary>The options every calculator shares; stride, padding and dilation default as in torch.nn.</summary>
     sealed class SideOptions
     {
-        public readonly Option<long> In = new("--in") { Description = "Input size along one side", Required = true };
-        public readonly Option<long> Kernel = new("--kernel") { Description = "kernel_size", Required = true };
-        public readonly Option<long> Stride = new("--stride") { Description = "stride", DefaultValueFactory = _ => 1 };
-        public readonly Option<long> Padding = new("--padding") { Description = "padding", DefaultValueFactory = _ => 0 };
-        public readonly Option<long> Dilation = new("--dilation") { Description = "dilation", DefaultValueFactory = _ => 1 };
+        public readonly Opt<long> In = new("--in", "Input size along one side") { Required = true };
+        public readonly Opt<long> Kernel = new("--kernel", "kernel_size") { Required = true };
+        public readonly Opt<long> Stride = new("--stride", "stride") { Default = 1 };
+        public readonly Opt<long> Padding = new("--padding", "padding") { Default = 0 };
+        public readonly Opt<long> Dilation = new("--dilation", "dilation") { Default = 1 };
 
         public Command AddTo(Command c)
         {
@@ -44,7 +44,7 @@ public static class ShapesCommand
         }
 
         public ConvSide Read(ParseResult p, long outputPadding = 0) =>
-            new(p.GetValue(Kernel), p.GetValue(Stride), p.GetValue(Padding), p.GetValue(Dilation), outputPadding);
+            new(Kernel.Get(p), Stride.Get(p), Padding.Get(p), Dilation.Get(p), outputPadding);
     }
 
     static Command Conv()
@@ -53,7 +53,7 @@ public static class ShapesCommand
         var command = o.AddTo(new Command("conv", "Output size of a Conv2d (or MaxPool2d) along one side, term by term."));
         command.SetAction(p => Calculate(() =>
         {
-            long n = p.GetValue(o.In);
+            long n = o.In.Get(p);
             var c = o.Read(p);
             long output = ConvArithmetic.ConvOut(n, c);
             Console.WriteLine($"Conv2d({c}): {n} -> {output}");
@@ -74,13 +74,13 @@ public static class ShapesCommand
     static Command ConvTranspose()
     {
         var o = new SideOptions();
-        var outputPadding = new Option<long>("--output-padding") { Description = "output_padding (less than the stride or the dilation)", DefaultValueFactory = _ => 0 };
+        var outputPadding = new Opt<long>("--output-padding", "output_padding (less than the stride or the dilation)") { Default = 0 };
         var command = o.AddTo(new Command("convtranspose", "Output size of a ConvTranspose2d along one side, term by term."));
         command.Options.Add(outputPadding);
         command.SetAction(p => Calculate(() =>
         {
-            long n = p.GetValue(o.In);
-            var c = o.Read(p, p.GetValue(outputPadding));
+            long n = o.In.Get(p);
+            var c = o.Read(p, outputPadding.Get(p));
             long output = ConvArithmetic.TransposedOut(n, c);
             Console.WriteLine($"ConvTranspose2d({c}): {n} -> {output}");
             Console.WriteLine("  out = (in - 1)s - 2p + d(k-1) + output_padding + 1");
@@ -97,7 +97,7 @@ public static class ShapesCommand
         var command = o.AddTo(new Command("invert", "The ConvTranspose2d settings (output_padding included) that bring a Conv2d's output back to its input size."));
         command.SetAction(p => Calculate(() =>
         {
-            long n = p.GetValue(o.In);
+            long n = o.In.Get(p);
             var c = o.Read(p);
             var (down, back, outputPadding) = ConvArithmetic.Invert(n, c);
             Console.WriteLine($"Conv2d({c}): {n} -> {down}");

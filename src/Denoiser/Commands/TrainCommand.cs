@@ -11,29 +11,19 @@ public static class TrainCommand
 {
     public static Command Create(AppConfig config)
     {
-        var d = config.Train;
-        var options = Setting.All.Select(s => (Setting: s, Created: s.Create(d))).ToList();
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir (default: the latest run) from its last checkpoint; a run with none yet starts from its beginning" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Start afresh in a --run-dir that holds an earlier run, deleting that run's files" };
+        var settings = TrainSettings.Options.Select(s => s.Bind(config.Train)).ToList();
+        var resume = new Opt<bool>("--resume", "Continue the run in --run-dir (default: the latest run) from its last checkpoint; a run with none yet starts from its beginning");
+        var overwrite = new Opt<bool>("--overwrite", "Start afresh in a --run-dir that holds an earlier run, deleting that run's files");
 
         var command = new Command("train", "Train a denoiser (the seed ConvDenoiser on noisy MNIST by default); writes checkpoints, metrics and sample pictures.");
-        foreach (var (_, created) in options) command.Options.Add(created.Option);
+        foreach (var setting in settings) command.Options.Add(setting.Option);
         command.Options.Add(resume);
         command.Options.Add(overwrite);
-        command.SetAction(p =>
-        {
-            // The configured settings, then each option typed on the command line; on --resume those may change how the
-            // run continues, not its recipe.
-            var settings = d;
-            var given = new HashSet<string>();
-            foreach (var (setting, created) in options)
-                if (p.GetResult(created.Option) is { Implicit: false })
-                {
-                    settings = setting.With(settings, created.Read(p));
-                    given.Add(setting.Name);
-                }
-            return Run(settings, config.Data, p.GetValue(resume), p.GetValue(overwrite), given);
-        });
+        // The configured settings, then each option typed on the command line; on --resume those may change how the run
+        // continues, not its recipe.
+        command.SetAction(p => Run(
+            settings.Where(s => s.Given(p)).Aggregate(config.Train, (resolved, s) => s.Apply(resolved, p)), config.Data, resume.Get(p), overwrite.Get(p),
+            settings.Where(s => s.Given(p)).Select(s => s.Name).ToHashSet()));
         return command;
     }
 
@@ -144,10 +134,10 @@ public static class TrainCommand
     static TrainSettings Continued(TrainSettings settings, TrainSettings saved, RunFolder run, IReadOnlySet<string> given)
     {
         if (given.Contains("--init-from")) settings = settings with { InitFrom = StartingWeights.Resolve(settings.InitFrom!) };
-        if (Setting.All.FirstOrDefault(o => !o.Declared.Resumable && given.Contains(o.Name) && !Equals(o.Get(settings), o.Get(saved))) is { } changed)
+        if (TrainSettings.Options.FirstOrDefault(o => !o.Resumable && given.Contains(o.Name) && !o.Same(settings, saved)) is { } changed)
             throw new UserException($"--resume continues {run.Root} with its own recipe, so {changed.Name} cannot change; start a new run instead.", ExitCodes.Usage);
-        foreach (var o in Setting.All.Where(o => o.Declared.Resumable && given.Contains(o.Name)))
-            saved = o.With(saved, o.Get(settings));
+        foreach (var o in TrainSettings.Options.Where(o => o.Resumable && given.Contains(o.Name)))
+            saved = o.Copy(settings, saved);
         return saved with { RunDir = run.Root };
     }
 
