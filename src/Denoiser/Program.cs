@@ -31,7 +31,7 @@ try
         return ExitCodes.Usage;
     }
     int code = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-    BenchCommand.ReportPeakIfAsked();
+    Denoiser.Benchmarks.SelfProcess.ReportPeakIfAsked();
     return code;
 }
 catch (UserException e)
