@@ -2,6 +2,7 @@
 // benchmarked on (single noisy images, or NAME_a / NAME_b pairs of independent draws), and test inputs for `denoise`.
 using System.CommandLine;
 using Denoiser.Data;
+using Denoiser.Reporting;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,7 @@
 // `denoiser data`: fetch MNIST when missing and verify all four files by SHA-256, without training.
 using System.CommandLine;
 using Denoiser.Data;
+using Denoiser.Reporting;
 
 namespace Denoiser.Commands;
 

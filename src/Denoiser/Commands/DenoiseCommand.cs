@@ -6,6 +6,7 @@ using System.Text.Json;
 using Denoiser.Data;
 using Denoiser.Inference;
 using Denoiser.Models;
+using Denoiser.Reporting;
 using TorchSharp;
 
 namespace Denoiser.Commands;

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using Denoiser.Data;
 using Denoiser.Evaluation;
+using Denoiser.Reporting;
 using TorchSharp;
 
 namespace Denoiser.Commands;

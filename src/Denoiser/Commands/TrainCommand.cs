@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Denoiser.Data;
 using Denoiser.Training;
+using Denoiser.Reporting;
 using TorchSharp;
 
 namespace Denoiser.Commands;
