@@ -1,6 +1,7 @@
 // `denoiser evaluate`: PSNR and SSIM of the model beside the noisy input and classic filters, as tables, CSV and JSON.
 using System.CommandLine;
 using System.Globalization;
+using Denoiser.Batch;
 using Denoiser.Data;
 using Denoiser.Evaluation;
 using Denoiser.Reporting;

@@ -1,6 +1,7 @@
 // Where a command's trained model comes from: --weights (safetensors or PyTorch .pt), --checkpoint, --pretrained, the latest run's
 // best.ckpt, or, before any training, the shipped photo model.
 using System.CommandLine;
+using Denoiser.Batch;
 using Denoiser.Interchange;
 using Denoiser.Models;
 using Denoiser.Training;
@@ -37,6 +38,37 @@ public sealed class ModelSource(AppConfig config)
 
     /// <summary>Whether the command was told which weights to use (--checkpoint, --weights or --pretrained).</summary>
     public bool Named(ParseResult p) => Checkpoint.Get(p) != null || Weights.Get(p) != null || Pretrained.Get(p) != null;
+
+    /// <summary>
+    /// denoise's models: the one named (TorchSharp, or ONNX Runtime for an exported file), each picture's own otherwise
+    /// (<see cref="ModelPicker"/>); with <paramref name="ensemble"/>, each averaged over the picture's 8 flips and rotations.
+    /// </summary>
+    public IModelChoice ForPictures(ParseResult p, DeviceOptions devices, string runtime, bool ensemble)
+    {
+        Func<Inference.IImageModel, Inference.IImageModel> wrap = m => ensemble ? new Inference.SelfEnsemble(m) : m;
+        if (!Named(p) && runtime == "torch") return new ModelPicker(this, ModelsDir.Get(p), devices.Apply(p), wrap);
+        return new NamedModel(wrap(runtime == "onnx" ? LoadOnnx(p) : LoadTorch(p, devices)));
+    }
+
+    Inference.IImageModel LoadTorch(ParseResult p, DeviceOptions devices)
+    {
+        if (Weights.Get(p) is { } w && w.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            throw new UserException($"{w}: is an ONNX model; add --runtime onnx to run it.", ExitCodes.Usage);
+        var device = devices.Apply(p);
+        var (model, info, from, _, domain) = Load(p);
+        Console.WriteLine(from);
+        return new Inference.TorchImageModel(model, info, device, domain);
+    }
+
+    // Touches nothing of TorchSharp, so libtorch is never loaded on this path.
+    Inference.IImageModel LoadOnnx(ParseResult p)
+    {
+        if (Checkpoint.Get(p) != null || Weights.Get(p) is not { } path)
+            throw new UserException("--runtime onnx runs an exported model: pass --weights MODEL.onnx (made by `denoiser export --format onnx`).", ExitCodes.Usage);
+        var model = new Inference.OnnxImageModel(path, Model.Get(p));
+        Console.WriteLine($"onnx: {path} ({model.Info.Name}, ONNX Runtime)");
+        return model;
+    }
 
     /// <summary>The shipped model <paramref name="name"/>.</summary>
     public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) LoadShipped(string name) =>
