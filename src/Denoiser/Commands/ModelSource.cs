@@ -36,6 +36,15 @@ public sealed class ModelSource(AppConfig config)
         return Load(checkpoint, weights, pretrained, named, dir);
     }
 
+    /// <summary>As <see cref="Load(ParseResult)"/>, the model moved to the device <paramref name="devices"/> choose (and print).</summary>
+    public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint) LoadOn(ParseResult p, DeviceOptions devices)
+    {
+        var device = devices.Apply(p);
+        var (model, info, from, checkpoint, _) = Load(p);
+        model.to(device);
+        return (model, info, from, checkpoint);
+    }
+
     /// <summary>Whether the command was told which weights to use (--checkpoint, --weights or --pretrained).</summary>
     public bool Named(ParseResult p) => Checkpoint.Get(p) != null || Weights.Get(p) != null || Pretrained.Get(p) != null;
 
