@@ -36,7 +36,9 @@ public static class EvaluationRun
         var (model, info, from, checkpoint) = load();
         using var _ = model;
         Console.WriteLine(from);
-        string outDir = request.OutputDir ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(checkpoint?.Path ?? request.Weights!))!, "evaluation");
+        string outDir = request.OutputDir
+            ?? ((checkpoint?.Path ?? request.Weights) is { } file ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "evaluation")
+                : throw new UserException("a shipped model has no folder of its own to put the results beside; give --output-dir.", ExitCodes.Usage));
         var realSets = sets.ToDictionary(set => set, set =>
         {
             try { return RealPairs.Find(set); }
