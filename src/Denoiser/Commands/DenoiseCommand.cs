@@ -35,7 +35,7 @@ public static class DenoiseCommand
         var shard = new Opt<string?>("--shard", "Take only task K's share of N (K/N, K from 0) of the sorted inputs; N alone takes K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
         var skipExisting = new Opt<bool>("--skip-existing", "Skip inputs whose outputs exist (outputs are written whole or not at all), so a re-run task finishes the rest");
         var report = new Opt<string?>("--report", "Write a JSON summary to this file: inputs, outputs, skipped, failed with reasons, seconds");
-        var source = new ModelSource(config);
+        var source = new ModelSource(config, byPicture: true);
         var devices = new DeviceOptions(config); // the torch runtime's; ONNX Runtime chooses its own
 
         var command = new Command("denoise", "Denoise images with a checkpoint, a safetensors or PyTorch .pt weights file, a shipped model or an ONNX model.")

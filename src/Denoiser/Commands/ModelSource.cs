@@ -1,5 +1,5 @@
 // Where a command's trained model comes from: --weights (safetensors or PyTorch .pt), --checkpoint, --pretrained, the latest run's
-// best.ckpt, or, before any training, the shipped photo model.
+// best.ckpt, or, before any training, a shipped model.
 using System.CommandLine;
 using Denoiser.Batch;
 using Denoiser.Interchange;
@@ -10,11 +10,19 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Commands;
 
-public sealed class ModelSource(AppConfig config)
+/// <param name="byPicture">
+/// Whether the command gives each picture the model that fits it when none is named (denoise and serve, through
+/// <see cref="ModelPicker"/>); else the latest run, or before any training the shipped grey photo model.
+/// </param>
+public sealed class ModelSource(AppConfig config, bool byPicture = false)
 {
-    public Opt<string?> Checkpoint { get; } = new("--checkpoint", "Checkpoint to use [default: best.ckpt of the latest run under --models-dir]");
+    public Opt<string?> Checkpoint { get; } = new("--checkpoint", byPicture
+        ? "Checkpoint to use [default: best.ckpt of the latest run under --models-dir, for pictures like those it was trained on]"
+        : "Checkpoint to use [default: best.ckpt of the latest run under --models-dir]");
     public Opt<string?> Weights { get; } = new("--weights", "A .safetensors or PyTorch .pt/.pth file of weights (state_dict keys), instead of a checkpoint");
-    public Opt<string?> Pretrained { get; } = new("--pretrained", $"A model shipped with Denoiser, by name (`denoiser runs` lists them) [default, when no run exists: {Inference.Pretrained.Default}]");
+    public Opt<string?> Pretrained { get; } = new("--pretrained", "A model shipped with Denoiser, by name (`denoiser runs` lists them) " + (byPicture
+        ? $"[default, for a picture the latest run does not fit: {ModelPicker.Colour} for colour, {ModelPicker.Grey} for grey]"
+        : $"[default, when no run exists: {Inference.Pretrained.Default}]"));
     public Opt<string?> Model { get; } = new("--model", $"The model --weights holds, when the file does not say ({Registry.Names}) [default: {Registry.Default.Name}]");
     public Opt<string> ModelsDir { get; } = new("--models-dir", "Where runs are looked for") { Default = config.Train.ModelsDir };
 

@@ -25,7 +25,7 @@ public static class ServeCommand
         var maxMegapixels = new Opt<double>("--max-megapixels", "Largest image accepted, from its header before decoding (413 above)") { Default = 50, Rule = Rule.Above(0.0) };
         var cachedModels = new Opt<int>("--cached-models", "Models named by requests kept loaded, the most recently used (the defaults for colour and grey are kept apart)")
             { Default = 2, Rule = Rule.Above(0) };
-        var source = new ModelSource(config);
+        var source = new ModelSource(config, byPicture: true);
         var devices = new DeviceOptions(config);
         var command = new Command("serve", "Serve the HTTP API: POST an image to /api/denoise, get it back denoised, as `denoise` writes it.")
         {
