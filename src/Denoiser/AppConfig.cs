@@ -63,10 +63,10 @@ public sealed record AppConfig(TrainSettings Train, DataSettings Data)
         var settings = new TrainSettings();
         foreach (var entry in section.GetChildren())
         {
-            var setting = Commands.Setting.All.FirstOrDefault(s => s.Key.Equals(entry.Key, StringComparison.OrdinalIgnoreCase))
-                ?? throw new UserException($"{Where(file)}: Train:{entry.Key} is not a setting; the settings are {string.Join(", ", Commands.Setting.All.Select(s => s.Key))}.", ExitCodes.Usage);
+            var setting = TrainSettings.Options.FirstOrDefault(s => s.Key.Equals(entry.Key, StringComparison.OrdinalIgnoreCase))
+                ?? throw new UserException($"{Where(file)}: Train:{entry.Key} is not a setting; the settings are {string.Join(", ", TrainSettings.Options.Select(s => s.Key))}.", ExitCodes.Usage);
             if (entry.Value == null) continue; // an empty value or a section: the default
-            try { settings = setting.With(settings, setting.Parse(entry.Value)); }
+            try { settings = setting.Read(settings, entry.Value); }
             catch (FormatException e)
             {
                 throw new UserException($"{Where(file)}: Train:{setting.Key} = '{entry.Value}': {e.Message}. Fix the value (see `denoiser train --help`).", ExitCodes.Usage);

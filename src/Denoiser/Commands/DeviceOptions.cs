@@ -1,4 +1,4 @@
-// --device and --threads, declared once for every command that runs a model (train declares them in TrainSettings).
+// --device and --threads for every command that runs a model: train's own declarations, with its configured defaults.
 using System.CommandLine;
 using TorchSharp;
 
@@ -6,17 +6,16 @@ namespace Denoiser.Commands;
 
 public sealed class DeviceOptions(AppConfig config)
 {
-    public Option<string> Device { get; } = new("--device") { Description = Devices.DeviceHelp, DefaultValueFactory = _ => config.Train.Device };
-    public Option<int> Threads { get; } = new("--threads") { Description = Devices.ThreadsHelp, DefaultValueFactory = _ => config.Train.Threads };
+    public Opt<string> Device { get; } = Setting.Named<string>("--device").Declare(config.Train);
+    public Opt<int> Threads { get; } = Setting.Named<int>("--threads").Declare(config.Train);
 
     public IEnumerable<Option> Options => new Option[] { Device, Threads };
 
     /// <summary>Sets libtorch's threads and chooses the device, as `train` does; prints the choice.</summary>
     public torch.Device Apply(ParseResult p)
     {
-        if (p.GetValue(Threads) < 0) throw new UserException("--threads must be 0 (one per core) or more.", ExitCodes.Usage);
-        int threads = Devices.SetThreads(p.GetValue(Threads));
-        var device = Devices.Resolve(p.GetValue(Device)!);
+        int threads = Devices.SetThreads(Threads.Get(p));
+        var device = Devices.Resolve(Device.Get(p));
         Console.WriteLine($"device: {device.type.ToString().ToLowerInvariant()}, {threads} threads");
         return device;
     }

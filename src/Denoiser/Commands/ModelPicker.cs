@@ -1,12 +1,13 @@
 // `denoise` with no model named: the model is chosen by the picture. The latest run when it was trained on pictures
 // like it; else the shipped model for the picture's kind (colour or grey). Each is loaded once, when first needed.
+using Denoiser.Batch;
 using Denoiser.Data;
 using Denoiser.Inference;
 using TorchSharp;
 
 namespace Denoiser.Commands;
 
-public sealed class ModelPicker(ModelSource source, string modelsDir, torch.Device device, Func<IImageModel, IImageModel> wrap) : IDisposable
+public sealed class ModelPicker(ModelSource source, string modelsDir, torch.Device device, Func<IImageModel, IImageModel> wrap) : IModelChoice
 {
     /// <summary>The shipped models for colour and for grey pictures.</summary>
     public const string Colour = "photo-rgb", Grey = Pretrained.Default;
@@ -14,6 +15,8 @@ public sealed class ModelPicker(ModelSource source, string modelsDir, torch.Devi
     readonly Dictionary<string, IImageModel> loaded = new();
     (IImageModel Model, string From)? latest;
     bool lookedForRun;
+
+    public IImageModel? Named => null;
 
     /// <summary>The model for <paramref name="picture"/>, and which one it is and why, for the picture's line.</summary>
     public (IImageModel Model, string Why) For(Picture picture)

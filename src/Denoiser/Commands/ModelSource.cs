@@ -1,6 +1,7 @@
 // Where a command's trained model comes from: --weights (safetensors or PyTorch .pt), --checkpoint, --pretrained, the latest run's
-// best.ckpt, or, before any training, the shipped photo model.
+// best.ckpt, or, before any training, a shipped model.
 using System.CommandLine;
+using Denoiser.Batch;
 using Denoiser.Interchange;
 using Denoiser.Models;
 using Denoiser.Training;
@@ -9,16 +10,21 @@ using static TorchSharp.torch;
 
 namespace Denoiser.Commands;
 
-public sealed class ModelSource
+/// <param name="byPicture">
+/// Whether the command gives each picture the model that fits it when none is named (denoise and serve, through
+/// <see cref="ModelPicker"/>); else the latest run, or before any training the shipped grey photo model.
+/// </param>
+public sealed class ModelSource(AppConfig config, bool byPicture = false)
 {
-    public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Checkpoint to use [default: best.ckpt of the latest run under --models-dir]" };
-    public Option<string?> Weights { get; } = new("--weights") { Description = "A .safetensors or PyTorch .pt/.pth file of weights (state_dict keys), instead of a checkpoint" };
-    public Option<string?> Pretrained { get; } = new("--pretrained") { Description = $"A model shipped with Denoiser, by name (`denoiser runs` lists them) [default, when no run exists: {Inference.Pretrained.Default}]" };
-    public Option<string?> Model { get; } = new("--model") { Description = $"The model --weights holds, when the file does not say ({Registry.Names}) [default: {Registry.Default.Name}]" };
-    public Option<string> ModelsDir { get; }
-
-    public ModelSource(AppConfig config) =>
-        ModelsDir = new Option<string>("--models-dir") { Description = "Where runs are looked for", DefaultValueFactory = _ => config.Train.ModelsDir };
+    public Opt<string?> Checkpoint { get; } = new("--checkpoint", byPicture
+        ? "Checkpoint to use [default: best.ckpt of the latest run under --models-dir, for pictures like those it was trained on]"
+        : "Checkpoint to use [default: best.ckpt of the latest run under --models-dir]");
+    public Opt<string?> Weights { get; } = new("--weights", "A .safetensors or PyTorch .pt/.pth file of weights (state_dict keys), instead of a checkpoint");
+    public Opt<string?> Pretrained { get; } = new("--pretrained", "A model shipped with Denoiser, by name (`denoiser runs` lists them) " + (byPicture
+        ? $"[default, for a picture the latest run does not fit: {ModelPicker.Colour} for colour, {ModelPicker.Grey} for grey]"
+        : $"[default, when no run exists: {Inference.Pretrained.Default}]"));
+    public Opt<string?> Model { get; } = new("--model", $"The model --weights holds, when the file does not say ({Registry.Names}) [default: {Registry.Default.Name}]");
+    public Opt<string> ModelsDir { get; } = new("--models-dir", "Where runs are looked for") { Default = config.Train.ModelsDir };
 
     public IEnumerable<Option> Options => new Option[] { Checkpoint, Weights, Pretrained, Model, ModelsDir };
 
@@ -26,20 +32,60 @@ public sealed class ModelSource
     /// <remarks>Domain: what the model was trained on, from the checkpoint's settings or those the weights file carries.</remarks>
     public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) Load(ParseResult p)
     {
-        string? checkpoint = p.GetValue(Checkpoint), weights = p.GetValue(Weights), named = p.GetValue(Model), pretrained = p.GetValue(Pretrained);
+        string? checkpoint = Checkpoint.Get(p), weights = Weights.Get(p), named = Model.Get(p), pretrained = Pretrained.Get(p);
         if (new[] { checkpoint, weights, pretrained }.Count(o => o != null) > 1)
             throw new UserException("--checkpoint, --weights and --pretrained each name weights; give one of them.", ExitCodes.Usage);
         if (named != null) Registry.Get(named); // an unknown --model is a usage error before any file is read
-        string? dir = p.GetValue(ModelsDir);
+        string dir = ModelsDir.Get(p);
         // Before any training, the shipped photo model: a new user can denoise a photo at once.
-        if (checkpoint == null && weights == null && pretrained == null && RunFolder.Latest(dir!, r => r.Best) == null &&
+        if (checkpoint == null && weights == null && pretrained == null && RunFolder.Latest(dir, r => r.Best) == null &&
             Inference.Pretrained.All().Any(m => m.Name == Inference.Pretrained.Default))
             pretrained = Inference.Pretrained.Default;
-        return Load(checkpoint, weights, pretrained, named, dir!);
+        return Load(checkpoint, weights, pretrained, named, dir);
+    }
+
+    /// <summary>As <see cref="Load(ParseResult)"/>, the model moved to the device <paramref name="devices"/> choose (and print).</summary>
+    public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint) LoadOn(ParseResult p, DeviceOptions devices)
+    {
+        var device = devices.Apply(p);
+        var (model, info, from, checkpoint, _) = Load(p);
+        model.to(device);
+        return (model, info, from, checkpoint);
     }
 
     /// <summary>Whether the command was told which weights to use (--checkpoint, --weights or --pretrained).</summary>
-    public bool Named(ParseResult p) => p.GetValue(Checkpoint) != null || p.GetValue(Weights) != null || p.GetValue(Pretrained) != null;
+    public bool Named(ParseResult p) => Checkpoint.Get(p) != null || Weights.Get(p) != null || Pretrained.Get(p) != null;
+
+    /// <summary>
+    /// denoise's models: the one named (TorchSharp, or ONNX Runtime for an exported file), each picture's own otherwise
+    /// (<see cref="ModelPicker"/>); with <paramref name="ensemble"/>, each averaged over the picture's 8 flips and rotations.
+    /// </summary>
+    public IModelChoice ForPictures(ParseResult p, DeviceOptions devices, string runtime, bool ensemble)
+    {
+        Func<Inference.IImageModel, Inference.IImageModel> wrap = m => ensemble ? new Inference.SelfEnsemble(m) : m;
+        if (!Named(p) && runtime == "torch") return new ModelPicker(this, ModelsDir.Get(p), devices.Apply(p), wrap);
+        return new NamedModel(wrap(runtime == "onnx" ? LoadOnnx(p) : LoadTorch(p, devices)));
+    }
+
+    Inference.IImageModel LoadTorch(ParseResult p, DeviceOptions devices)
+    {
+        if (Weights.Get(p) is { } w && w.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            throw new UserException($"{w}: is an ONNX model; add --runtime onnx to run it.", ExitCodes.Usage);
+        var device = devices.Apply(p);
+        var (model, info, from, _, domain) = Load(p);
+        Console.WriteLine(from);
+        return new Inference.TorchImageModel(model, info, device, domain);
+    }
+
+    // Touches nothing of TorchSharp, so libtorch is never loaded on this path.
+    Inference.IImageModel LoadOnnx(ParseResult p)
+    {
+        if (Checkpoint.Get(p) != null || Weights.Get(p) is not { } path)
+            throw new UserException("--runtime onnx runs an exported model: pass --weights MODEL.onnx (made by `denoiser export --format onnx`).", ExitCodes.Usage);
+        var model = new Inference.OnnxImageModel(path, Model.Get(p));
+        Console.WriteLine($"onnx: {path} ({model.Info.Name}, ONNX Runtime)");
+        return model;
+    }
 
     /// <summary>The shipped model <paramref name="name"/>.</summary>
     public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) LoadShipped(string name) =>

@@ -16,15 +16,16 @@ public static class ServeCommand
 {
     public static Command Create(AppConfig config)
     {
-        var port = new Option<int>("--port") { Description = "TCP port to listen on (0: any free one, printed)", DefaultValueFactory = _ => 5000 };
-        var host = new Option<string>("--host") { Description = "Address to listen on; anything but loopback is reachable from other machines", DefaultValueFactory = _ => "127.0.0.1" };
-        var apiKey = new Option<string?>("--api-key") { Description = "Require this key in every API call's X-Api-Key header" };
-        var concurrent = new Option<int>("--concurrent") { Description = "Images denoised at once (each uses every libtorch thread)", DefaultValueFactory = _ => 1 };
-        var queue = new Option<int>("--queue") { Description = "Requests that may wait for a slot; beyond them, 503 at once", DefaultValueFactory = _ => 16 };
-        var maxBytes = new Option<long>("--max-bytes") { Description = "Largest request body accepted (413 above)", DefaultValueFactory = _ => 50_000_000 };
-        var maxMegapixels = new Option<double>("--max-megapixels") { Description = "Largest image accepted, from its header before decoding (413 above)", DefaultValueFactory = _ => 50 };
-        var cachedModels = new Option<int>("--cached-models") { Description = "Models named by requests kept loaded, the most recently used (the defaults for colour and grey are kept apart)", DefaultValueFactory = _ => 2 };
-        var source = new ModelSource(config);
+        var port = new Opt<int>("--port", "TCP port to listen on (0: any free one, printed)") { Default = 5000, Rule = new(n => n is >= 0 and <= 65535, "0-65535", SaysValue: true) };
+        var host = new Opt<string>("--host", "Address to listen on; anything but loopback is reachable from other machines") { Default = "127.0.0.1" };
+        var apiKey = new Opt<string?>("--api-key", "Require this key in every API call's X-Api-Key header");
+        var concurrent = new Opt<int>("--concurrent", "Images denoised at once (each uses every libtorch thread)") { Default = 1, Rule = Rule.Above(0) };
+        var queue = new Opt<int>("--queue", "Requests that may wait for a slot; beyond them, 503 at once") { Default = 16, Rule = Rule.AtLeast(0, "none wait") };
+        var maxBytes = new Opt<long>("--max-bytes", "Largest request body accepted (413 above)") { Default = 50_000_000, Rule = Rule.Above(0L) };
+        var maxMegapixels = new Opt<double>("--max-megapixels", "Largest image accepted, from its header before decoding (413 above)") { Default = 50, Rule = Rule.Above(0.0) };
+        var cachedModels = new Opt<int>("--cached-models", "Models named by requests kept loaded, the most recently used (the defaults for colour and grey are kept apart)")
+            { Default = 2, Rule = Rule.Above(0) };
+        var source = new ModelSource(config, byPicture: true);
         var devices = new DeviceOptions(config);
         var command = new Command("serve", "Serve the HTTP API: POST an image to /api/denoise, get it back denoised, as `denoise` writes it.")
         {
@@ -33,16 +34,14 @@ public static class ServeCommand
         foreach (var o in source.Options.Concat(devices.Options)) command.Options.Add(o);
         command.SetAction(p =>
         {
-            if (p.GetValue(port) is < 0 or > 65535) throw new UserException($"--port must be 0-65535, not {p.GetValue(port)}.", ExitCodes.Usage);
-            if (!IPAddress.TryParse(p.GetValue(host), out var address))
-                throw new UserException($"--host {p.GetValue(host)}: not an IP address; use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).", ExitCodes.Usage);
-            if (p.GetValue(concurrent) < 1 || p.GetValue(queue) < 0 || p.GetValue(maxBytes) < 1 || !(p.GetValue(maxMegapixels) > 0) || p.GetValue(cachedModels) < 1)
-                throw new UserException("--concurrent, --max-bytes, --max-megapixels and --cached-models must be above 0, --queue 0 or more.", ExitCodes.Usage);
-            var limits = new ServeLimits(p.GetValue(maxBytes), (long)(p.GetValue(maxMegapixels) * 1e6), p.GetValue(concurrent), p.GetValue(queue), p.GetValue(cachedModels));
+            int listenOn = port.Get(p);
+            if (!IPAddress.TryParse(host.Get(p), out var address))
+                throw new UserException($"--host {host.Get(p)}: not an IP address; use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface).", ExitCodes.Usage);
+            var limits = new ServeLimits(maxBytes.Get(p), (long)(maxMegapixels.Get(p) * 1e6), concurrent.Get(p), queue.Get(p), cachedModels.Get(p));
 
             var device = devices.Apply(p);
             // As `denoise`: a named model serves every request; else each picture gets the model that fits it.
-            using var picker = new ModelPicker(source, p.GetValue(source.ModelsDir)!, device, m => m);
+            using var picker = new ModelPicker(source, source.ModelsDir.Get(p), device, m => m);
             IImageModel? named = null;
             if (source.Named(p))
             {
@@ -54,7 +53,7 @@ public static class ServeCommand
             (IImageModel, string) Choose(Data.Picture picture) => named != null ? (named, "the model serve was started with") : picker.For(picture);
             // Requests may name a shipped model or a run found under --models-dir: listed from their metadata, loaded
             // when named, and only the last few named kept (--cached-models).
-            string modelsDir = p.GetValue(source.ModelsDir)!;
+            string modelsDir = source.ModelsDir.Get(p);
             var models = Pretrained.All().Select(m => new ServedModel(m.Name, "shipped model", m.Summary,
                     () => Data.SafeTensorsFile.ReadMetadata(Pretrained.Get(m.Name).Path).GetValueOrDefault(Interchange.WeightsFile.ModelKey) ?? Models.Registry.Default.Name,
                     () => Load(source.LoadShipped(m.Name))))
@@ -72,19 +71,19 @@ public static class ServeCommand
                    .AddFilter("Microsoft", LogLevel.Warning).AddFilter("Microsoft.AspNetCore.Diagnostics", LogLevel.None);
             builder.WebHost.ConfigureKestrel(k =>
             {
-                k.Listen(address, p.GetValue(port));
+                k.Listen(address, listenOn);
                 k.Limits.MaxRequestBodySize = limits.MaxBytes;
             });
             DenoiseApi.AddServices(builder.Services, limits);
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60)); // requests in flight finish
             var app = builder.Build();
-            new DenoiseApi(Choose, models, limits, p.GetValue(apiKey), cache).Map(app);
+            new DenoiseApi(Choose, models, limits, apiKey.Get(p), cache).Map(app);
             app.Start();
             string url = app.Urls.First();
             bool loopback = IPAddress.IsLoopback(address);
             Console.WriteLine($"listening on {url} ({(loopback ? "this machine only" : "reachable from other machines")}); POST an image to {url}/api/denoise; Ctrl-C stops");
             if (!loopback)
-                Console.WriteLine(p.GetValue(apiKey) == null
+                Console.WriteLine(apiKey.Get(p) == null
                     ? "warning: listening beyond this machine with no --api-key: anyone who can reach it can use it"
                     : "warning: listening beyond this machine; API calls need the X-Api-Key header");
             app.WaitForShutdown();

@@ -1,9 +1,6 @@
-// `denoiser train`: resolve settings, get MNIST, open or resume a run folder, train with a progress display.
+// `denoiser train`: every TrainSettings option over the configured settings, then one training run (started or resumed).
 using System.CommandLine;
-using System.Text.Json;
-using Denoiser.Data;
 using Denoiser.Training;
-using TorchSharp;
 
 namespace Denoiser.Commands;
 
@@ -11,187 +8,20 @@ public static class TrainCommand
 {
     public static Command Create(AppConfig config)
     {
-        var d = config.Train;
-        var options = Setting.All.Select(s => (Setting: s, Created: s.Create(d))).ToList();
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run-dir (default: the latest run) from its last checkpoint; a run with none yet starts from its beginning" };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Start afresh in a --run-dir that holds an earlier run, deleting that run's files" };
+        var settings = TrainSettings.Options.Select(s => s.Bind(config.Train)).ToList();
+        var resume = new Opt<bool>("--resume", "Continue the run in --run-dir (default: the latest run) from its last checkpoint; a run with none yet starts from its beginning");
+        var overwrite = new Opt<bool>("--overwrite", "Start afresh in a --run-dir that holds an earlier run, deleting that run's files");
 
         var command = new Command("train", "Train a denoiser (the seed ConvDenoiser on noisy MNIST by default); writes checkpoints, metrics and sample pictures.");
-        foreach (var (_, created) in options) command.Options.Add(created.Option);
+        foreach (var setting in settings) command.Options.Add(setting.Option);
         command.Options.Add(resume);
         command.Options.Add(overwrite);
-        command.SetAction(p =>
-        {
-            // The configured settings, then each option typed on the command line; on --resume those may change how the
-            // run continues, not its recipe.
-            var settings = d;
-            var given = new HashSet<string>();
-            foreach (var (setting, created) in options)
-                if (p.GetResult(created.Option) is { Implicit: false })
-                {
-                    settings = setting.With(settings, created.Read(p));
-                    given.Add(setting.Name);
-                }
-            return Run(settings, config.Data, p.GetValue(resume), p.GetValue(overwrite), given);
-        });
+        // The configured settings, then each option typed on the command line; on --resume those may change how the run
+        // continues, not its recipe.
+        command.SetAction(p => TrainingRun.Start(
+            settings.Where(s => s.Given(p)).Aggregate(config.Train, (resolved, s) => s.Apply(resolved, p)), config.Data,
+            dir => DataCommand.EnsureMnist(dir, config.Data), resume.Get(p), overwrite.Get(p),
+            settings.Where(s => s.Given(p)).Select(s => s.Name).ToHashSet()));
         return command;
-    }
-
-    static int Run(TrainSettings settings, DataSettings data, bool resume, bool overwrite, IReadOnlySet<string> given)
-    {
-        // Self-supervised targets add nothing to images that are noisy already, unless asked to draw pairs from clean ones.
-        if (settings.Target.SelfSupervised && !given.Contains("--noise")) settings = settings with { Noise = NoNoise.Instance };
-        if (settings.Validate() is { } invalid) throw new UserException(invalid + ".", ExitCodes.Usage);
-        if (resume && overwrite) throw new UserException("--resume continues a run and --overwrite starts one afresh; give one of them.", ExitCodes.Usage);
-        settings = settings with { Dataset = Datasets.Name(Datasets.Parse(settings.Dataset)) }; // as runs record it, so equal means the same
-        var run = resume ? settings.RunDir is { } dir ? new RunFolder(dir) : RunFolder.Latest(settings.ModelsDir, r => File.Exists(r.Last) ? r.Last : r.SettingsFile)
-                         : settings.RunDir is { } newDir ? new RunFolder(newDir) : RunFolder.New(settings.ModelsDir);
-        if (resume && (run == null || !File.Exists(run.Last)))
-        {
-            // As Lightning's ckpt_path="last": a run killed before its first checkpoint (or never started) starts from its
-            // beginning, so one command serves the first start and every requeue.
-            run ??= RunFolder.New(settings.ModelsDir);
-            var recorded = RecordedSettings(run);
-            if (recorded != null) settings = Continued(settings, recorded, run, given);
-            Console.WriteLine($"--resume: {run.Root} has no checkpoint yet; starting it from the beginning" +
-                              (recorded != null ? " with its recorded settings" : ""));
-            resume = false;
-        }
-        if (resume)
-        {
-            Checkpoint.Loaded saved;
-            (settings, saved) = Resumed(settings, run!, given); // the recipe, to load the data with
-            // A requeued job whose run finished before it was killed must succeed, so a finished run is a no-op.
-            if (Finished(saved, settings, run!)) return ExitCodes.Ok;
-        }
-        else settings = settings with { RunDir = run!.Root, InitFrom = settings.InitFrom is { } from ? StartingWeights.Resolve(from) : null };
-        if (settings.Validate() is { } problem) throw new UserException(problem + ".", ExitCodes.Usage);
-
-        int threads = Devices.SetThreads(settings.Threads);
-        var device = Devices.Resolve(settings.Device);
-        var info = Models.Registry.Get(settings.Model);
-        torch.manual_seed(settings.Seed); // initialisation, before the model is built
-        using var model = info.Create();
-        // A start of another model is a usage error before any data is read or file written.
-        if (!resume && settings.InitFrom is { } start) StartingWeights.LoadInto(model, info.Name, start);
-        using var training = TrainingData.Load(settings, info, dir => DataCommand.EnsureMnist(dir, data), data.FashionMnistDir);
-        settings = training.Settings;
-        var (trainSet, testSet) = (training.Train, training.Test);
-
-        // Only now the run folder: nothing is written into it when the data or options are bad, and every look at it
-        // is made under its lock, so two trainers started at once cannot both find it free.
-        using var runLock = RunLock.Acquire(run!.Root);
-        Checkpoint.Loaded? checkpoint = null;
-        if (resume)
-        {
-            checkpoint = Resumed(settings, run, given).Checkpoint; // again: another trainer may have gone on meanwhile
-            if (Finished(checkpoint, settings, run)) return ExitCodes.Ok;
-            checkpoint.LoadWeights(model);
-        }
-        else if (run.ExistingOutputs() is [var first, ..] && !overwrite)
-            throw new UserException($"{run.Root} already holds a run ({Path.GetFileName(first)}); pass --resume to continue it, --overwrite to start afresh, or choose another --run-dir.", ExitCodes.Usage);
-        else run.DeleteOutputs();
-        // Recorded before the first batch: a run killed at any moment after this resumes with these settings.
-        AtomicFile.WriteAllText(run.SettingsFile, JsonSerializer.Serialize(settings, new JsonSerializerOptions { WriteIndented = true }));
-
-        Console.WriteLine($"device: {device.type.ToString().ToLowerInvariant()}, {threads} threads" +
-                          (settings.Threads > threads ? $" (--threads {settings.Threads} capped at the {threads} cores)" : ""));
-        Console.WriteLine("settings: " + JsonSerializer.Serialize(settings));
-        Console.WriteLine($"model: {info.Name} ({info.Description})");
-        Console.WriteLine(trainSet is MixedPatches mixed
-            ? $"data: {mixed.Count:N0} patches of {mixed.Width}x{mixed.Height}x{info.Channels} per epoch, redrawn every epoch: {mixed.Count - mixed.RealCount:N0} from " +
-              $"{settings.DataDir}'s training images with noise drawn, {mixed.RealCount:N0} from the real pairs in {settings.RealPairs}; " +
-              $"{testSet.Count:N0} fixed test crops of the held-out images"
-            : trainSet is Patches drawn
-            ? $"data: {drawn.Count:N0} patches of {drawn.Side}x{drawn.Side}x{info.Channels} per epoch, redrawn every epoch from {drawn.ImageCount:N0} training images; " +
-              $"{testSet.Count:N0} fixed test crops of the held-out images, from {settings.DataDir}"
-            : $"data: {trainSet.Count:N0} training and {testSet.Count:N0} test images of {trainSet.Width}x{trainSet.Height}" +
-              $"x{info.Channels} from {settings.DataDir} ({Datasets.Describe(training.Kind)})");
-        if (TrainingData.DescribeTarget(settings) is { } learning) Console.WriteLine("target: " + learning);
-        string at = checkpoint?.Header.Interrupted is { } i ? $", batch {i.Batch + 1:N0}" : "";
-        Console.WriteLine(checkpoint == null ? $"run: {run.Root}" : $"run: {run.Root} (resuming at epoch {checkpoint.Header.NextEpoch}{at})");
-
-        int exitCode = TrainUntilDoneOrStopped(observer => new Trainer(settings, run, device, observer, Stop.Token).Run(model, training.Target, trainSet, testSet, checkpoint), run);
-        if (exitCode != ExitCodes.Ok) return exitCode;
-        Console.WriteLine($"checkpoints: {run.Best} (best test loss), {run.Last} (resume point)");
-        Console.WriteLine($"samples: {Path.Combine(run.Root, "samples")}; metrics: {run.MetricsFile}");
-        Console.WriteLine($"denoise an image with: denoiser denoise IMAGE.png --checkpoint {run.Best}");
-        return ExitCodes.Ok;
-    }
-
-    /// <summary>The settings a run resumes with: its own recipe, and what may change on the way (epochs, device, ...).</summary>
-    static (TrainSettings Settings, Checkpoint.Loaded Checkpoint) Resumed(TrainSettings settings, RunFolder run, IReadOnlySet<string> given)
-    {
-        var checkpoint = Checkpoint.Read(run.Last);
-        return (Continued(settings, checkpoint.Header.Settings, run, given), checkpoint);
-    }
-
-    /// <summary>The recorded settings of a run that has not saved a checkpoint yet; null when it has none.</summary>
-    static TrainSettings? RecordedSettings(RunFolder run)
-    {
-        if (!File.Exists(run.SettingsFile)) return null;
-        try { return JsonSerializer.Deserialize<TrainSettings>(File.ReadAllText(run.SettingsFile)) ?? throw new JsonException("null"); }
-        catch (JsonException e)
-        {
-            throw new UserException($"{run.SettingsFile}: not a run's settings ({e.Message.Split('\n')[0]}); delete it to start the run with the options given, or choose another --run-dir.");
-        }
-    }
-
-    /// <summary>
-    /// <paramref name="saved"/>, the recipe a run was started with, and what may change on the way (epochs, device, ...);
-    /// a recipe option given that contradicts it is refused.
-    /// </summary>
-    static TrainSettings Continued(TrainSettings settings, TrainSettings saved, RunFolder run, IReadOnlySet<string> given)
-    {
-        if (given.Contains("--init-from")) settings = settings with { InitFrom = StartingWeights.Resolve(settings.InitFrom!) };
-        if (Setting.All.FirstOrDefault(o => !o.Declared.Resumable && given.Contains(o.Name) && !Equals(o.Get(settings), o.Get(saved))) is { } changed)
-            throw new UserException($"--resume continues {run.Root} with its own recipe, so {changed.Name} cannot change; start a new run instead.", ExitCodes.Usage);
-        foreach (var o in Setting.All.Where(o => o.Declared.Resumable && given.Contains(o.Name)))
-            saved = o.With(saved, o.Get(settings));
-        return saved with { RunDir = run.Root };
-    }
-
-    static bool Finished(Checkpoint.Loaded checkpoint, TrainSettings settings, RunFolder run)
-    {
-        if (checkpoint.Header.NextEpoch <= settings.Epochs) return false;
-        Console.WriteLine($"nothing to do: {run.Root} already has {checkpoint.Header.Epoch} of {settings.Epochs} epochs (pass a larger --epochs to train further).");
-        return true;
-    }
-
-    static readonly CancellationTokenSource Stop = new();
-
-    /// <summary>
-    /// Trains with a progress display. Ctrl-C or SIGTERM: finish the batch, save a checkpoint that resumes exactly there,
-    /// return 130 or 143. A second Ctrl-C ends the process at once; every file is written by rename, so none is left half-written.
-    /// </summary>
-    static int TrainUntilDoneOrStopped(Action<ITrainingObserver> train, RunFolder run)
-    {
-        int exitCode = ExitCodes.Ok;
-        ConsoleCancelEventHandler onCtrlC = (_, e) =>
-        {
-            if (Stop.IsCancellationRequested) return;
-            e.Cancel = true;
-            exitCode = 130;
-            Stop.Cancel();
-            Console.Error.WriteLine("stopping after this batch to save a checkpoint; press Ctrl-C again to quit at once");
-        };
-        Console.CancelKeyPress += onCtrlC;
-        using var onTerm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
-        {
-            ctx.Cancel = true;
-            exitCode = 143;
-            Stop.Cancel();
-        });
-        try
-        {
-            new ConsoleTrainingObserver().Run(train);
-            return ExitCodes.Ok;
-        }
-        catch (TrainingInterruptedException e)
-        {
-            Console.WriteLine($"{e.Message}. Resume with: denoiser train --resume --run-dir {run.Root}");
-            return exitCode;
-        }
-        finally { Console.CancelKeyPress -= onCtrlC; }
     }
 }

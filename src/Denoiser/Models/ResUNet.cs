@@ -12,7 +12,7 @@ namespace Denoiser.Models;
 /// the network estimates the noise, and the model returns the input minus it (as DnCNN).
 /// <para>
 /// Why this shape for a CPU budget: most of DnCNN's 17 full-resolution 64-channel layers are spent on reach, and a U-Net
-/// gets reach at a quarter of the pixels, so this model sees a 67-pixel-wide neighbourhood (DnCNN: 35) for a fifth of DnCNN's
+/// gets reach at a quarter of the pixels, so this model sees a 64-pixel-wide neighbourhood (DnCNN: 35) for a fifth of DnCNN's
 /// arithmetic per pixel. No biases and no batch norm, as DRUNet: a bias-free network scales with its input and
 /// carries over to noise levels it was not trained at (Mohan et al., ICLR 2020). 1-channel; sides of 4k map to themselves.
 /// </para>

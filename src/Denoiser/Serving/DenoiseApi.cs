@@ -119,7 +119,7 @@ public sealed class DenoiseApi(Func<Picture, (IImageModel Model, string Why)> ch
             var strengthOf = new Strength(null, strength ?? 1);
             if (strengthOf.RefusedBy(choice.Model.Info) is { } refused) return Problem(400, refused, "see GET /api/models");
             var (result, note, level) = await Task.Run(() => PictureDenoiser.Denoise(choice.Model, picture, ColorMode.Luma, InvertMode.Auto, choice.Model.Domain,
-                tileDone: aborted.ThrowIfCancellationRequested, strength: strengthOf), aborted);
+                tileDone: aborted.ThrowIfCancellationRequested, strength: strengthOf, consume: true), aborted);
             using var output = new MemoryStream();
             ImageFile.Write(output, result, format);
             var headers = context.Response.Headers;

@@ -1,119 +1,112 @@
-// Every setting of a training run, declared once: its option, help, range and default with why. Resolved once,
-// printed, and saved with the run.
+// Every setting of a training run, declared once: its default with why, then its option, help and range. Resolved
+// once, printed, and saved with the run.
+using Denoiser.Commands;
 using Denoiser.Data;
 
 namespace Denoiser.Training;
 
 /// <summary>
-/// A setting's command-line option, its help and its range: everything else (the option list, binding, the settings
-/// file, environment variables, what --resume may change) is derived from these (Commands/SettingOptions).
-/// </summary>
-/// <param name="name">The option, "--epochs"; its configuration key is the property's name (Train:Epochs).</param>
-/// <param name="help">What it does; "{models}" stands for the registered models' names.</param>
-[AttributeUsage(AttributeTargets.Property)]
-public sealed class OptionAttribute(string name, string help) : Attribute
-{
-    public string Name { get; } = name;
-    public string Help { get; } = help;
-    /// <summary>The smallest value a number may take (NaN: no bound).</summary>
-    public double Min { get; init; } = double.NaN;
-    /// <summary>What 0 means, when 0 is allowed and special ("all", "one per core"); said in the range error.</summary>
-    public string? Zero { get; init; }
-    /// <summary>Only above Min (the learning rate), not at it.</summary>
-    public bool AboveMin { get; init; }
-    /// <summary>May change when a run resumes (how it continues, not its recipe).</summary>
-    public bool Resumable { get; init; }
-}
-
-/// <summary>
 /// Precedence: these defaults, then appsettings.json ("Train" section), then DENOISER_Train__* environment
 /// variables, then command-line options. Frozen after that, stored in settings.json and in every checkpoint.
 /// </summary>
+/// <remarks>
+/// A setting is its property here and its line in <see cref="Options"/>; everything else (train's options and help,
+/// the settings file, DENOISER_Train__* variables, range errors, what --resume may change) is derived from those.
+/// </remarks>
 public sealed record TrainSettings
 {
-    [Option("--model", "Model to train: {models}")]
     public string Model { get; init; } = Models.ConvDenoiser.Kind; // the seed; `denoiser shapes` lists the others
-
-    [Option("--dataset", $"What --data-dir holds: {Datasets.Names}")]
     public string Dataset { get; init; } = "auto"; // auto = what DataDir holds: MNIST, CIFAR-10 or pictures
-
-    [Option("--crop", "Side of the random crops taken from a folder of images; 0 = the model's own (28 or 32)", Min = 0, Zero = "the model's own size")]
     public int Crop { get; init; } = 0;
-
-    [Option("--patch", "Side of random patches of a folder's whole images, redrawn every epoch in any of 8 flips and rotations (photo models); 0 = fixed crops (--crop)", Min = 0, Zero = "fixed crops")]
     public int Patch { get; init; } = 0;
-
-    [Option("--patches-per-epoch", "With --patch: patches per epoch; 0 = 16 per training image", Min = 0, Zero = "16 per training image")]
     public int PatchesPerEpoch { get; init; } = 0;
-
-    [Option("--epochs", "Epochs to train (in total, when resuming)", Min = 1, Resumable = true)]
     public int Epochs { get; init; } = 20; // the seed's recipe; PSNR is still rising slowly at 20
-
-    [Option("--batch-size", "Images per batch", Min = 1)]
     public int BatchSize { get; init; } = 20; // the seed's DataLoader batch size
-
-    [Option("--lr", "Adam learning rate", Min = 0, AboveMin = true)]
     public double LearningRate { get; init; } = 1e-3; // Adam's usual default, as in the seed
-
-    [Option("--lr-schedule", $"Learning rate over the run: {LrSchedule.Kinds}")]
     public LrSchedule LrSchedule { get; init; } = LrSchedule.Constant; // the seed's; cosine or step for photo models
-
-    [Option("--loss", $"What training minimises: {Loss.Kinds} (validation is MSE / PSNR either way)")]
     public Loss Loss { get; init; } = Loss.Mse; // the seed's; l1 as DRUNet trains
-
-    [Option("--target", $"What the model learns from: {TargetKind.Kinds} (clean images with --noise added; pairs of noisy shots, Noise2Noise; single noisy images, Noise2Void)")]
     public TargetKind Target { get; init; } = TargetKind.Clean;
-
-    [Option("--clean-dir", "With --target noisy-pairs or blind-spot: clean versions of the folder's images (same names), for validation PSNR only")]
     public string? CleanDir { get; init; }
-
-    [Option("--noise", $"Noise added to [0,1] images: {Data.Noise.Kinds}")]
     public Noise Noise { get; init; } = Data.Noise.Parse("gaussian:0.5,clip"); // x + 0.5*randn clipped to [0, 1], as in the seed
-
-    [Option("--real-pairs", "Real noisy photographs with clean versions to train on beside --data-dir's clean images (" + Data.RealPairs.Rule + "); with --patch", Resumable = true)]
     public string? RealPairs { get; init; } // null = synthetic noise only
-
-    [Option("--real-share", "With --real-pairs: the share of each epoch's patches cut from them", Min = 0)]
     public double RealShare { get; init; } = 0.25; // real pairs are few (PolyU's 11 frames): enough to learn a camera's noise, not to forget the synthetic range
-
-    [Option("--seed", "Seed for initialisation, shuffling and noise")]
     public long Seed { get; init; } = 1;
-
-    [Option("--device", Devices.DeviceHelp, Resumable = true)]
     public string Device { get; init; } = "auto"; // auto = CUDA when available, else CPU
-
-    [Option("--threads", Devices.ThreadsHelp, Min = 0, Zero = "one per core", Resumable = true)]
     public int Threads { get; init; } = 0;
-
-    [Option("--data-dir", "MNIST's IDX files (fetched when missing), CIFAR-10's binary files or .tar.gz, or a folder of images", Resumable = true)]
     public string DataDir { get; init; } = "data/mnist";
-
-    [Option("--models-dir", "Folder where new run folders are made", Resumable = true)]
     public string ModelsDir { get; init; } = "models"; // each run gets a folder here unless RunDir is set
-
-    [Option("--run-dir", "Run folder to write (or, with --resume, to continue) [default: a new folder under --models-dir]", Resumable = true)]
     public string? RunDir { get; init; }
-
-    [Option("--train-size", "Use the first N training images; 0 = all", Min = 0, Zero = "all")]
     public int TrainSize { get; init; } = 0;
-
-    [Option("--test-size", "Use the first N test images; 0 = all", Min = 0, Zero = "all")]
     public int TestSize { get; init; } = 0;
-
-    [Option("--clip-grad", "Clip the gradient norm to this per step; 0 = off", Min = 0, Zero = "off")]
     public double ClipGrad { get; init; } = 0; // the seed clips none
-
-    [Option("--tensorboard", "Also write TensorBoard event files (scalars, sample pictures) to RUN/tensorboard", Resumable = true)]
     public bool TensorBoard { get; init; } = false;
-
-    [Option("--init-from", "Fine-tune: start from these weights (a run folder, a checkpoint, a .safetensors file or a shipped model's name) instead of random ones")]
     public string? InitFrom { get; init; } // resolved to a file when the run starts; null = random
+
+    /// <summary>
+    /// Each setting's option, in the order help lists them: its configuration key (the property's name), option, help,
+    /// how it is read from and written to the record, its range, and whether a resumed run may change it.
+    /// </summary>
+    public static readonly IReadOnlyList<Setting> Options =
+    [
+        Setting.Of(nameof(Model), "--model", $"Model to train: {Models.Registry.Names}",
+                   s => s.Model, (s, v) => s with { Model = v }),
+        Setting.Of(nameof(Dataset), "--dataset", $"What --data-dir holds: {Datasets.Names}",
+                   s => s.Dataset, (s, v) => s with { Dataset = v }),
+        Setting.Of(nameof(Crop), "--crop", "Side of the random crops taken from a folder of images; 0 = the model's own (28 or 32)",
+                   s => s.Crop, (s, v) => s with { Crop = v }, Rule.AtLeast(0, "the model's own size")),
+        Setting.Of(nameof(Patch), "--patch", "Side of random patches of a folder's whole images, redrawn every epoch in any of 8 flips and rotations (photo models); 0 = fixed crops (--crop)",
+                   s => s.Patch, (s, v) => s with { Patch = v }, Rule.AtLeast(0, "fixed crops")),
+        Setting.Of(nameof(PatchesPerEpoch), "--patches-per-epoch", "With --patch: patches per epoch; 0 = 16 per training image",
+                   s => s.PatchesPerEpoch, (s, v) => s with { PatchesPerEpoch = v }, Rule.AtLeast(0, "16 per training image")),
+        Setting.Of(nameof(Epochs), "--epochs", "Epochs to train (in total, when resuming)",
+                   s => s.Epochs, (s, v) => s with { Epochs = v }, Rule.AtLeast(1), resumable: true),
+        Setting.Of(nameof(BatchSize), "--batch-size", "Images per batch",
+                   s => s.BatchSize, (s, v) => s with { BatchSize = v }, Rule.AtLeast(1)),
+        Setting.Of(nameof(LearningRate), "--lr", "Adam learning rate",
+                   s => s.LearningRate, (s, v) => s with { LearningRate = v }, Rule.Positive<double>()),
+        Setting.Of(nameof(LrSchedule), "--lr-schedule", $"Learning rate over the run: {LrSchedule.Kinds}",
+                   s => s.LrSchedule, (s, v) => s with { LrSchedule = v }, parse: LrSchedule.Parse),
+        Setting.Of(nameof(Loss), "--loss", $"What training minimises: {Loss.Kinds} (validation is MSE / PSNR either way)",
+                   s => s.Loss, (s, v) => s with { Loss = v }, parse: Loss.Parse),
+        Setting.Of(nameof(Target), "--target", $"What the model learns from: {TargetKind.Kinds} (clean images with --noise added; pairs of noisy shots, Noise2Noise; single noisy images, Noise2Void)",
+                   s => s.Target, (s, v) => s with { Target = v }, parse: TargetKind.Parse),
+        Setting.Of(nameof(CleanDir), "--clean-dir", "With --target noisy-pairs or blind-spot: clean versions of the folder's images (same names), for validation PSNR only",
+                   s => s.CleanDir, (s, v) => s with { CleanDir = v }),
+        Setting.Of(nameof(Noise), "--noise", $"Noise added to [0,1] images: {Data.Noise.Kinds}",
+                   s => s.Noise, (s, v) => s with { Noise = v }, parse: Data.Noise.Parse),
+        Setting.Of(nameof(RealPairs), "--real-pairs", "Real noisy photographs with clean versions to train on beside --data-dir's clean images (" + Data.RealPairs.Rule + "); with --patch",
+                   s => s.RealPairs, (s, v) => s with { RealPairs = v }, resumable: true),
+        Setting.Of(nameof(RealShare), "--real-share", "With --real-pairs: the share of each epoch's patches cut from them",
+                   s => s.RealShare, (s, v) => s with { RealShare = v }, Rule.AtLeast(0.0)),
+        Setting.Of(nameof(Seed), "--seed", "Seed for initialisation, shuffling and noise",
+                   s => s.Seed, (s, v) => s with { Seed = v }),
+        Setting.Of(nameof(Device), "--device", Devices.DeviceHelp,
+                   s => s.Device, (s, v) => s with { Device = v }, resumable: true),
+        Setting.Of(nameof(Threads), "--threads", Devices.ThreadsHelp,
+                   s => s.Threads, (s, v) => s with { Threads = v }, Rule.AtLeast(0, "one per core"), resumable: true),
+        Setting.Of(nameof(DataDir), "--data-dir", "MNIST's IDX files (fetched when missing), CIFAR-10's binary files or .tar.gz, or a folder of images",
+                   s => s.DataDir, (s, v) => s with { DataDir = v }, resumable: true),
+        Setting.Of(nameof(ModelsDir), "--models-dir", "Folder where new run folders are made",
+                   s => s.ModelsDir, (s, v) => s with { ModelsDir = v }, resumable: true),
+        Setting.Of(nameof(RunDir), "--run-dir", "Run folder to write (or, with --resume, to continue) [default: a new folder under --models-dir]",
+                   s => s.RunDir, (s, v) => s with { RunDir = v }, resumable: true),
+        Setting.Of(nameof(TrainSize), "--train-size", "Use the first N training images; 0 = all",
+                   s => s.TrainSize, (s, v) => s with { TrainSize = v }, Rule.AtLeast(0, "all")),
+        Setting.Of(nameof(TestSize), "--test-size", "Use the first N test images; 0 = all",
+                   s => s.TestSize, (s, v) => s with { TestSize = v }, Rule.AtLeast(0, "all")),
+        Setting.Of(nameof(ClipGrad), "--clip-grad", "Clip the gradient norm to this per step; 0 = off",
+                   s => s.ClipGrad, (s, v) => s with { ClipGrad = v }, Rule.AtLeast(0.0, "off")),
+        Setting.Of(nameof(TensorBoard), "--tensorboard", "Also write TensorBoard event files (scalars, sample pictures) to RUN/tensorboard",
+                   s => s.TensorBoard, (s, v) => s with { TensorBoard = v }, resumable: true),
+        Setting.Of(nameof(InitFrom), "--init-from", "Fine-tune: start from these weights (a run folder, a checkpoint, a .safetensors file or a shipped model's name) instead of random ones",
+                   s => s.InitFrom, (s, v) => s with { InitFrom = v }),
+    ];
 
     /// <summary>An epoch's patches are one byte array: bounded, so a mistyped count is a usage error, not an allocation failure.</summary>
     const long MaxEpochBytes = 1L << 30;
 
     /// <summary>The first broken rule between settings, as an option name and what it must be; null when all hold.</summary>
-    /// <remarks>Each setting's own range is checked where it is parsed (<see cref="OptionAttribute"/>).</remarks>
+    /// <remarks>Each setting's own range is checked where it is read (<see cref="Options"/>).</remarks>
     public string? Validate() =>
         Models.Registry.Find(Model) == null ? $"--model must be one of {Models.Registry.Names}, not '{Model}'" :
         DatasetProblem() is { } dataset ? "--dataset: " + dataset :

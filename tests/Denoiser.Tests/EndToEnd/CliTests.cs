@@ -451,7 +451,10 @@ public class CliTests
         }
     }
 
-    /// <summary>Every option of every command, as the program defines it, is in that command's --help, with its default.</summary>
+    /// <summary>
+    /// Every option of every command, as the program defines it, is in that command's --help, with its default; and the
+    /// sentence saying which model `denoise` and `serve` use when none is named names the shipped models ModelPicker chooses.
+    /// </summary>
     [Fact]
     public void Help_lists_every_option_of_every_command_with_its_default()
     {
@@ -460,13 +463,16 @@ public class CliTests
         var commands = new[]
         {
             Denoiser.Commands.TrainCommand.Create(config), Denoiser.Commands.DenoiseCommand.Create(config), Denoiser.Commands.EvaluateCommand.Create(config),
-            Denoiser.Commands.DataCommand.Create(config), Denoiser.Commands.ExportCommand.Create(config), Denoiser.Commands.ImportCommand.Create(config),
-            Denoiser.Commands.RunsCommand.Create(config), Denoiser.Commands.ShapesCommand.Create(), Denoiser.Commands.BenchCommand.Create(),
+            Denoiser.Commands.DataCommand.Create(config), Denoiser.Commands.AddNoiseCommand.Create(), Denoiser.Commands.ExportCommand.Create(config),
+            Denoiser.Commands.ImportCommand.Create(config), Denoiser.Commands.RunsCommand.Create(config), Denoiser.Commands.ShapesCommand.Create(),
+            Denoiser.Commands.BenchCommand.Create(), Denoiser.Commands.ServeCommand.Create(config),
         };
+        var helps = new Dictionary<string, string>();
         foreach (var command in commands)
         {
             var help = Run(dir.Path, command.Name, "--help");
             Assert.True(help.ExitCode == 0, help.Err);
+            helps[command.Name] = help.Out;
             var options = command.Options.Where(o => !o.Hidden).ToList();
             Assert.NotEmpty(options);
             foreach (var option in options)
@@ -476,7 +482,15 @@ public class CliTests
                     Assert.Contains($"[default: {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)}]", help.Out);
             }
         }
+        foreach (var command in new[] { "denoise", "serve" })
+        {
+            var pretrained = Assert.Single(helps[command].Split('\n'), l => l.TrimStart().StartsWith("--pretrained"));
+            Assert.EndsWith($"[default, for a picture the latest run does not fit: {Denoiser.Commands.ModelPicker.Colour} for colour, {Denoiser.Commands.ModelPicker.Grey} for grey]", pretrained.TrimEnd());
+        }
+        // Elsewhere no picture chooses: the latest run, else the shipped grey model.
+        Assert.Contains($"[default, when no run exists: {Denoiser.Inference.Pretrained.Default}]", helps["evaluate"]);
     }
+
     /// <summary>Real noisy photographs with clean versions (PolyU's names): nothing added, OpenCV beside the model.</summary>
     [Fact]
     public void Evaluate_scores_real_noisy_clean_pairs_beside_opencv()

@@ -46,7 +46,7 @@ public class StrengthTests
     [Fact]
     public void More_strength_smooths_more()
     {
-        using var model = Shipped(Commands.ModelPicker.Colour, ResUNetRgb.Info);
+        using var model = Shipped(Denoiser.Commands.ModelPicker.Colour, ResUNetRgb.Info);
         var noisy = WithNoise(Scene(), new CameraNoise(0), 4);
         var variations = new[] { 0.5, 1, 2, 4 }.Select(s =>
             Variation(PictureDenoiser.Denoise(model, noisy, ColorMode.Luma, InvertMode.No, strength: new Strength(Factor: s)).Result)).ToArray();
@@ -61,7 +61,7 @@ public class StrengthTests
     [InlineData("gaussian:40/255,8bit", 0.2)]
     public void The_estimate_is_near_the_noise_it_was_given(string spec, double tolerance)
     {
-        using var model = Shipped(Commands.ModelPicker.Colour, ResUNetRgb.Info);
+        using var model = Shipped(Denoiser.Commands.ModelPicker.Colour, ResUNetRgb.Info);
         var clean = Scene();
         var noisy = WithNoise(clean, Noise.Parse(spec), 9);
         double rms = Math.Sqrt(noisy.Planes.Zip(clean.Planes).Average(p => (p.First - p.Second) * (p.First - p.Second))) * 255;
@@ -73,7 +73,7 @@ public class StrengthTests
     [Fact]
     public void Sigma_sets_the_level_and_strength_multiplies_it()
     {
-        using var model = Shipped(Commands.ModelPicker.Colour, ResUNetRgb.Info);
+        using var model = Shipped(Denoiser.Commands.ModelPicker.Colour, ResUNetRgb.Info);
         var noisy = WithNoise(Scene(), Noise.Parse("gaussian:20/255,8bit"), 2);
         var (_, note, level) = PictureDenoiser.Denoise(model, noisy, ColorMode.Luma, InvertMode.No, strength: new Strength(10, 1.5));
         Assert.Equal(15, level!.Value, 6);
@@ -83,7 +83,7 @@ public class StrengthTests
     [Fact]
     public void A_model_told_the_level_refuses_the_blind_spot_posterior()
     {
-        using var model = Shipped(Commands.ModelPicker.Colour, ResUNetRgb.Info);
+        using var model = Shipped(Denoiser.Commands.ModelPicker.Colour, ResUNetRgb.Info);
         Assert.Contains("--posterior is for blind-spot", Assert.Throws<UserException>(() =>
             PictureDenoiser.Denoise(model, Scene(), ColorMode.Luma, InvertMode.No, posterior: double.NaN)).Message);
     }

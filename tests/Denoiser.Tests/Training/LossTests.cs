@@ -44,6 +44,6 @@ public class LossTests
         var e = Assert.Throws<FormatException>(() => Loss.Parse("huber"));
         Assert.Contains("mse or l1", e.Message);
         Assert.Equal("--loss: 'huber' is not a loss; use mse or l1",
-                     Assert.Throws<FormatException>(() => Denoiser.Commands.Setting.Named("--loss").Parse("huber")).Message);
+                     Assert.Throws<FormatException>(() => Denoiser.Commands.Setting.Named("--loss").Read(new TrainSettings(), "huber")).Message);
     }
 }

@@ -1,7 +1,7 @@
 // Progress on the terminal for long work: Spectre.Console bars and spinners when interactive, plain lines otherwise.
 using Spectre.Console;
 
-namespace Denoiser.Commands;
+namespace Denoiser.Reporting;
 
 public static class ConsoleProgress
 {

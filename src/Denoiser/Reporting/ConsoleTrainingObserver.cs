@@ -4,7 +4,7 @@ using System.Globalization;
 using Denoiser.Training;
 using Spectre.Console;
 
-namespace Denoiser.Commands;
+namespace Denoiser.Reporting;
 
 public sealed class ConsoleTrainingObserver : ITrainingObserver
 {

@@ -2,7 +2,7 @@
 using Denoiser.Data;
 using Microsoft.Extensions.FileSystemGlobbing;
 
-namespace Denoiser.Commands;
+namespace Denoiser.Batch;
 
 /// <param name="Relative">The path below the folder or pattern root it came from; the file name for a plain file.</param>
 /// <param name="Root">The folder it was found in, or null for a file named directly.</param>

@@ -1,6 +1,6 @@
 // One task of a job array (Kubernetes Indexed Job, Slurm array, CI matrix): which of the inputs this process takes.
 
-namespace Denoiser.Commands;
+namespace Denoiser.Batch;
 
 /// <summary>Task <see cref="Index"/> (from 0) of <see cref="Count"/>: every Count-th input of the sorted list.</summary>
 public sealed record Shard(int Index, int Count)
