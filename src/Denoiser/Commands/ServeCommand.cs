@@ -1,14 +1,9 @@
-// `denoiser serve`: the HTTP API on Kestrel (ASP.NET Core, part of the .NET SDK), models loaded once and shared.
+// `denoiser serve`: its options, the models it serves, and one call into Serving/Server.
 using System.CommandLine;
 using System.Net;
 using Denoiser.Inference;
 using Denoiser.Serving;
 using TorchSharp;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace Denoiser.Commands;
 
@@ -51,44 +46,10 @@ public static class ServeCommand
             }
             using var _ = named;
             (IImageModel, string) Choose(Data.Picture picture) => named != null ? (named, "the model serve was started with") : picker.For(picture);
-            // Requests may name a shipped model or a run found under --models-dir: listed from their metadata, loaded
-            // when named, and only the last few named kept (--cached-models).
-            string modelsDir = source.ModelsDir.Get(p);
-            var models = Pretrained.All().Select(m => new ServedModel(m.Name, "shipped model", m.Summary,
-                    () => Data.SafeTensorsFile.ReadMetadata(Pretrained.Get(m.Name).Path).GetValueOrDefault(Interchange.WeightsFile.ModelKey) ?? Models.Registry.Default.Name,
-                    () => Load(source.LoadShipped(m.Name))))
-                .Concat(Training.RunFolder.All(modelsDir).Where(r => File.Exists(r.Best))
-                    .Select(r => new ServedModel("run:" + Path.GetFileName(r.Root), r.AdaptedFrom() is { } from ? $"run adapted from {from}" : "run", $"best.ckpt of {r.Root}",
-                                                 () => Training.Checkpoint.ModelOf(r.Best), () => Load(source.LoadCheckpoint(r.Best)))))
-                .ToList();
             IImageModel Load((TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Model, Models.ModelInfo Info, string From,
                               Training.Checkpoint.Loaded? Checkpoint, TrainingDomain Domain) loaded) => new TorchImageModel(loaded.Model, loaded.Info, device, loaded.Domain);
-            using var cache = new ModelCache(limits.CachedModels);
-
-            var builder = WebApplication.CreateSlimBuilder();
-            // One line per event; the framework's own chatter only when something is wrong. Failures are logged by DenoiseApi.
-            builder.Logging.ClearProviders().AddSimpleConsole(o => (o.SingleLine, o.IncludeScopes) = (true, false))
-                   .AddFilter("Microsoft", LogLevel.Warning).AddFilter("Microsoft.AspNetCore.Diagnostics", LogLevel.None);
-            builder.WebHost.ConfigureKestrel(k =>
-            {
-                k.Listen(address, listenOn);
-                k.Limits.MaxRequestBodySize = limits.MaxBytes;
-            });
-            DenoiseApi.AddServices(builder.Services, limits);
-            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60)); // requests in flight finish
-            var app = builder.Build();
-            new DenoiseApi(Choose, models, limits, apiKey.Get(p), cache).Map(app);
-            app.Start();
-            string url = app.Urls.First();
-            bool loopback = IPAddress.IsLoopback(address);
-            Console.WriteLine($"listening on {url} ({(loopback ? "this machine only" : "reachable from other machines")}); POST an image to {url}/api/denoise; Ctrl-C stops");
-            if (!loopback)
-                Console.WriteLine(apiKey.Get(p) == null
-                    ? "warning: listening beyond this machine with no --api-key: anyone who can reach it can use it"
-                    : "warning: listening beyond this machine; API calls need the X-Api-Key header");
-            app.WaitForShutdown();
-            Console.WriteLine("stopped");
-            return ExitCodes.Ok;
+            var models = Server.Catalogue(source.ModelsDir.Get(p), name => Load(source.LoadShipped(name)), best => Load(source.LoadCheckpoint(best)));
+            return Server.Run(new ServeSetup(address, listenOn, apiKey.Get(p), limits, Choose, models));
         });
         return command;
     }
