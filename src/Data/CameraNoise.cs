@@ -133,16 +133,9 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
 
     Camera Draw(long n, Device device, Generator gen)
     {
-        Tensor U(params long[] shape) => torch.rand(shape, generator: gen, device: device);
         var (camToRgb, rgbToCam, gains) = DrawColour(n, device, gen);
-        var logShot = U(n, 1, 1, 1).Times_(Math.Log(MaxShot) - Math.Log(MinShot)).Plus_(Math.Log(MinShot));
-        var logRead = logShot.Times(2.18).Plus_(1.2).Plus_(torch.randn(new long[] { n, 1, 1, 1 }, generator: gen, device: device).Times_(0.26));
-        // Noise reduction: a luma width, a chroma width at least as wide, and the share of chroma noise left.
-        var luma = U(n, 1).Times_(MaxSmoothing);
-        var chroma = luma.Plus(U(n, 1) * luma.From(MaxChromaSmoothing));
-        var widths = torch.cat(new[] { luma, chroma, chroma }, 1);
-        var kept = U(n).Times_(1 - MinChromaKept).Plus_(MinChromaKept);
-        return new Camera(camToRgb, rgbToCam, gains, logShot.exp(), logRead.exp(), widths, kept,
+        var (shot, read, widths, chromaKept) = DrawNoise(n, MaxShot, device, gen);
+        return new Camera(camToRgb, rgbToCam, gains, shot, read, widths, chromaKept,
                           Held.Full(new long[] { n, 1, 1, 1 }, 2.2f, device: device), torch.ones(n, 1, 1, 1, device: device),
                           Enumerable.Repeat(DemosaicMethod.Bilinear, (int)n).ToArray());
     }
@@ -153,12 +146,7 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         Tensor U(params long[] shape) => torch.rand(shape, generator: gen, device: device);
         Tensor Chance(double p) => U(n).Below(p).to_type(ScalarType.Float32); // 1 with chance p, per image
         var (camToRgb, rgbToCam, gains) = DrawColour(n, device, gen);
-        var logShot = U(n, 1, 1, 1).Times_(Math.Log(MaxShotWide) - Math.Log(MinShot)).Plus_(Math.Log(MinShot));
-        var logRead = logShot.Times(2.18).Plus_(1.2).Plus_(torch.randn(new long[] { n, 1, 1, 1 }, generator: gen, device: device).Times_(0.26));
-        var luma = U(n, 1).Times_(MaxSmoothing);
-        var chroma = luma.Plus(U(n, 1) * luma.From(MaxChromaSmoothing));
-        var widths = torch.cat(new[] { luma, chroma, chroma }, 1);
-        var chromaKept = U(n).Times_(1 - MinChromaKept).Plus_(MinChromaKept);
+        var (shot, read, widths, chromaKept) = DrawNoise(n, MaxShotWide, device, gen);
         // Half the cameras keep all the luma noise's RMS (a DSLR's light touch), half reduce it, down to MinLumaKept.
         var lumaKept = (Chance(0.5) * U(n).Times_(-(1 - MinLumaKept))).Plus_(1);
         var gamma = U(n, 1, 1, 1).Times_(0.8).Plus_(1.8);
@@ -168,8 +156,24 @@ public sealed record CameraNoise(double JpegShare = CameraNoise.DefaultJpegShare
         var sharpenWidth = U(n).Times_(MaxSharpenWidth - 0.5).Plus_(0.5);
         var blotchWidth = U(n).Times_(MaxBlotchWidth - 2).Plus_(2);
         var blotchRms = Chance(0.5) * U(n).Times_(MaxBlotchRms);
-        return new Camera(camToRgb, rgbToCam, gains, logShot.exp(), logRead.exp(), widths, chromaKept, gamma, tone, methods,
+        return new Camera(camToRgb, rgbToCam, gains, shot, read, widths, chromaKept, gamma, tone, methods,
                           lumaKept, sharpen, sharpenWidth, blotchWidth, blotchRms);
+    }
+
+    /// <summary>
+    /// The raw noise's levels, shot (up to <paramref name="maxShot"/>) and read tied to it as Brooks, and the camera's
+    /// noise reduction: a luma width, a chroma width at least as wide, and the share of chroma noise left.
+    /// </summary>
+    static (Tensor Shot, Tensor Read, Tensor Widths, Tensor ChromaKept) DrawNoise(long n, double maxShot, Device device, Generator gen)
+    {
+        Tensor U(params long[] shape) => torch.rand(shape, generator: gen, device: device);
+        var logShot = U(n, 1, 1, 1).Times_(Math.Log(maxShot) - Math.Log(MinShot)).Plus_(Math.Log(MinShot));
+        var logRead = logShot.Times(2.18).Plus_(1.2).Plus_(torch.randn(new long[] { n, 1, 1, 1 }, generator: gen, device: device).Times_(0.26));
+        var luma = U(n, 1).Times_(MaxSmoothing);
+        var chroma = luma.Plus(U(n, 1) * luma.From(MaxChromaSmoothing));
+        var widths = torch.cat(new[] { luma, chroma, chroma }, 1);
+        var kept = U(n).Times_(1 - MinChromaKept).Plus_(MinChromaKept);
+        return (logShot.exp(), logRead.exp(), widths, kept);
     }
 
     /// <summary>The images <paramref name="index"/> of a drawn batch of cameras.</summary>
