@@ -16,7 +16,9 @@ public static class TrainingRun
     {
         // Self-supervised targets add nothing to images that are noisy already, unless asked to draw pairs from clean ones.
         if (settings.Target.SelfSupervised && !given.Contains("--noise")) settings = settings with { Noise = NoNoise.Instance };
-        if (settings.Validate() is { } invalid) throw new UserException(invalid + ".", ExitCodes.Usage);
+        // A resumed run's rules between settings hold for its recipe with the changes typed, checked once merged (below):
+        // `--resume --real-pairs DIR` alone names no --patch, which the recipe has.
+        if (!resume && settings.Validate() is { } invalid) throw new UserException(invalid + ".", ExitCodes.Usage);
         if (resume && overwrite) throw new UserException("--resume continues a run and --overwrite starts one afresh; give one of them.", ExitCodes.Usage);
         settings = settings with { Dataset = Datasets.Name(Datasets.Parse(settings.Dataset)) }; // as runs record it, so equal means the same
         var run = resume ? settings.RunDir is { } dir ? new RunFolder(dir) : RunFolder.Latest(settings.ModelsDir, r => File.Exists(r.Last) ? r.Last : r.SettingsFile)

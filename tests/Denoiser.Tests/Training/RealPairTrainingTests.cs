@@ -74,6 +74,10 @@ public class RealPairTrainingTests
         Assert.True(result.ExitCode == 0, result.Out + result.Err);
         Assert.Contains("from the real pairs in", result.Out);
         Assert.True(File.Exists(Path.Combine(run, "best.ckpt")));
+        // A later session resumes it with the real pairs where they are now (a resumable setting), nothing else typed.
+        var resumed = EndToEnd.Cli.Run(dir.Path, "train", "--resume", "--run-dir", run, "--real-pairs", pairs, "--epochs", "2");
+        Assert.True(resumed.ExitCode == 0, resumed.Out + resumed.Err);
+        Assert.Contains("resuming at epoch 2", resumed.Out);
 
         var refused = EndToEnd.Cli.Run(dir.Path, "train", "--model", "resunet-rgb", "--data-dir", clean, "--real-pairs", dir["missing"], "--patch", "16",
                                        "--noise", "camera", "--epochs", "1", "--run-dir", dir["run2"]);
