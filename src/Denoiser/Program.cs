@@ -18,6 +18,7 @@ try
         ImportCommand.Create(config),
         RunsCommand.Create(config),
         ShapesCommand.Create(),
+        AdaptCommand.Create(config),
         BenchCommand.Create(),
         ServeCommand.Create(config),
     };

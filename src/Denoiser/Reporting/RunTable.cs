@@ -40,7 +40,8 @@ public static class RunTable
             {
                 var header = Checkpoint.Read(file).Header;
                 string best = header.History.Count > 0 ? $"{header.History.Max(m => m.TestPsnr):F2} dB" : "-";
-                table.AddRow(Markup.Escape(run.Root), header.Model, $"{header.Epoch}/{header.Settings.Epochs}", best, saved, size);
+                string model = run.AdaptedFrom() is { } from ? $"{header.Model}, adapted from {from}" : header.Model;
+                table.AddRow(Markup.Escape(run.Root), Markup.Escape(model), $"{header.Epoch}/{header.Settings.Epochs}", best, saved, size);
             }
             catch (UserException e)
             {

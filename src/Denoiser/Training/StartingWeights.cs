@@ -11,17 +11,17 @@ public static class StartingWeights
     /// The file <paramref name="source"/> names: a shipped model's name, a run folder (its best.ckpt), a checkpoint or
     /// a .safetensors file; as an absolute path, so the run's settings say exactly where its start came from.
     /// </summary>
-    public static string Resolve(string source)
+    public static string Resolve(string source, string option = "--init-from")
     {
         if (Inference.Pretrained.All().Any(m => m.Name == source)) return Inference.Pretrained.Get(source).Path;
         if (Directory.Exists(source))
         {
             var run = new RunFolder(source);
             return File.Exists(run.Best) ? Path.GetFullPath(run.Best)
-                : throw new UserException($"--init-from {source}: the folder holds no best.ckpt; name a run folder, a checkpoint, a .safetensors or .pt file, or a shipped model (`denoiser runs`).", ExitCodes.Usage);
+                : throw new UserException($"{option} {source}: the folder holds no best.ckpt; name a run folder, a checkpoint, a .safetensors or .pt file, or a shipped model (`denoiser runs`).", ExitCodes.Usage);
         }
         if (!File.Exists(source))
-            throw new UserException($"--init-from {source}: no such file, run folder or shipped model; `denoiser runs` lists the runs and shipped models.", ExitCodes.Usage);
+            throw new UserException($"{option} {source}: no such file, run folder or shipped model; `denoiser runs` lists the runs and shipped models.", ExitCodes.Usage);
         return Path.GetFullPath(source);
     }
 
