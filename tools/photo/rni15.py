@@ -2,7 +2,8 @@
 """Real noisy photographs (RNI15, no clean version) before and after Denoiser's models, as one JPEG for the docs: a row
 per image, the input first and then one column per model, each captioned with the noise level `denoise` estimated.
 Usage: /usr/bin/python3 tools/photo/rni15.py DENOISER RNI15_DIR OUT.jpg NAME... [--column "LABEL=DENOISE OPTIONS"]...
-Without --column: one column, "photo model=--pretrained photo"."""
+Without --column: one column, "photo model=--pretrained photo". {stem} in a column's options is each image's name
+without its extension, e.g. --column "adapted=--checkpoint runs/{stem}/best.ckpt"."""
 import re
 import shlex
 import subprocess
@@ -27,7 +28,8 @@ with tempfile.TemporaryDirectory() as tmp:
         outputs, level = [], None
         for k, (label, options) in enumerate(columns):
             target = Path(tmp) / f"{Path(name).stem}-{k}.png"
-            run = subprocess.run([denoiser, "denoise", str(folder / name), "-o", str(target)] + options,
+            # {stem} in a column's options is the image's name without its extension (a model adapted to each image).
+            run = subprocess.run([denoiser, "denoise", str(folder / name), "-o", str(target)] + [o.replace("{stem}", Path(name).stem) for o in options],
                                  capture_output=True, text=True, check=True)
             # A blind model's line gives the white-noise estimate ("noise ~L/255"); a model told the level, the level it was given.
             found = re.search(r"noise ~([0-9.]+)/255", run.stdout) or re.search(r"noise level ([0-9.]+)/255", run.stdout)

@@ -8,14 +8,14 @@ public sealed record RunFolder(string Root)
     public string SettingsFile => Path.Combine(Root, "settings.json");
     public string MetricsFile => Path.Combine(Root, "metrics.csv");
     public string Sample(int epoch) => Path.Combine(Root, "samples", $"epoch-{epoch:D3}.png");
-    /// <summary>Written by `adapt`: what the run was adapted from and how it went.</summary>
+    /// <summary>Written by `adapt` (Adapting.AdaptedRecord): what the run was adapted from and how it went.</summary>
     public string AdaptedFile => Path.Combine(Root, "adapted.json");
 
     /// <summary>The model an `adapt` run started from, or null for a run that was trained.</summary>
     public string? AdaptedFrom()
     {
         if (!File.Exists(AdaptedFile)) return null;
-        try { return System.Text.Json.JsonDocument.Parse(File.ReadAllText(AdaptedFile)).RootElement.GetProperty("from").GetString(); }
+        try { return System.Text.Json.JsonDocument.Parse(File.ReadAllText(AdaptedFile)).RootElement.GetProperty("From").GetString(); }
         catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or IOException) { return null; }
     }
 
