@@ -34,8 +34,8 @@ public static class AdaptRun
                 throw new UserException($"{run.Root} already holds a run; pass --overwrite to replace it, or choose another --run-dir.", ExitCodes.Usage);
 
         // The first photograph says which kind of model to adapt (colour or grey); every other must be of that kind.
-        var first = ImageFile.Read(files[0]);
-        bool colour = first.IsColor;
+        Picture? unread = ImageFile.Read(files[0]); // decoded once, and let go after its crops like the others
+        bool colour = unread.IsColor;
         string from = request.From ?? defaultFor(colour);
         string path = StartingWeights.Resolve(from, "--from");
         var (model, info, settings) = LoadBase(path);
@@ -47,10 +47,10 @@ public static class AdaptRun
 
         Picture Read(string file)
         {
-            var picture = file == files[0] ? first : ImageFile.Read(file);
+            var picture = file == files[0] && unread != null ? unread : ImageFile.Read(file);
+            unread = null;
             if (picture.IsColor != colour)
                 throw new UserException($"{file}: is {(picture.IsColor ? "colour" : "grey")}, and {files[0]} is {(colour ? "colour" : "grey")}; adapt one kind of photograph at a time.", ExitCodes.Usage);
-            if (file == files[0]) first = null!; // read once; let it go with the rest
             return picture;
         }
         var outcome = Adaptation.Run(model, info, settings.Loss, files, Read, request.Plan, observer, device);
