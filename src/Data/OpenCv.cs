@@ -68,10 +68,11 @@ public static class OpenCv
     }
 
     /// <summary>
-    /// A picture as PNG or TIFF (<paramref name="extension"/> ".png" or ".tiff") at its own depth (32-bit floats: TIFF
-    /// only); grey and alpha is written as RGBA.
+    /// A picture as PNG, TIFF or JPEG (<paramref name="extension"/> ".png", ".tiff" or ".jpg") at its own depth (32-bit
+    /// floats: TIFF only; JPEG: 8 bits, at <paramref name="quality"/> with libjpeg's 4:2:0 chroma); grey and alpha is
+    /// written as RGBA.
     /// </summary>
-    public static byte[] Encode(Picture picture, string extension)
+    public static byte[] Encode(Picture picture, string extension, int quality = 95)
     {
         Quiet();
         if (picture.Channels == 2) picture = GreyAlphaAsRgba(picture); // OpenCV writes 1, 3 or 4 channels
@@ -86,7 +87,8 @@ public static class OpenCv
         if (c == 3) Cv2.CvtColor(mat, ordered, ColorConversionCodes.RGB2BGR);
         else if (c == 4) Cv2.CvtColor(mat, ordered, ColorConversionCodes.RGBA2BGRA);
         else mat.CopyTo(ordered);
-        if (!Cv2.ImEncode(extension, ordered, out byte[] bytes)) throw new IOException($"OpenCV could not encode a {extension} image");
+        int[] parameters = extension == ".jpg" ? [(int)ImwriteFlags.JpegQuality, quality] : [];
+        if (!Cv2.ImEncode(extension, ordered, out byte[] bytes, parameters)) throw new IOException($"OpenCV could not encode a {extension} image");
         return bytes;
     }
 

@@ -10,9 +10,10 @@ namespace Denoiser.Batch;
 /// <summary>What denoise was asked, as its options give it.</summary>
 /// <param name="Strength">--strength, the factor on the estimated level.</param>
 /// <param name="Sigma">--sigma, a noise level to give instead of the estimate (0-255 scale).</param>
+/// <param name="Tile">--tile, the side each tile keeps; null: the model's own.</param>
 public sealed record DenoiseRequest(
     string[] Inputs, bool Recursive, string? Output, bool Overwrite, bool SkipExisting, string Format, int Quality, string Color,
-    string Invert, bool Compare, double Strength, double? Sigma, bool Posterior, double? PosteriorSigma);
+    string Invert, bool Compare, double Strength, double? Sigma, bool Posterior, double? PosteriorSigma, int? Tile = null);
 
 public static class DenoiseBatch
 {
@@ -81,11 +82,11 @@ public static class DenoiseBatch
                     // A large picture's decoding and noise estimate leave hundreds of MB of arrays that the GC would
                     // otherwise carry through the whole run of tiles (measured, 12 MP: see docs/natural-images.md).
                     if ((long)picture.Width * picture.Height > LargePicture) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-                    int tiles = PictureDenoiser.TileCount(model, picture, color);
-                    int runs = PictureDenoiser.TileCount(model, picture, color, posterior != null), run = 0; // --posterior: 64 a tile
+                    int tiles = PictureDenoiser.TileCount(model, picture, color, tileSize: request.Tile);
+                    int runs = PictureDenoiser.TileCount(model, picture, color, posterior != null, request.Tile), run = 0; // --posterior: 64 a tile
                     // Without --compare nothing reads the picture after: its planes take the result (one picture of floats, not two).
                     var (result, note, _) = PictureDenoiser.Denoise(model, picture, color, invert, model.Domain,
-                        () => status($"{input}: {(posterior == null ? "tile" : "pass")} {++run}/{runs}"), posterior, strength, consume: side == null);
+                        () => status($"{input}: {(posterior == null ? "tile" : "pass")} {++run}/{runs}"), posterior, strength, consume: side == null, request.Tile);
                     ImageFile.Write(target, result, request.Format, request.Quality);
                     if (result.Bits == 16 && request.Format is "jpg" or "webp") note += $"; written at 8 bits ({request.Format} holds no more; png and tiff keep 16)";
                     string compared = "";

@@ -7,12 +7,17 @@ using TorchSharp;
 
 namespace Denoiser.Commands;
 
-public sealed class ModelPicker(ModelSource source, string modelsDir, torch.Device device, Func<IImageModel, IImageModel> wrap) : IModelChoice
+/// <param name="device">libtorch's device, chosen (and printed) when a model first needs it: never, when ONNX Runtime runs them all.</param>
+/// <param name="onnxThreads">Run a shipped model that has an ONNX graph on ONNX Runtime, with these threads (0: one per
+/// core); null: every model on libtorch.</param>
+public sealed class ModelPicker(ModelSource source, string modelsDir, Func<torch.Device> device, Func<IImageModel, IImageModel> wrap, int? onnxThreads = null)
+    : IModelChoice
 {
     /// <summary>The shipped models for colour and for grey pictures.</summary>
     public const string Colour = "photo-rgb", Grey = Pretrained.Default;
 
     readonly Dictionary<string, IImageModel> loaded = new();
+    readonly Lazy<torch.Device> torchDevice = new(device);
     (IImageModel Model, string From)? latest;
     bool lookedForRun;
 
@@ -31,7 +36,8 @@ public sealed class ModelPicker(ModelSource source, string modelsDir, torch.Devi
         string why = LatestRun() is { } other
             ? $"the latest run ({other.Model.Domain.Name}, {(other.Model.Info.Channels == 3 ? "colour" : "grey")}) does not fit this {(picture.IsColor ? "colour" : "grey")} picture"
             : "no trained run";
-        return (Shipped(name), $"shipped model {name} ({why}; --checkpoint or --pretrained chooses)");
+        var model = Shipped(name);
+        return (model, $"shipped model {name} on {model.Runtime} ({why}; --checkpoint or --pretrained chooses)");
     }
 
     (IImageModel Model, string From)? LatestRun()
@@ -39,15 +45,17 @@ public sealed class ModelPicker(ModelSource source, string modelsDir, torch.Devi
         if (lookedForRun) return latest;
         lookedForRun = true;
         if (source.LoadLatestRun(modelsDir) is { } run)
-            latest = (wrap(new TorchImageModel(run.Model, run.Info, device, run.Domain)), run.From);
+            latest = (wrap(new TorchImageModel(run.Model, run.Info, torchDevice.Value, run.Domain)), run.From);
         return latest;
     }
 
     public IImageModel Shipped(string name)
     {
         if (loaded.TryGetValue(name, out var model)) return model;
+        if (onnxThreads is int threads && Pretrained.Graph(name) is { } graph)
+            return loaded[name] = wrap(new OnnxImageModel(graph, null, threads));
         var (module, info, _, _, domain) = source.LoadShipped(name);
-        return loaded[name] = wrap(new TorchImageModel(module, info, device, domain));
+        return loaded[name] = wrap(new TorchImageModel(module, info, torchDevice.Value, domain));
     }
 
     public void Dispose()

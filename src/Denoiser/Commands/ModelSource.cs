@@ -63,14 +63,26 @@ public sealed class ModelSource(AppConfig config, bool byPicture = false)
     public IModelChoice ForPictures(ParseResult p, DeviceOptions devices, string runtime, bool ensemble)
     {
         Func<Inference.IImageModel, Inference.IImageModel> wrap = m => ensemble ? new Inference.SelfEnsemble(m) : m;
-        if (!Named(p) && runtime == "torch") return new ModelPicker(this, ModelsDir.Get(p), devices.Apply(p), wrap);
-        return new NamedModel(wrap(runtime == "onnx" ? LoadOnnx(p) : LoadTorch(p, devices)));
+        int threads = devices.Threads.Get(p);
+        if (!Named(p) && runtime != "onnx")
+            return new ModelPicker(this, ModelsDir.Get(p), () => devices.Apply(p), wrap, onnxThreads: runtime == "auto" ? threads : null);
+        // --runtime onnx takes --weights as a graph whatever its name (a file that is not one gets its own line).
+        string? graph = Weights.Get(p) is { } w && (runtime == "onnx" || w.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) ? w
+                        : Pretrained.Get(p) is { } name ? Inference.Pretrained.Graph(name) : null;
+        if (runtime == "torch" || graph == null)
+        {
+            if (runtime == "onnx")
+                throw new UserException("--runtime onnx runs an ONNX graph: pass --weights MODEL.onnx (made by `denoiser export --format onnx`) or --pretrained " +
+                                        $"with a shipped model that has one ({string.Join(", ", Inference.Pretrained.All().Where(m => m.Onnx != null).Select(m => m.Name))}).", ExitCodes.Usage);
+            return new NamedModel(wrap(LoadTorch(p, devices)));
+        }
+        return new NamedModel(wrap(LoadOnnx(graph, p, threads)));
     }
 
     Inference.IImageModel LoadTorch(ParseResult p, DeviceOptions devices)
     {
         if (Weights.Get(p) is { } w && w.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-            throw new UserException($"{w}: is an ONNX model; add --runtime onnx to run it.", ExitCodes.Usage);
+            throw new UserException($"{w}: is an ONNX model, which ONNX Runtime runs: leave out --runtime torch.", ExitCodes.Usage);
         var device = devices.Apply(p);
         var (model, info, from, _, domain) = Load(p);
         Console.WriteLine(from);
@@ -78,12 +90,14 @@ public sealed class ModelSource(AppConfig config, bool byPicture = false)
     }
 
     // Touches nothing of TorchSharp, so libtorch is never loaded on this path.
-    Inference.IImageModel LoadOnnx(ParseResult p)
+    Inference.IImageModel LoadOnnx(string path, ParseResult p, int threads)
     {
-        if (Checkpoint.Get(p) != null || Weights.Get(p) is not { } path)
-            throw new UserException("--runtime onnx runs an exported model: pass --weights MODEL.onnx (made by `denoiser export --format onnx`).", ExitCodes.Usage);
-        var model = new Inference.OnnxImageModel(path, Model.Get(p));
-        Console.WriteLine($"onnx: {path} ({model.Info.Name}, ONNX Runtime)");
+        if (Checkpoint.Get(p) != null)
+            throw new UserException("--runtime onnx runs an exported model: pass --weights MODEL.onnx (made by `denoiser export --format onnx`), not --checkpoint.", ExitCodes.Usage);
+        var model = new Inference.OnnxImageModel(path, Model.Get(p), threads);
+        Console.WriteLine(Pretrained.Get(p) is { } name
+            ? $"pretrained: {name} ({Inference.Pretrained.Get(name).Model.Summary}) on ONNX Runtime ({path})"
+            : $"onnx: {path} ({model.Info.Name}, ONNX Runtime)");
         return model;
     }
 

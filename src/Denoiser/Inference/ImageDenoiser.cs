@@ -12,6 +12,10 @@ public interface IImageModel : IDisposable
     Models.ModelInfo Info { get; }
     /// <summary>What it was trained on (denoise warns about pictures far from it).</summary>
     TrainingDomain Domain { get; }
+    /// <summary>Side of the part of a large picture each tile keeps, unless the caller says: the runtime's best for this model.</summary>
+    int TileSide => Info.TileSide;
+    /// <summary>What runs it, for the lines that say so: "libtorch", "ONNX Runtime".</summary>
+    string Runtime => "libtorch";
     /// <param name="image">The model's input planes (C, and the noise level for a model that takes it), at a size it keeps; C planes come out.</param>
     Picture Run(Picture image);
 }
@@ -52,7 +56,7 @@ public static class ImageDenoiser
         bool reflect = ph - h < h && pw - w < w;
         var output = inPlace ? image.Planes : new float[c * h * w];
         var rows = new Rows(image.Planes, image.Channels, h, w);
-        var bands = Tiles(info, h, w, tileSize ?? info.TileSide).GroupBy(t => t.Y).ToList();
+        var bands = Tiles(info, h, w, tileSize ?? model.TileSide).GroupBy(t => t.Y).ToList();
         for (int b = 0; b < bands.Count; b++)
         {
             int bandY = bands[b].Key, bandHeight = bands[b].First().Height;

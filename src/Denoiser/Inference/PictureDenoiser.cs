@@ -37,10 +37,12 @@ public static class PictureDenoiser
     /// <param name="strength">How strongly (a model told the noise level: the level it is given).</param>
     /// <param name="consume">The caller will not read <paramref name="picture"/> again, so its planes may be overwritten
     /// with the result (12 MP of colour: 144 MB less at the peak).</param>
+    /// <param name="tileSize">The side of the part of the picture each tile keeps (null: the model's own,
+    /// <see cref="Models.ModelInfo.TileSide"/>): larger runs fewer margins, smaller holds less memory; the result is the same.</param>
     /// <returns>The result, a note of what was done, and the level the model was given (0-255 scale; null for a blind model).</returns>
     public static (Picture Result, string Note, double? Level) Denoise(IImageModel model, Picture picture, ColorMode color, InvertMode invert,
                                                         TrainingDomain? domain = null, Action? tileDone = null, double? posterior = null,
-                                                        Strength? strength = null, bool consume = false)
+                                                        Strength? strength = null, bool consume = false, int? tileSize = null)
     {
         strength ??= Strength.AsEstimated;
         if (strength.RefusedBy(model.Info) is { } refused) throw new UserException(refused + ".", ExitCodes.Usage);
@@ -65,18 +67,18 @@ public static class PictureDenoiser
             {
                 double sigma = double.IsNaN(given) ? NoiseLevel.Estimate(Planes(input)) / 255 : given / 255; // each plane's, averaged
                 sigmas.Add(sigma * 255);
-                output = BlindSpotPosterior.Denoise(model, Planes(input), sigma, tileDone: tileDone).Planes;
+                output = BlindSpotPosterior.Denoise(model, Planes(input), sigma, tileSize: tileSize ?? model.TileSide, tileDone: tileDone).Planes;
             }
             else if (model.Info.TakesNoiseLevel)
             {
                 level ??= (strength.Sigma ?? NoiseLevel.ForModel(model, Planes(input))) * strength.Factor;
                 // Over the input when it is a copy made here, or the caller gave its picture up: one picture of floats, not two.
                 bool overwrite = consume || !ReferenceEquals(input, picture.Planes);
-                output = ImageDenoiser.Denoise(model, Planes(input), tileDone: tileDone, level: level.Value / 255, inPlace: overwrite).Planes;
+                output = ImageDenoiser.Denoise(model, Planes(input), tileSize, tileDone, level.Value / 255, overwrite).Planes;
             }
             else
             {
-                output = ImageDenoiser.Denoise(model, Planes(input), tileDone: tileDone).Planes;
+                output = ImageDenoiser.Denoise(model, Planes(input), tileSize, tileDone).Planes;
                 if (strength.Factor < 1) // a blind model's nearest equivalent: keep a share of the noise
                     for (int i = 0; i < output.Length; i++) output[i] = input[i] + (float)strength.Factor * (output[i] - input[i]);
             }
@@ -122,8 +124,8 @@ public static class PictureDenoiser
     }
 
     /// <summary>Tiles the model will run for this picture (for progress).</summary>
-    public static int TileCount(IImageModel model, Picture picture, ColorMode color, bool posterior = false) =>
-        ImageDenoiser.TileCount(picture.Width, picture.Height, model.Info.TileSide) * (model.Info.Channels == 1 && picture.IsColor && color == ColorMode.Channels ? 3 : 1)
+    public static int TileCount(IImageModel model, Picture picture, ColorMode color, bool posterior = false, int? tileSize = null) =>
+        ImageDenoiser.TileCount(picture.Width, picture.Height, tileSize ?? model.TileSide) * (model.Info.Channels == 1 && picture.IsColor && color == ColorMode.Channels ? 3 : 1)
         * (posterior ? BlindSpotPosterior.Passes : 1);
 
     /// <summary>The picture with luma <paramref name="y"/> and its own chroma (<see cref="Colour"/>: JPEG's full-range YCbCr).</summary>

@@ -7,7 +7,9 @@ namespace Denoiser.Inference;
 /// <param name="File">The safetensors file, beside the catalogue.</param>
 /// <param name="Summary">What it is for and how well it does, one line.</param>
 /// <param name="Trained">How it was trained: data, command, time.</param>
-public sealed record PretrainedModel(string Name, string File, string Summary, string Trained);
+/// <param name="Onnx">The same weights as an ONNX graph (`export --format onnx`), beside the catalogue, for a model that
+/// ONNX Runtime runs faster than libtorch (measured: docs/performance.md); null when there is none.</param>
+public sealed record PretrainedModel(string Name, string File, string Summary, string Trained, string? Onnx = null);
 
 public static class Pretrained
 {
@@ -37,4 +39,8 @@ public static class Pretrained
                 : $"--pretrained {name}: there is no shipped model of that name; `denoiser runs` lists them ({string.Join(", ", all.Select(m => m.Name))}).", ExitCodes.Usage);
         return (model, Path.Combine(Folder, model.File));
     }
+
+    /// <summary>The ONNX graph shipped for the model called <paramref name="name"/>, or null when it has none.</summary>
+    public static string? Graph(string name) =>
+        All().FirstOrDefault(m => m.Name == name) is { Onnx: { } onnx } && System.IO.File.Exists(Path.Combine(Folder, onnx)) ? Path.Combine(Folder, onnx) : null;
 }

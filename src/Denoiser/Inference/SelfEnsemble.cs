@@ -10,6 +10,8 @@ public sealed class SelfEnsemble(IImageModel inner) : IImageModel
 
     public Models.ModelInfo Info => inner.Info;
     public TrainingDomain Domain => inner.Domain;
+    public int TileSide => inner.TileSide;
+    public string Runtime => inner.Runtime;
 
     /// <remarks>
     /// The image comes padded to sides the model keeps; a transposed one has them swapped, which it keeps too. The

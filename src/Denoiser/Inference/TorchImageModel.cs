@@ -11,6 +11,7 @@ public sealed class TorchImageModel(nn.Module<Tensor, Tensor> model, Models.Mode
     readonly nn.Module<Tensor, Tensor> model = model.to(device);
 
     public Models.ModelInfo Info => info;
+    public string Runtime => "libtorch";
     public TrainingDomain Domain { get; } = domain ?? TrainingDomain.Of(info, (Training.TrainSettings?)null);
 
     public Picture Run(Picture image)

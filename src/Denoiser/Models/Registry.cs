@@ -32,6 +32,12 @@ public sealed record ModelInfo(
     public int TileSide { get; init; } = Inference.ImageDenoiser.TileSize;
 
     /// <summary>
+    /// The same under ONNX Runtime, which holds less memory per tile than libtorch: there a larger tile, whose margins
+    /// cost less, fits the same memory. <see cref="TileSide"/> unless measured otherwise (docs/performance.md).
+    /// </summary>
+    public int? OnnxTileSide { get; init; }
+
+    /// <summary>
     /// The measured effective reach of the shipped weights, in pixels: beyond it, changing the input moves an output
     /// pixel by less than a quarter of a grey level, on real photographs and on the worst case (every sample turned to
     /// its opposite). Tiles read this margin instead of the receptive field (docs/natural-images.md#tiles). Null: not

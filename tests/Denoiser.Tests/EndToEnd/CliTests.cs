@@ -188,8 +188,14 @@ public class CliTests
 
         AssertOneLineFailure(Run(dir.Path, "denoise", "digit.png", "--runtime", "onnx", "--weights", pytorch, "-o", "x.png"), 1, "not a loadable ONNX model");
         AssertOneLineFailure(Run(dir.Path, "denoise", "digit.png", "--runtime", "onnx", "-o", "x.png"), 2, "--weights MODEL.onnx");
-        AssertOneLineFailure(Run(dir.Path, "denoise", "digit.png", "--weights", "m.onnx", "-o", "x.png"), 2, "add --runtime onnx");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "digit.png", "--runtime", "torch", "--weights", "m.onnx", "-o", "x.png"), 2, "leave out --runtime torch");
+        AssertOneLineFailure(Run(dir.Path, "denoise", "digit.png", "--runtime", "onnx", "--checkpoint", "x.ckpt", "-o", "x.png"), 2, "--weights MODEL.onnx");
         Assert.False(File.Exists(dir["x.png"]));
+        // Without --runtime (auto), an ONNX file runs on ONNX Runtime, and the line says so.
+        var auto = Run(dir.Path, "denoise", "digit.png", "--weights", "m.onnx", "-o", "auto.png");
+        Assert.True(auto.ExitCode == 0, auto.Err);
+        Assert.Contains("ONNX Runtime", auto.Out);
+        Assert.Equal(viaOnnx, TestFiles.ReadGrey(dir["auto.png"]).Pixels);
     }
 
     [Fact]
