@@ -58,15 +58,21 @@ public static class ImageFile
         (int width, int height) = info is { } i ? (i.Width, i.Height) : codec != null ? (codec.Info.Width, codec.Info.Height)
             : throw new InvalidDataException($"{path}: not a readable image; PNG, JPEG, BMP, GIF, TGA, WebP and TIFF are supported.");
         CheckSize(width, height, path, maxPixels);
-        if (info is { BitsPerChannel: 16 }) return OpenCv.Decode(bytes, path, "PNG"); // stb would keep 8 of the 16 bits
+        // PNG through libpng: stb would keep 8 of 16 bits, and its managed inflate held 1.4 GB for a 50-MP picture
+        // (libpng's rows go straight into the planes). Grey and alpha stays with stb: OpenCV would make it RGBA.
+        bool png = bytes.Length > 8 && bytes[0] == 0x89 && bytes[1] == (byte)'P' && bytes[2] == (byte)'N' && bytes[3] == (byte)'G';
+        if (info is { BitsPerChannel: 16 } || png && info is { ColorComponents: not ReadComponents.GreyAlpha })
+            return Orient(OpenCv.Decode(bytes, path, "PNG"), codec?.EncodedOrigin ?? SKEncodedOrigin.TopLeft);
         try
         {
             Picture picture;
             if (info is { } stb)
             {
                 var components = stb.ColorComponents;
-                // stb decodes a cut-off JPEG without complaint, filling the rest; its end-of-image marker tells.
-                if (bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes.AsSpan(Math.Max(0, bytes.Length - 1024)).IndexOf(new byte[] { 0xFF, 0xD9 }) < 0)
+                // stb decodes a cut-off JPEG without complaint, filling the rest; its end-of-image marker tells. Zeros
+                // after it are padding some cameras write (PolyU's Sony A7 II files: up to 32 KB), not more data.
+                var end = bytes.AsSpan().TrimEnd((byte)0);
+                if (bytes[0] == 0xFF && bytes[1] == 0xD8 && end[Math.Max(0, end.Length - 1024)..].IndexOf(new byte[] { 0xFF, 0xD9 }) < 0)
                     throw new InvalidDataException($"{path}: the JPEG data is truncated (no end-of-image marker).");
                 var image = ImageResult.FromMemory(bytes, components);
                 picture = Picture.FromBytes(image.Width, image.Height, (int)components, image.Data);

@@ -83,23 +83,27 @@ public sealed record Picture(int Width, int Height, int Channels, float[] Planes
     }
 
     /// <summary>The samples interleaved (H, W, C) at 8 bits, rounded and clamped: what 8-bit encoders take.</summary>
-    public byte[] Bytes() => Interleaved(ToByte);
+    /// <param name="order">The planes in the order they are interleaved (OpenCV's B, G, R: 2, 1, 0); null: as they are.</param>
+    public byte[] Bytes(int[]? order = null) => Interleaved(ToByte, order);
 
     /// <summary>A value on the 0-1 scale as an 8-bit sample: rounded half to even and clamped, as torch's round() then clamp.</summary>
     public static byte ToByte(float v) => (byte)Math.Clamp(Math.Round((double)v * 255, MidpointRounding.ToEven), 0, 255);
 
     /// <summary>The samples interleaved at 16 bits, rounded and clamped.</summary>
-    public ushort[] Words() => Interleaved(v => (ushort)Math.Clamp(Math.Round((double)v * 65535, MidpointRounding.ToEven), 0, 65535));
+    public ushort[] Words(int[]? order = null) => Interleaved(v => (ushort)Math.Clamp(Math.Round((double)v * 65535, MidpointRounding.ToEven), 0, 65535), order);
 
     /// <summary>The samples interleaved as they are (floating-point TIFFs).</summary>
-    public float[] Floats() => Interleaved(v => v);
+    public float[] Floats(int[]? order = null) => Interleaved(v => v, order);
 
-    T[] Interleaved<T>(Func<float, T> sample)
+    T[] Interleaved<T>(Func<float, T> sample, int[]? order)
     {
         int n = Pixels, c = Channels;
         var samples = new T[n * c];
         for (int k = 0; k < c; k++)
-            for (int i = 0; i < n; i++) samples[i * c + k] = sample(Planes[k * n + i]);
+        {
+            int plane = (order?[k] ?? k) * n;
+            for (int i = 0; i < n; i++) samples[i * c + k] = sample(Planes[plane + i]);
+        }
         return samples;
     }
 

@@ -12,11 +12,12 @@ public static class Bench
     /// <param name="threads">libtorch's threads, as set.</param>
     /// <param name="only">Only the rows whose name contains this.</param>
     /// <param name="alone">In a child process: only one contender's training img/s, plain or denoiser.</param>
-    public static int Run(double seconds, int threads, string? only, string? alone)
+    /// <param name="photos">Real noisy/clean pairs (PolyU) that the colour photo table scores each configuration on.</param>
+    public static int Run(double seconds, int threads, string? only, string? alone, string? photos = null)
     {
         switch (alone)
         {
-            case null: All(seconds, threads, only); break;
+            case null: All(seconds, threads, only, photos); break;
             case "plain": Console.WriteLine(Race.PlainAlone(seconds).Median.ToString("F0", CultureInfo.InvariantCulture)); break;
             case "denoiser": Console.WriteLine(Race.DenoiserAlone(seconds).Median.ToString("F0", CultureInfo.InvariantCulture)); break;
             default: throw new UserException("--alone takes plain or denoiser.", ExitCodes.Usage);
@@ -24,7 +25,7 @@ public static class Bench
         return ExitCodes.Ok;
     }
 
-    static void All(double seconds, int threads, string? only)
+    static void All(double seconds, int threads, string? only, string? photos)
     {
         bool Wanted(string row) => only == null || row.Contains(only, StringComparison.OrdinalIgnoreCase);
         Console.WriteLine($"machine:   {CpuName()}, {Environment.ProcessorCount} cores; {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}");
@@ -55,7 +56,7 @@ public static class Bench
             }
         Console.WriteLine();
         if (Wanted("photo")) PictureSpeed.Grey(seconds);
-        if (Wanted("photo-rgb")) PictureSpeed.Colour(seconds);
+        if (Wanted("photo-rgb")) PictureSpeed.Colour(seconds, photos);
         if (Wanted("serve")) ServeLoad.Run(seconds);
         if (only != null) return;
 

@@ -51,11 +51,12 @@ public static class PictureDenoiser
         double? level = null;
         int w = picture.Width, h = picture.Height;
         var notes = new List<string>();
-        var luma = picture.Luma();
+        // Made only when read: a colour model on a colour photo never needs it (at 50 MP it is 200 MB).
+        var luma = new Lazy<float[]>(picture.Luma);
         // Auto inverts only for a model trained on light strokes on black (MNIST): a photo model takes pictures as they are.
-        bool flip = invert == InvertMode.Yes || (invert == InvertMode.Auto && domain?.SparseLightOnDark != false && TrainingDomain.Median(luma) > 127);
+        bool flip = invert == InvertMode.Yes || (invert == InvertMode.Auto && domain?.SparseLightOnDark != false && TrainingDomain.Median(luma.Value) > 127);
         if (flip) notes.Add(invert == InvertMode.Yes ? "inverted (--invert yes)" : "inverted: dark on light (median brightness above half)");
-        if (domain?.Warning(new Picture(w, h, 1, flip ? Invert(luma) : luma)) is { } warning) notes.Add(warning);
+        if (domain is { SparseLightOnDark: true } && domain.Warning(new Picture(w, h, 1, flip ? Invert(luma.Value) : luma.Value)) is { } warning) notes.Add(warning);
         var sigmas = new List<double>();
         // The model's planes of this picture, at its depth.
         Picture Planes(float[] planes) => new(w, h, planes.Length / (w * h), planes, picture.Bits);
@@ -96,7 +97,7 @@ public static class PictureDenoiser
             notes.Add(picture.IsColor ? "colour: R, G, B denoised together (RGB model)" : "gray: run as three equal planes (RGB model)");
         }
         else if (!picture.IsColor)
-            result = picture.WithPlane(0, Run(luma)); // a grey picture's one plane is its luma
+            result = picture.WithPlane(0, Run(luma.Value)); // a grey picture's one plane is its luma
         else if (color == ColorMode.Channels)
         {
             result = picture.WithPlanes(0, Enumerable.Range(0, 3).SelectMany(c => Run(picture.Plane(c))).ToArray());
@@ -104,7 +105,7 @@ public static class PictureDenoiser
         }
         else
         {
-            result = WithLuma(picture, Run(luma));
+            result = WithLuma(picture, Run(luma.Value));
             notes.Add("colour: luma (Y of YCbCr) denoised, chroma kept");
         }
         if (sigmas.Count > 0)

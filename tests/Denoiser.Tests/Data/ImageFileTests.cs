@@ -33,6 +33,25 @@ public class ImageFileTests
         Assert.Contains(dir["cut.png"], Assert.Throws<InvalidDataException>(() => TestFiles.ReadGrey(dir["cut.png"])).Message);
     }
 
+    /// <summary>
+    /// A JPEG cut off before its end is refused; one followed by zeros is whole (PolyU's Sony A7 II files carry up to
+    /// 32 KB of them) and reads as the same picture.
+    /// </summary>
+    [Fact]
+    public void A_jpeg_padded_with_zeros_reads_and_a_cut_one_is_refused()
+    {
+        using var dir = new TempDir();
+        var picture = Picture.FromBytes(64, 48, 3, Enumerable.Range(0, 64 * 48 * 3).Select(i => (byte)(i * 7 % 251)).ToArray());
+        ImageFile.Write(dir["whole.jpg"], picture, "jpg", 90);
+        byte[] whole = File.ReadAllBytes(dir["whole.jpg"]);
+        File.WriteAllBytes(dir["padded.jpg"], [.. whole, .. new byte[40_000]]);
+        File.WriteAllBytes(dir["cut.jpg"], whole[..(whole.Length * 2 / 3)]);
+        File.WriteAllBytes(dir["cut-padded.jpg"], [.. whole[..(whole.Length * 2 / 3)], .. new byte[5_000]]);
+        Assert.Equal(ImageFile.Read(dir["whole.jpg"]).Planes, ImageFile.Read(dir["padded.jpg"]).Planes);
+        foreach (var cut in new[] { "cut.jpg", "cut-padded.jpg" })
+            Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => ImageFile.Read(dir[cut])).Message);
+    }
+
     [Fact]
     public void Samples_are_floats_on_the_unit_scale_and_are_rounded_only_when_written()
     {

@@ -368,8 +368,12 @@ public class CliTests
         Assert.Matches(@"in a fresh process with glibc's default heap settings: [\d,]+ img/s; Denoiser [\d,]+ img/s, \d+\.\d\dx", r.Out);
         Assert.Matches(@"cold start \(a child process\): \d+\.\d\d s wall", r.Out);
         // The photo rows' peak is the child's own (VmHWM it printed): never 0, which would mean it printed none.
-        foreach (var photo in new[] { "photo 400x300", "photo-rgb 400x300 colour, shipped photo-rgb" })
-            Assert.Matches(System.Text.RegularExpressions.Regex.Escape(photo) + @".* \d+\.\d s wall, \d+\.\d\d MP/s, [1-9][\d,]* MB peak resident", r.Out);
+        // Each configuration's row: wall, MP/s, peak, and speed against OpenCV's NL-means timed in the same run.
+        foreach (var configuration in new[] { "ONNX Runtime (default)", "libtorch (before)", "ONNX Runtime, tile 768 (default)", "ONNX Runtime, tile 1024",
+                                              "ONNX Runtime, tile 512", "libtorch, tile 512 (before)", "libtorch, tile 256" })
+            Assert.Matches(@"\n  " + System.Text.RegularExpressions.Regex.Escape(configuration) + @"\s+\d+\.\d s\s+\d+\.\d\d\s+[1-9][\d,]*\s+\d+\.\d\dx", r.Out);
+        Assert.Matches(@"photo-rgb 816x612 colour \(0\.5 MP\), the default: \d+\.\d s wall, \d+\.\d\d MP/s, [1-9][\d,]* MB peak resident", r.Out);
+        Assert.Contains("PolyU not scored", r.Out); // no pairs where it runs
         Assert.DoesNotMatch(@"peak resident: \d+ kB", r.Out); // the child's report line stays between the two
         foreach (int clients in new[] { 1, 4, 16 })
             Assert.Matches($@"serve 64x64 colour, +{clients} clients? ?: \d+\.\d\d images/s answered, latency p50 \d+\.\d\d s, p95 \d+\.\d\d s; \d+ told 503", r.Out);
