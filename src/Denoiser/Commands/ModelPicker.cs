@@ -37,7 +37,7 @@ public sealed class ModelPicker(ModelSource source, string modelsDir, Func<torch
             ? $"the latest run ({other.Model.Domain.Name}, {(other.Model.Info.Channels == 3 ? "colour" : "grey")}) does not fit this {(picture.IsColor ? "colour" : "grey")} picture"
             : "no trained run";
         var model = Shipped(name);
-        return (model, $"shipped model {name} on {model.Runtime} ({why}; --checkpoint or --pretrained chooses)");
+        return (model, $"shipped model {name} ({why}; --checkpoint or --pretrained chooses), on {model.Runtime}");
     }
 
     (IImageModel Model, string From)? LatestRun()

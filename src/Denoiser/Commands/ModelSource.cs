@@ -63,6 +63,8 @@ public sealed class ModelSource(AppConfig config, bool byPicture = false)
     public IModelChoice ForPictures(ParseResult p, DeviceOptions devices, string runtime, bool ensemble)
     {
         Func<Inference.IImageModel, Inference.IImageModel> wrap = m => ensemble ? new Inference.SelfEnsemble(m) : m;
+        if (new[] { Checkpoint.Get(p), Weights.Get(p), Pretrained.Get(p) }.Count(o => o != null) > 1)
+            throw new UserException("--checkpoint, --weights and --pretrained each name weights; give one of them.", ExitCodes.Usage);
         int threads = devices.Threads.Get(p);
         if (!Named(p) && runtime != "onnx")
             return new ModelPicker(this, ModelsDir.Get(p), () => devices.Apply(p), wrap, onnxThreads: runtime == "auto" ? threads : null);

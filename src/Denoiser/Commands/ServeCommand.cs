@@ -36,7 +36,7 @@ public static class ServeCommand
 
             var device = devices.Apply(p);
             // As `denoise`: a named model serves every request; else each picture gets the model that fits it.
-            using var picker = new ModelPicker(source, source.ModelsDir.Get(p), () => device, m => m);
+            using var picker = new ModelPicker(source, source.ModelsDir.Get(p), () => device, m => m, onnxThreads: devices.Threads.Get(p)); // as `denoise`: shipped models on ONNX Runtime
             IImageModel? named = null;
             if (source.Named(p))
             {

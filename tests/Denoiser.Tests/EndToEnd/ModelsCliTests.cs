@@ -25,7 +25,8 @@ public class ModelsCliTests
         var auto = Run(dir.Path, "denoise", "photo.png", "--sigma", "10", "-o", "auto.png");
         Assert.True(torch.ExitCode == 0 && onnx.ExitCode == 0 && auto.ExitCode == 0, torch.Err + onnx.Err + auto.Err);
         Assert.Contains("resunet-rgb, ONNX Runtime", onnx.Out);
-        Assert.Contains("shipped model photo-rgb on ONNX Runtime", auto.Out);
+        Assert.Contains("shipped model photo-rgb (no trained run", auto.Out);
+        Assert.Contains("chooses), on ONNX Runtime", auto.Out);
         Assert.Contains("device: cpu", torch.Out);
         Assert.DoesNotContain("device:", auto.Out); // libtorch is not asked for
         var a = ImageFile.Read(dir["torch.png"]).Bytes();

@@ -43,15 +43,19 @@ public class StrengthTests
         return sum / n;
     }
 
+    /// <summary>
+    /// Up to 3, issue 41's bound: the shipped weights since stage 4 stop smoothing more there (total variation at 4
+    /// rose 1.7% over 2's, where stage 2's weights kept falling; models/pretrained/photo-rgb.md).
+    /// </summary>
     [Fact]
     public void More_strength_smooths_more()
     {
         using var model = Shipped(Denoiser.Commands.ModelPicker.Colour, ResUNetRgb.Info);
         var noisy = WithNoise(Scene(), new CameraNoise(0), 4);
-        var variations = new[] { 0.5, 1, 2, 4 }.Select(s =>
+        var variations = new[] { 0.5, 1, 2, 3 }.Select(s =>
             Variation(PictureDenoiser.Denoise(model, noisy, ColorMode.Luma, InvertMode.No, strength: new Strength(Factor: s)).Result)).ToArray();
         for (int i = 1; i < variations.Length; i++)
-            Assert.True(variations[i] < variations[i - 1], $"total variation at strengths 0.5, 1, 2, 4: {string.Join(", ", variations.Select(v => v.ToString("F5")))}");
+            Assert.True(variations[i] < variations[i - 1], $"total variation at strengths 0.5, 1, 2, 3: {string.Join(", ", variations.Select(v => v.ToString("F5")))}");
         Assert.True(Variation(noisy) > variations[1], $"noisy {Variation(noisy):F5}, strength 1 {variations[1]:F5}");
     }
 
