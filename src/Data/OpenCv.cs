@@ -64,17 +64,13 @@ public static class OpenCv
             System.Runtime.InteropServices.Marshal.Copy(mat.Ptr(y), row, 0, row.Length);
             for (int k = 0; k < channels; k++)
             {
-                int to = k * n + y * w, from = source[k];
-                for (int x = 0; x < w; x++)
-                {
-                    int at = (x * channels + from) * size;
-                    planes[to + x] = bits switch
-                    {
-                        8 => row[at] / 255f,
-                        16 => BitConverter.ToUInt16(row, at) / 65535f,
-                        _ => BitConverter.ToSingle(row, at),
-                    };
-                }
+                int to = k * n + y * w, from = source[k], stride = channels * size;
+                if (bits == 8)
+                    for (int x = 0; x < w; x++) planes[to + x] = row[x * stride + from] / 255f;
+                else if (bits == 16)
+                    for (int x = 0; x < w; x++) planes[to + x] = BitConverter.ToUInt16(row, x * stride + from * size) / 65535f;
+                else
+                    for (int x = 0; x < w; x++) planes[to + x] = BitConverter.ToSingle(row, x * stride + from * size);
             }
         }
         return new Picture(w, h, channels, planes, bits, Alpha: channels == 4);

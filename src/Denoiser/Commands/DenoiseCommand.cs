@@ -34,7 +34,7 @@ public static class DenoiseCommand
             "For a blind-spot (Noise2Void) model: combine its prediction of each pixel, made without the pixel, with the noisy pixel, for Gaussian noise of the estimated level; 64 times the time");
         var posteriorSigma = new Opt<double?>("--posterior-sigma", "The noise's sigma (0-255 scale) for --posterior, which it implies [default: estimated on each plane denoised]")
             { Rule = SigmaRule };
-        var tile = new Opt<int?>("--tile", "Side of the square each tile keeps, in pixels: larger is faster (fewer margins), smaller holds less memory; the picture is the same [default: the model's, 512]")
+        var tile = new Opt<int?>("--tile", "Side of the square each tile keeps, in pixels: larger is faster (fewer margins), smaller holds less memory; the picture is the same [default: the model's for its runtime: 768 for photo-rgb on ONNX Runtime, else 512]")
             { Rule = new(t => t is not { } side || side >= 64 && side <= 16384, "a side of 64 to 16384 pixels", SaysValue: true) };
         var shard = new Opt<string?>("--shard", "Take only task K's share of N (K/N, K from 0) of the sorted inputs; N alone takes K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
         var skipExisting = new Opt<bool>("--skip-existing", "Skip inputs whose outputs exist (outputs are written whole or not at all), so a re-run task finishes the rest");

@@ -32,9 +32,8 @@ public sealed class ModelSource(AppConfig config, bool byPicture = false)
     /// <remarks>Domain: what the model was trained on, from the checkpoint's settings or those the weights file carries.</remarks>
     public (nn.Module<Tensor, Tensor> Model, ModelInfo Info, string From, Checkpoint.Loaded? Checkpoint, Inference.TrainingDomain Domain) Load(ParseResult p)
     {
+        OneSource(p);
         string? checkpoint = Checkpoint.Get(p), weights = Weights.Get(p), named = Model.Get(p), pretrained = Pretrained.Get(p);
-        if (new[] { checkpoint, weights, pretrained }.Count(o => o != null) > 1)
-            throw new UserException("--checkpoint, --weights and --pretrained each name weights; give one of them.", ExitCodes.Usage);
         if (named != null) Registry.Get(named); // an unknown --model is a usage error before any file is read
         string dir = ModelsDir.Get(p);
         // Before any training, the shipped photo model: a new user can denoise a photo at once.
@@ -53,6 +52,13 @@ public sealed class ModelSource(AppConfig config, bool byPicture = false)
         return (model, info, from, checkpoint);
     }
 
+    /// <summary>--checkpoint, --weights and --pretrained each name weights: at most one may be given.</summary>
+    void OneSource(ParseResult p)
+    {
+        if (new[] { Checkpoint.Get(p), Weights.Get(p), Pretrained.Get(p) }.Count(o => o != null) > 1)
+            throw new UserException("--checkpoint, --weights and --pretrained each name weights; give one of them.", ExitCodes.Usage);
+    }
+
     /// <summary>Whether the command was told which weights to use (--checkpoint, --weights or --pretrained).</summary>
     public bool Named(ParseResult p) => Checkpoint.Get(p) != null || Weights.Get(p) != null || Pretrained.Get(p) != null;
 
@@ -63,8 +69,7 @@ public sealed class ModelSource(AppConfig config, bool byPicture = false)
     public IModelChoice ForPictures(ParseResult p, DeviceOptions devices, string runtime, bool ensemble)
     {
         Func<Inference.IImageModel, Inference.IImageModel> wrap = m => ensemble ? new Inference.SelfEnsemble(m) : m;
-        if (new[] { Checkpoint.Get(p), Weights.Get(p), Pretrained.Get(p) }.Count(o => o != null) > 1)
-            throw new UserException("--checkpoint, --weights and --pretrained each name weights; give one of them.", ExitCodes.Usage);
+        OneSource(p); // before the runtime is chosen, so the conflict gets its own line on either runtime
         int threads = devices.Threads.Get(p);
         if (!Named(p) && runtime != "onnx")
             return new ModelPicker(this, ModelsDir.Get(p), () => devices.Apply(p), wrap, onnxThreads: runtime == "auto" ? threads : null);
@@ -91,11 +96,9 @@ public sealed class ModelSource(AppConfig config, bool byPicture = false)
         return new Inference.TorchImageModel(model, info, device, domain);
     }
 
-    // Touches nothing of TorchSharp, so libtorch is never loaded on this path.
+    // Touches nothing of TorchSharp, so libtorch is never loaded on this path. ForPictures has refused --checkpoint beside it.
     Inference.IImageModel LoadOnnx(string path, ParseResult p, int threads)
     {
-        if (Checkpoint.Get(p) != null)
-            throw new UserException("--runtime onnx runs an exported model: pass --weights MODEL.onnx (made by `denoiser export --format onnx`), not --checkpoint.", ExitCodes.Usage);
         var model = new Inference.OnnxImageModel(path, Model.Get(p), threads);
         Console.WriteLine(Pretrained.Get(p) is { } name
             ? $"pretrained: {name} ({Inference.Pretrained.Get(name).Model.Summary}) on ONNX Runtime ({path})"

@@ -30,7 +30,7 @@ public static class ImageDenoiser
     /// </summary>
     public const int TileSize = 512;
 
-    /// <summary>Pictures of this many pixels or more are collected after each band of tiles.</summary>
+    /// <summary>Pictures of this many pixels or more are collected between bands of tiles (<see cref="Denoise"/>).</summary>
     const long CollectAbove = 4_000_000;
 
     /// <summary>
@@ -60,13 +60,14 @@ public static class ImageDenoiser
         var output = inPlace ? image.Planes : new float[c * h * w];
         var rows = new Rows(image.Planes, image.Channels, h, w);
         var bands = Tiles(info, h, w, tileSize ?? model.TileSide).GroupBy(t => t.Y).ToList();
+        // Each tile's input and output are large-object arrays (21 MB at 768) that .NET collects only when its budget
+        // for them runs out, and that budget grows with the picture's own planes: at 50 MP, 1 GB of them piled up. A
+        // collection before each band, and one after the last (before the caller encodes the result), frees them, for
+        // milliseconds against a band's seconds.
+        bool large = (long)h * w >= CollectAbove;
         for (int b = 0; b < bands.Count; b++)
         {
-            // Each tile's input and output are large-object arrays (21 MB at 768) that .NET collects only when its
-            // budget for them runs out, and that budget grows with the picture's own planes: at 50 MP, 1 GB of them
-            // piled up, on top of what the caller left (a luma plane, its sorted copy). A collection before each band
-            // frees them, for milliseconds against a band's seconds.
-            if ((long)h * w >= CollectAbove) GC.Collect();
+            if (large) GC.Collect();
             int bandY = bands[b].Key, bandHeight = bands[b].First().Height;
             var band = new float[c * bandHeight * w]; // the band's output, written back when every tile of it is done
             foreach (var tile in bands[b])
@@ -88,6 +89,7 @@ public static class ImageDenoiser
                 rows.Keep(Window(info, top + bands[b + 1].Key, top + bands[b + 1].Key + 1, ph, whole: false).First - top, bandY + bandHeight);
             for (int k = 0; k < c; k++) Array.Copy(band, k * bandHeight * w, output, (k * h + bandY) * w, bandHeight * w);
         }
+        if (large) GC.Collect();
         return image with { Channels = c, Planes = output };
     }
 

@@ -33,7 +33,7 @@ public sealed class ResUNetRgb : Module<Tensor, Tensor>
         // bounds it at 128. Folded, a 1024 tile's 1136x1136 window's widest activation is 48 x 568 x 568 floats (62 MB).
         Reach = 56,
         TileSide = 512,
-        // 12 MP under ONNX Runtime (docs/performance.md): 768 runs 1.2x faster than 512 in 880 MB; 1024 gains 3% more for 1.1 GB.
+        // 12 MP under ONNX Runtime (bench, docs/performance.md): 768 took 7.8 s in 647 MB, 512 8.5 s in 508 MB, 1024 8.0 s in 774 MB.
         OnnxTileSide = 768,
     };
 

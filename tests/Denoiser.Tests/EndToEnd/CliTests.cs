@@ -381,6 +381,10 @@ public class CliTests
 
         AssertOneLineFailure(Run(dir.Path, "bench", "--threads", "-1"), 2, "--threads must be 0 (one per core) or more");
         AssertOneLineFailure(Run(dir.Path, "bench", "--seconds", "-1"), 2, "--seconds must be between 0 and 3600");
+        // --photos with a noisy photograph and no clean version: one line naming it, before any configuration runs.
+        string pairs = Directory.CreateDirectory(Path.Combine(dir.Path, "pairs")).FullName;
+        TestFiles.WriteRgbPng(Path.Combine(pairs, "cam_1_real.png"), 16, 16, seed: 1);
+        AssertOneLineFailure(Run(dir.Path, "bench", "--seconds", "0", "--only", "photo-rgb", "--photos", "pairs"), 1, "has no clean version");
     }
 
     /// <summary>

@@ -59,7 +59,7 @@ public class ModelsCliTests
 
     /// <summary>--tile changes how the picture is cut, not the picture: small tiles give the default's result within 1 grey level.</summary>
     [Fact]
-    public void Denoise_tile_side_changes_memory_not_the_picture()
+    public void Denoise_tile_side_leaves_the_picture_as_it_is()
     {
         using var dir = new TempDir();
         TestFiles.WriteRgbPng(dir["photo.png"], 203, 141, seed: 5);
