@@ -114,8 +114,19 @@ public static class GraphTrace
                     var outer = Apply(op, new[] { value });
                     if (Equal(outer, v)) return Add(new GraphNode(op, op, new[] { Add(node, value) }), outer);
                 }
-            // Two levels deep on one side: cat(a layer's output, avgpool2(slice of the input)), as a model told the noise level joins them.
             int count = values.Count;
+            // One level deep on one side: sub(slice of the input, a layer's output), as a grey model told the level returns its image less the noise.
+            foreach (var (inner, innerValue) in Unaries(count).ToList())
+                for (int i = count - 1; i >= 0; i--)
+                    foreach (string binary in Binary)
+                        foreach (bool innerFirst in new[] { true, false })
+                        {
+                            var args = innerFirst ? new[] { innerValue, values[i] } : new[] { values[i], innerValue };
+                            if (!Fits(binary, args[0], args[1]) || !Equal(Apply(binary, args), v)) continue;
+                            int a = Add(inner, innerValue);
+                            return Add(new GraphNode(binary, binary, innerFirst ? new[] { a, i } : new[] { i, a }), Apply(binary, args));
+                        }
+            // Two levels deep on one side: cat(a layer's output, avgpool2(slice of the input)), as a model told the noise level joins them.
             for (int i = count - 1; i >= 0; i--)
                 foreach (var (inner, innerValue) in Unaries(count).ToList())
                     foreach (string op in Unary.Where(op => Applies(op, innerValue)))

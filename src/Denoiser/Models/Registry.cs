@@ -26,6 +26,12 @@ public sealed record ModelInfo(
     public bool TakesNoiseLevel { get; init; }
 
     /// <summary>
+    /// The model told nothing whose weights this one can start from (`train --init-from`): the same layers with the level
+    /// plane's input weights at zero, so it starts as that model does and learns to read the level.
+    /// </summary>
+    public string? BlindTwin { get; init; }
+
+    /// <summary>
     /// Side of the part of a large image each tile keeps (`denoise`): larger for a model whose margin is wide and whose
     /// activations are small per pixel. 512 unless the model's file says otherwise.
     /// </summary>
@@ -64,6 +70,7 @@ public static class Registry
         UNet.Info,
         DnCNN.Info,
         ResUNet.Info,
+        ResUNet.ToldInfo,
         ResUNetRgb.Info,
     };
 

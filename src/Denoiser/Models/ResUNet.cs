@@ -16,6 +16,11 @@ namespace Denoiser.Models;
 /// arithmetic per pixel. No biases and no batch norm, as DRUNet: a bias-free network scales with its input and
 /// carries over to noise levels it was not trained at (Mohan et al., ICLR 2020). 1-channel; sides of 4k map to themselves.
 /// </para>
+/// <para>
+/// <c>resunet-told</c> is the same network told the noise level, FFDNet's grey sibling of <see cref="ResUNetRgb"/>: a
+/// second input plane holds the level at every pixel, so one model serves every level and `--strength` and `--sigma` mean
+/// for grey what they mean for colour. It can start from <c>resunet</c>'s weights (its level plane's at zero).
+/// </para>
 /// </summary>
 public sealed class ResUNet : Module<Tensor, Tensor>
 {
@@ -27,7 +32,18 @@ public sealed class ResUNet : Module<Tensor, Tensor>
         Reach = 32, // measured on the shipped weights (EffectiveReach, docs/natural-images.md#tiles); the receptive field bounds it at 64
     };
 
-    private Module<Tensor, Tensor> head = Conv2d(1, 32, kernel_size: 3, padding: 1, bias: false);
+    public const string ToldKind = "resunet-told";
+
+    public static readonly ModelInfo ToldInfo = new(ToldKind, "a residual U-Net for photographs told the noise level (after DRUNet and FFDNet): 3 scales of 32/64/128 channels; grayscale",
+        Channels: 1, Side: 64, () => new ResUNet(told: true), SideMultiple: 4, SideRemainder: 0, MinSide: 4)
+    {
+        TakesNoiseLevel = true,
+        BlindTwin = Kind,
+        Reach = 32, // the blind model's, whose weights it starts from (the receptive field bounds it at 64)
+    };
+
+    private readonly bool told;
+    private Module<Tensor, Tensor> head;
     private Module<Tensor, Tensor> enc1 = Blocks(32, 1);
     private Module<Tensor, Tensor> down1 = Conv2d(32, 64, kernel_size: 2, stride: 2, bias: false);
     private Module<Tensor, Tensor> enc2 = Blocks(64, 1);
@@ -39,7 +55,13 @@ public sealed class ResUNet : Module<Tensor, Tensor>
     private Module<Tensor, Tensor> dec1 = Blocks(32, 1);
     private Module<Tensor, Tensor> tail = Conv2d(32, 1, kernel_size: 3, padding: 1, bias: false);
 
-    public ResUNet() : base(nameof(ResUNet)) => RegisterComponents();
+    /// <param name="told">A second input plane holds the noise level (resunet-told).</param>
+    public ResUNet(bool told = false) : base(nameof(ResUNet))
+    {
+        this.told = told;
+        head = Conv2d(told ? 2 : 1, 32, kernel_size: 3, padding: 1, bias: false);
+        RegisterComponents();
+    }
 
     /// <summary>Residual blocks in a row (also ResUNetRgb's).</summary>
     internal static Module<Tensor, Tensor> Blocks(int channels, int count) =>
@@ -59,7 +81,9 @@ public sealed class ResUNet : Module<Tensor, Tensor>
         using var u1 = up1.call(y2).Plus_(x1);         // (B, 32, H, W)
         using var y1 = dec1.call(u1);                  // (B, 32, H, W)
         using var noise = tail.call(y1);               // (B, 1, H, W)
-        return x - noise;
+        if (!told) return x - noise;
+        using var image = x[.., ..1];                  // (B, 1, H, W): told, x is (B, 2, H, W), its level plane last
+        return image - noise;
     }
 
     /// <summary>x + conv(relu(conv(x))): DRUNet's block (He et al. 2016, without batch norm).</summary>

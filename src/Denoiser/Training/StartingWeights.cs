@@ -1,6 +1,7 @@
 // Fine-tuning: a new run that starts from trained weights (a run, a checkpoint, a safetensors or .pt file, or a shipped model)
 // instead of a random initialisation. Only the weights come along; the optimizer, schedule and epochs start afresh.
 using Denoiser.Interchange;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Denoiser.Training;
@@ -25,9 +26,20 @@ public static class StartingWeights
         return Path.GetFullPath(source);
     }
 
-    /// <summary>Copies the weights in <paramref name="path"/> into <paramref name="model"/>, which must be the same model (strict names and shapes).</summary>
+    /// <summary>
+    /// Copies the weights in <paramref name="path"/> into <paramref name="model"/>, which must be the same model (strict
+    /// names and shapes) or the told twin of the file's blind one (<see cref="Models.ModelInfo.BlindTwin"/>).
+    /// </summary>
     public static void LoadInto(nn.Module model, string modelKind, string path)
     {
+        if (Models.Registry.Get(modelKind).BlindTwin is { } blind && KindOf(path) == blind)
+        {
+            using var twin = Models.Registry.Get(blind).Create();
+            LoadInto(twin, blind, path);
+            Widen(model, twin);
+            return;
+        }
+
         if (!Checkpoint.Recognizes(path))
         {
             if (WeightsFile.ModelOf(path) is { } kind && kind != modelKind)
@@ -39,5 +51,25 @@ public static class StartingWeights
         if (checkpoint.Header.Model != modelKind)
             throw new UserException($"--init-from {path}: is a checkpoint of model '{checkpoint.Header.Model}', and this run trains '{modelKind}'; pass --model {checkpoint.Header.Model} or another checkpoint.", ExitCodes.Usage);
         checkpoint.LoadWeights(model);
+    }
+
+    static string? KindOf(string path) => Checkpoint.Recognizes(path) ? Checkpoint.Read(path).Header.Model : WeightsFile.ModelOf(path);
+
+    /// <summary>
+    /// The blind twin's weights into the told model: the same names and shapes but for the first layer, which reads one
+    /// plane more (the level); that plane's weights start at zero, so the told model starts computing what the blind one did.
+    /// </summary>
+    static void Widen(nn.Module told, nn.Module blind)
+    {
+        var source = blind.state_dict();
+        using var _ = torch.no_grad();
+        foreach (var (name, target) in told.state_dict())
+        {
+            var from = source[name];
+            if (target.shape.SequenceEqual(from.shape)) { target.copy_(from); continue; }
+            target.zero_();
+            using var kept = target.narrow(1, 0, from.shape[1]);
+            kept.copy_(from);
+        }
     }
 }
