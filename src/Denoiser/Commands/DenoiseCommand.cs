@@ -21,7 +21,7 @@ public static class DenoiseCommand
         var invert = new Opt<string>("--invert", "Invert dark-on-light images around the model (MNIST is light on dark): auto, yes or no") { Default = "auto", Choices = ["auto", "yes", "no"] };
         var compare = new Opt<bool>("--compare", "Also write NAME.compare.png: input and output side by side");
         var strength = new Opt<double>("--strength",
-            "How strongly to denoise: a model told the noise level (resunet-rgb, the shipped colour model) is given the estimated level times this (more smooths more); " +
+            "How strongly to denoise: a model told the noise level (the shipped photo-rgb and photo: resunet-rgb, resunet-told) is given the estimated level times this (more smooths more); " +
             "a blind model keeps 1 - S of the noise (S from 0 to 1)")
             { Default = 1, Rule = new(s => s > 0 && s <= 20, "above 0 and at most 20 (1: as estimated)", SaysValue: true) };
         var sigma = new Opt<double?>("--sigma", "The noise level to give a model told it, on the 0-255 scale (the RMS of the noise), instead of its estimate; --strength multiplies it")

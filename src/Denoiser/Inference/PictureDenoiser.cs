@@ -19,8 +19,8 @@ public sealed record Strength(double? Sigma = null, double Factor = 1)
     /// <summary>Why this strength cannot be used with <paramref name="info"/>; null when it can.</summary>
     public string? RefusedBy(Models.ModelInfo info) =>
         info.TakesNoiseLevel ? null
-        : Sigma != null ? $"--sigma: {info.Name} is not told the noise level (it works it out itself); use --strength 0-1 to keep some of the noise, or a model told the level (resunet-rgb)"
-        : Factor > 1 ? $"--strength {Factor}: {info.Name} is not told the noise level, so it cannot be made stronger; --strength 0-1 keeps some of the noise, or use a model told the level (resunet-rgb)"
+        : Sigma != null ? $"--sigma: {info.Name} is not told the noise level (it works it out itself); use --strength 0-1 to keep some of the noise, or a model told the level (resunet-told, resunet-rgb: the shipped photo and photo-rgb)"
+        : Factor > 1 ? $"--strength {Factor}: {info.Name} is not told the noise level, so it cannot be made stronger; --strength 0-1 keeps some of the noise, or use a model told the level (resunet-told, resunet-rgb: the shipped photo and photo-rgb)"
         : null;
 }
 

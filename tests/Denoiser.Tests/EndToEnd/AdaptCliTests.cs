@@ -105,7 +105,7 @@ public class AdaptCliTests
         var adapt = Run(dir.Path, "adapt", "photos", "--run-dir", "run", "--minutes", "0.25");
         Assert.True(adapt.ExitCode == 0, adapt.Err);
         Assert.Equal("photo", System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir["run/adapted.json"])).RootElement.GetProperty("From").GetString());
-        Assert.Equal("resunet", Checkpoint.ModelOf(dir["run/best.ckpt"]));
+        Assert.Equal("resunet-told", Checkpoint.ModelOf(dir["run/best.ckpt"]));
     }
 
     [Fact]

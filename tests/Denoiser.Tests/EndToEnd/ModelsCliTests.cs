@@ -261,7 +261,7 @@ public class ModelsCliTests
         AssertOneLineFailure(Run(dir.Path, "train", "--model", "unet", "--data-dir", "photos", "--crop", "16", "--init-from", "runs/source", "--run-dir", "runs/bad"),
                              2, "is a checkpoint of model 'resunet', and this run trains 'unet'");
         AssertOneLineFailure(Run(dir.Path, "train", "--model", "dncnn", "--data-dir", "photos", "--crop", "16", "--init-from", "photo", "--run-dir", "runs/bad"),
-                             2, "holds weights of model 'resunet', and this run trains 'dncnn'");
+                             2, "holds weights of model 'resunet-told', and this run trains 'dncnn'");
         AssertOneLineFailure(Run(dir.Path, "train", "--data-dir", "photos", "--init-from", "runs/none", "--run-dir", "runs/bad"), 2, "no such file, run folder or shipped model");
         Assert.False(Directory.Exists(dir["runs/bad"]) && Directory.EnumerateFileSystemEntries(dir["runs/bad"]).Any());
         AssertOneLineFailure(Run(dir.Path, "train", "--resume", "--run-dir", "runs/tuned", "--epochs", "2", "--init-from", "runs/scratch"), 2, "--init-from cannot change");

@@ -195,7 +195,7 @@ public sealed class ServeOptionTests
         using var dir = new TempDir();
         string weights = Path.Combine(dir.Path, "photo.safetensors");
         Assert.Equal(0, Cli.Run(dir.Path, "export", "--pretrained", "photo", "-o", weights).ExitCode);
-        Assert.Equal(0, Cli.Run(dir.Path, "import", weights, "--model", "resunet", "--run-dir", Path.Combine(dir.Path, "models", "imported")).ExitCode);
+        Assert.Equal(0, Cli.Run(dir.Path, "import", weights, "--model", "resunet-told", "--run-dir", Path.Combine(dir.Path, "models", "imported")).ExitCode);
         Directory.CreateDirectory(Path.Combine(dir.Path, "models", "broken"));
         File.WriteAllText(Path.Combine(dir.Path, "models", "broken", "best.ckpt"), "not a checkpoint"); // listed with why, not a failed list
         string input = Path.Combine(dir.Path, "grey.png");
@@ -301,7 +301,7 @@ public sealed class ServeOptionTests
         string weights = Path.Combine(dir.Path, "photo.safetensors");
         Assert.Equal(0, Cli.Run(dir.Path, "export", "--pretrained", "photo", "-o", weights).ExitCode);
         for (int k = 0; k < 3; k++)
-            Assert.Equal(0, Cli.Run(dir.Path, "import", weights, "--model", "resunet", "--run-dir", Path.Combine(dir.Path, "models", $"run{k}")).ExitCode);
+            Assert.Equal(0, Cli.Run(dir.Path, "import", weights, "--model", "resunet-told", "--run-dir", Path.Combine(dir.Path, "models", $"run{k}")).ExitCode);
         // Damaged weights behind an intact header: the list describes the run without reading them; naming it finds the damage.
         string damaged = Path.Combine(dir.Path, "models", "run2", "best.ckpt");
         var bytes = File.ReadAllBytes(damaged);

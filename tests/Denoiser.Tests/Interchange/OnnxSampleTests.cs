@@ -27,7 +27,8 @@ public class OnnxSampleTests
         var export = Cli.Run(dir.Path, "export", "--pretrained", "photo", "--format", "onnx", "-o", "photo.onnx");
         Assert.True(export.ExitCode == 0, export.Err);
         TestFiles.WritePng(dir["noisy.png"], 64, 48);
-        var ours = Cli.Run(dir.Path, "denoise", "noisy.png", "--runtime", "onnx", "--weights", "photo.onnx", "-o", "ours.png");
+        // The shipped grey model is told the noise level: the sample takes it as its fourth argument, denoise as --sigma.
+        var ours = Cli.Run(dir.Path, "denoise", "noisy.png", "--runtime", "onnx", "--weights", "photo.onnx", "--sigma", "20", "-o", "ours.png");
         Assert.True(ours.ExitCode == 0, ours.Err);
 
         // The sample's build output, in the configuration these tests were built in.
@@ -35,7 +36,7 @@ public class OnnxSampleTests
         string dll = Path.Combine(Sample, "bin", configuration, "net10.0", "OnnxDenoise.dll");
         Assert.True(File.Exists(dll), $"{dll} is missing; build Denoiser.sln");
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = dir.Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { dll, "photo.onnx", "noisy.png", "sample.png" }) psi.ArgumentList.Add(arg);
+        foreach (var arg in new[] { dll, "photo.onnx", "noisy.png", "sample.png", "20" }) psi.ArgumentList.Add(arg);
         using var p = Process.Start(psi)!;
         string err = p.StandardError.ReadToEnd();
         p.WaitForExit();
