@@ -31,8 +31,12 @@ public sealed class MixedPatches : IEpochImages, IDisposable
         Channels = 2 * imageChannels + 1;
     }
 
-    /// <summary>The training split of <paramref name="cleanDir"/>'s pictures, and every pair of <paramref name="realDir"/> (<see cref="RealPairs"/>).</summary>
-    public static MixedPatches Load(string cleanDir, string realDir, double realShare, int side, int channels, int perEpoch, long seed, int? limit = null)
+    /// <summary>
+    /// The training split of <paramref name="cleanDir"/>'s pictures, and every pair of <paramref name="realDir"/>
+    /// (<see cref="RealPairs"/>), its clean version moved to the noisy one's slow brightness when <paramref name="drift"/>
+    /// (pixels) is above 0 (<see cref="RealPairs.FollowDrift"/>).
+    /// </summary>
+    public static MixedPatches Load(string cleanDir, string realDir, double realShare, double drift, int side, int channels, int perEpoch, long seed, int? limit = null)
     {
         var pairs = RealPairs.Find(realDir);
         if (pairs is null || pairs.Count == 0)
@@ -40,7 +44,8 @@ public sealed class MixedPatches : IEpochImages, IDisposable
         var cleanPatches = Patches.FromFolder(cleanDir, side, channels, perEpoch, seed, limit);
         int total = cleanPatches.Count, realCount = (int)Math.Round(total * realShare);
         var pictures = pairs.Select(p => new FolderSample(p.Name, new[] { p.Noisy, p.Clean }))
-                            .Select(s => s.Read(channels)).ToList();
+                            .Select(s => s.Read(channels))
+                            .Select(p => drift > 0 ? RealPairs.FollowDrift(p, drift) : p).ToList();
         foreach (var (picture, pair) in pictures.Zip(pairs))
             if (picture.Width < side || picture.Height < side)
                 throw new InvalidDataException($"{pair.Noisy}: is {picture.Width}x{picture.Height}, smaller than the {side}x{side} patches; pass a smaller --patch or remove the pair.");

@@ -1,5 +1,7 @@
 // Real noisy photographs with clean versions, for scoring: PolyU's NAME_real / NAME_mean files side by side, or a
 // noisy/ and a clean/ folder holding the same file names (as SIDD and most real-noise sets can be laid out).
+using OpenCvSharp;
+
 namespace Denoiser.Data;
 
 /// <summary>One scene: the noisy photograph and its clean version (a mean of many shots, or a low-ISO shot).</summary>
@@ -38,6 +40,37 @@ public static class RealPairs
             pairs.Add(new RealPair(Path.GetRelativePath(dir, Path.Combine(Path.GetDirectoryName(f)!, stem)), f, mean));
         }
         return pairs.OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// <paramref name="pair"/> (the noisy planes, then the clean ones) with the clean planes moved to the noisy
+    /// photograph's slow brightness: clean + G(noisy - clean), G a Gaussian blur of <paramref name="sigma"/> pixels.
+    /// </summary>
+    /// <remarks>
+    /// A mean of many shots and one shot differ by more than noise: exposure and light drift between the shots, so
+    /// PolyU's training pairs differ by 0.4 to 3.3 (0-255 scale) in their blurred difference and by up to 2.5 in a
+    /// channel's mean. No denoiser can read that from the noisy photograph; trained on it, a model learns a brightness
+    /// shift of the cameras in its pairs (one trained on Canon and Sony pairs darkened PolyU by 0.5). DND (Plötz and
+    /// Roth, CVPR 2017) corrects its pairs' low-frequency residual for the same reason. Noise of a few pixels' reach
+    /// barely survives a blur this wide, so the target keeps its detail and gains almost no noise.
+    /// </remarks>
+    public static Picture FollowDrift(Picture pair, double sigma)
+    {
+        int c = pair.Channels / 2, n = pair.Pixels;
+        var planes = (float[])pair.Planes.Clone();
+        OpenCv.Quiet();
+        using var difference = new Mat(pair.Height, pair.Width, MatType.CV_32FC1);
+        using var drift = new Mat();
+        var values = new float[n];
+        for (int k = 0; k < c; k++)
+        {
+            for (int i = 0; i < n; i++) values[i] = planes[k * n + i] - planes[(c + k) * n + i];
+            difference.SetArray(values);
+            Cv2.GaussianBlur(difference, drift, new Size(0, 0), sigma, sigma, BorderTypes.Reflect101);
+            drift.GetArray(out float[] slow);
+            for (int i = 0; i < n; i++) planes[(c + k) * n + i] = Math.Clamp(planes[(c + k) * n + i] + slow[i], 0f, 1f);
+        }
+        return pair with { Planes = planes };
     }
 
     static Dictionary<string, string> Names(string dir) =>

@@ -30,6 +30,7 @@ public sealed record TrainSettings
     public Noise Noise { get; init; } = Data.Noise.Parse("gaussian:0.5,clip"); // x + 0.5*randn clipped to [0, 1], as in the seed
     public string? RealPairs { get; init; } // null = synthetic noise only
     public double RealShare { get; init; } = 0.25; // real pairs are few (PolyU's 11 frames): enough to learn a camera's noise, not to forget the synthetic range
+    public double RealDrift { get; init; } = 0; // 0 = the clean versions as they are (how stage 4 of photo-rgb trained)
     public long Seed { get; init; } = 1;
     public string Device { get; init; } = "auto"; // auto = CUDA when available, else CPU
     public int Threads { get; init; } = 0;
@@ -78,6 +79,8 @@ public sealed record TrainSettings
                    s => s.RealPairs, (s, v) => s with { RealPairs = v }, resumable: true),
         Setting.Of(nameof(RealShare), "--real-share", "With --real-pairs: the share of each epoch's patches cut from them",
                    s => s.RealShare, (s, v) => s with { RealShare = v }, Rule.AtLeast(0.0)),
+        Setting.Of(nameof(RealDrift), "--real-drift", "With --real-pairs: move each clean version to its noisy photograph's slow brightness (their difference blurred by a Gaussian of this many pixels), which no denoiser can know; 0 = off",
+                   s => s.RealDrift, (s, v) => s with { RealDrift = v }, Rule.AtLeast(0.0, "off")),
         Setting.Of(nameof(Seed), "--seed", "Seed for initialisation, shuffling and noise",
                    s => s.Seed, (s, v) => s with { Seed = v }),
         Setting.Of(nameof(Device), "--device", Devices.DeviceHelp,
@@ -114,6 +117,7 @@ public sealed record TrainSettings
         PatchesPerEpoch > 0 && Patch == 0 ? "--patches-per-epoch needs --patch" :
         (long)PatchesPerEpoch * Patch * Patch > MaxEpochBytes ? $"--patches-per-epoch {PatchesPerEpoch} of --patch {Patch} would hold more than 1 GB of pixels an epoch; use fewer patches and more epochs" :
         RealPairs != null && Patch == 0 ? "--real-pairs needs --patch (patches are cut from the full-size photographs)" :
+        RealDrift > 0 && RealPairs == null ? "--real-drift needs --real-pairs" :
         RealShare > 1 ? $"--real-share {RealShare}: a share is between 0 and 1" :
         CleanDir != null && Target == TargetKind.Clean ? "--clean-dir is for --target noisy-pairs or blind-spot (the supervised target's images are clean already)" :
         Noise is NoNoise && Target == TargetKind.Clean ? "--noise none: supervised training learns to remove the noise it adds; for images that are noisy already use --target blind-spot or noisy-pairs" :

@@ -74,7 +74,7 @@ public sealed record TrainingData(IEpochImages Train, ImageSet Test, DatasetKind
         if (settings.RealPairs is { } realDir && !Directory.Exists(realDir))
             throw new UserException($"--real-pairs {realDir}: folder not found; give a folder of {Data.RealPairs.Rule}.", ExitCodes.Usage);
         IEpochImages train = settings.RealPairs is { } real
-            ? MixedPatches.Load(settings.DataDir, real, settings.RealShare, side, info.Channels, settings.PatchesPerEpoch, settings.Seed, Limit(settings.TrainSize))
+            ? MixedPatches.Load(settings.DataDir, real, settings.RealShare, settings.RealDrift, side, info.Channels, settings.PatchesPerEpoch, settings.Seed, Limit(settings.TrainSize))
             : settings.Patch > 0
             ? Patches.FromFolder(settings.DataDir, side, info.Channels, settings.PatchesPerEpoch, settings.Seed, Limit(settings.TrainSize), layout)
             : layout == FolderLayout.Single ? Datasets.Load(request with { Kind = kind }, train: true, Limit(settings.TrainSize))

@@ -27,7 +27,7 @@ public class RealPairTrainingTests
     {
         using var dir = new TempDir();
         var (clean, pairs) = Folders(dir);
-        using var patches = MixedPatches.Load(clean, pairs, realShare: 0.25, side: 16, channels: 3, perEpoch: 40, seed: 1);
+        using var patches = MixedPatches.Load(clean, pairs, realShare: 0.25, drift: 0, side: 16, channels: 3, perEpoch: 40, seed: 1);
         Assert.Equal((40, 10, 7), (patches.Count, patches.RealCount, patches.Channels));
         using var epoch = patches.ForEpoch(1);
         Assert.Equal(new long[] { 40, 7, 16, 16 }, epoch.shape);
@@ -40,6 +40,32 @@ public class RealPairTrainingTests
         Assert.True(difference.abs().mean().item<float>() > 5);
         using var again = patches.ForEpoch(1);
         Assert.True(epoch.eq(again).all().item<bool>());
+    }
+
+    /// <summary>
+    /// A shot brighter than its mean by a slow ramp (0 to 0.08 across the picture) and noisy: the moved clean version
+    /// keeps the mean's detail, takes the ramp, and takes almost none of the noise.
+    /// </summary>
+    [Fact]
+    public void The_clean_version_follows_the_shots_slow_brightness_and_not_its_noise()
+    {
+        int w = 96, h = 64, n = w * h;
+        var mean = TestFiles.Scene(w, h, seed: 2);
+        var random = new Random(5);
+        float Ramp(int i) => 0.08f * (i % n % w) / (w - 1);
+        var noise = Enumerable.Range(0, 3 * n).Select(_ => (float)(random.NextDouble() - 0.5) * 0.2f).ToArray();
+        var shot = mean with { Planes = mean.Planes.Select((v, i) => v + Ramp(i) + noise[i]).ToArray() };
+        var moved = RealPairs.FollowDrift(Picture.Stack(new[] { shot, mean }), sigma: 8);
+        Assert.Equal(shot.Planes, moved.Planes[..(3 * n)]); // the noisy photograph as it was
+        var clean = moved.Planes[(3 * n)..];
+        // Inside the picture (away from the clamps at 0 and 1 and the blur's borders): the ramp, give or take the noise's trace.
+        var inner = Enumerable.Range(0, 3 * n).Where(i => i % n / w is >= 16 and < 48 && i % w is >= 16 and < 80 && mean.Planes[i] is > 0.1f and < 0.85f).ToList();
+        double drift = inner.Average(i => Math.Abs(clean[i] - mean.Planes[i] - Ramp(i)));
+        double noiseLeft = inner.Average(i => Math.Abs(clean[i] - mean.Planes[i] - Ramp(i) - noise[i]));
+        Assert.True(drift < 0.006, $"the moved clean version is {drift:F4} from the mean plus the ramp");
+        Assert.True(noiseLeft > 0.04, $"it took the shot's noise: {noiseLeft:F4} from it"); // uniform +-0.1 averages 0.05
+        // A pair that does not differ is left as it is.
+        Assert.True(RealPairs.FollowDrift(Picture.Stack(new[] { mean, mean }), sigma: 8).Planes.SequenceEqual(Picture.Stack(new[] { mean, mean }).Planes));
     }
 
     [Fact]
@@ -70,9 +96,10 @@ public class RealPairTrainingTests
         var (clean, pairs) = Folders(dir);
         var run = dir["run"];
         var result = EndToEnd.Cli.Run(dir.Path, "train", "--model", "resunet-rgb", "--data-dir", clean, "--real-pairs", pairs, "--patch", "16",
-                                      "--patches-per-epoch", "8", "--batch-size", "4", "--noise", "camera-wide", "--epochs", "1", "--run-dir", run);
+                                      "--patches-per-epoch", "8", "--batch-size", "4", "--noise", "camera-wide", "--epochs", "1", "--real-drift", "8", "--run-dir", run);
         Assert.True(result.ExitCode == 0, result.Out + result.Err);
         Assert.Contains("from the real pairs in", result.Out);
+        Assert.Contains("\"RealDrift\": 8", File.ReadAllText(Path.Combine(run, "settings.json")));
         Assert.True(File.Exists(Path.Combine(run, "best.ckpt")));
         // A later session resumes it with the real pairs where they are now (a resumable setting), nothing else typed.
         var resumed = EndToEnd.Cli.Run(dir.Path, "train", "--resume", "--run-dir", run, "--real-pairs", pairs, "--epochs", "2");
@@ -83,5 +110,9 @@ public class RealPairTrainingTests
                                        "--noise", "camera", "--epochs", "1", "--run-dir", dir["run2"]);
         EndToEnd.Cli.AssertOneLineFailure(refused, 2, "--real-pairs");
         Assert.False(Directory.Exists(dir["run2"]));
+        var driftAlone = EndToEnd.Cli.Run(dir.Path, "train", "--model", "resunet-rgb", "--data-dir", clean, "--patch", "16",
+                                          "--noise", "camera", "--epochs", "1", "--real-drift", "16", "--run-dir", dir["run3"]);
+        EndToEnd.Cli.AssertOneLineFailure(driftAlone, 2, "--real-drift needs --real-pairs");
+        Assert.False(Directory.Exists(dir["run3"]));
     }
 }
