@@ -50,7 +50,7 @@ public static class RealPairs
     /// A mean of many shots and one shot differ by more than noise: exposure and light drift between the shots, so
     /// PolyU's training pairs differ by 0.4 to 3.3 (0-255 scale) in their blurred difference and by up to 2.5 in a
     /// channel's mean. No denoiser can read that from the noisy photograph; trained on it, a model learns a brightness
-    /// shift of the cameras in its pairs (one trained on Canon and Sony pairs darkened PolyU by 0.5). DND (Plötz and
+    /// shift of the cameras in its pairs (one trained on Canon and Sony pairs darkened PolyU by 0.4). DND (Plötz and
     /// Roth, CVPR 2017) corrects its pairs' low-frequency residual for the same reason. Noise of a few pixels' reach
     /// barely survives a blur this wide, so the target keeps its detail and gains almost no noise.
     /// </remarks>
