@@ -30,7 +30,7 @@ public sealed record TrainSettings
     public Noise Noise { get; init; } = Data.Noise.Parse("gaussian:0.5,clip"); // x + 0.5*randn clipped to [0, 1], as in the seed
     public string? RealPairs { get; init; } // null = synthetic noise only
     public double RealShare { get; init; } = 0.25; // real pairs are few (PolyU's 11 frames): enough to learn a camera's noise, not to forget the synthetic range
-    public double RealDrift { get; init; } = 0; // 0 = the clean versions as they are (how stage 4 of photo-rgb trained)
+    public double RealDrift { get; init; } = 0; // off: settings recorded before the option lack it, and a resumed run keeps its recipe; photo-rgb trains with 16
     public long Seed { get; init; } = 1;
     public string Device { get; init; } = "auto"; // auto = CUDA when available, else CPU
     public int Threads { get; init; } = 0;
