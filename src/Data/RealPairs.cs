@@ -52,7 +52,9 @@ public static class RealPairs
     /// channel's mean. No denoiser can read that from the noisy photograph; trained on it, a model learns a brightness
     /// shift of the cameras in its pairs (one trained on Canon and Sony pairs darkened PolyU by 0.4). DND (Plötz and
     /// Roth, CVPR 2017) corrects its pairs' low-frequency residual for the same reason. Noise of a few pixels' reach
-    /// barely survives a blur this wide, so the target keeps its detail and gains almost no noise.
+    /// barely survives a blur this wide, so the target keeps its detail and gains almost no noise. 8-bit pairs stay
+    /// 8-bit in training (an epoch of floats would be four times the bytes), so the moved target is rounded to the
+    /// 8-bit grid again: a drift below half a grey level is lost, as the mean's own JPEG rounding already was.
     /// </remarks>
     public static Picture FollowDrift(Picture pair, double sigma)
     {
@@ -62,13 +64,14 @@ public static class RealPairs
         using var difference = new Mat(pair.Height, pair.Width, MatType.CV_32FC1);
         using var drift = new Mat();
         var values = new float[n];
+        bool clamp = pair.Bits != 32; // integer samples stop at 0 and 1; a float TIFF's are kept as stored
         for (int k = 0; k < c; k++)
         {
             for (int i = 0; i < n; i++) values[i] = planes[k * n + i] - planes[(c + k) * n + i];
             difference.SetArray(values);
             Cv2.GaussianBlur(difference, drift, new Size(0, 0), sigma, sigma, BorderTypes.Reflect101);
             drift.GetArray(out float[] slow);
-            for (int i = 0; i < n; i++) planes[(c + k) * n + i] = Math.Clamp(planes[(c + k) * n + i] + slow[i], 0f, 1f);
+            for (int i = 0; i < n; i++) planes[(c + k) * n + i] = clamp ? Math.Clamp(planes[(c + k) * n + i] + slow[i], 0f, 1f) : planes[(c + k) * n + i] + slow[i];
         }
         return pair with { Planes = planes };
     }

@@ -33,6 +33,9 @@ def main():
         sys.exit(__doc__)
     a_path, b_path, t, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
     (ha, da), (hb, db) = read(a_path), read(b_path)
+    model_a, model_b = (h.get("__metadata__", {}).get("denoiser.model") for h in (ha, hb))
+    if model_a != model_b:
+        sys.exit(f"{a_path} holds {model_a} and {b_path} {model_b}: not the same model.")
     names = [k for k in ha if k != "__metadata__"]
     if sorted(names) != sorted(k for k in hb if k != "__metadata__"):
         sys.exit(f"{a_path} and {b_path} hold different tensors: not the same model.")

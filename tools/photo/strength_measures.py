@@ -6,7 +6,7 @@ over the whole picture and over its flat half (where the first folder's result h
 averaged over the photographs.
 
 Usage: /usr/bin/python3 tools/photo/strength_measures.py POLYU_DIR S=DIR...
-e.g. for S in 0.5 1 2 3 4: denoiser denoise $(ls POLYU/*_real.JPG | awk 'NR%10==1') --strength $S -o out-$S/
+e.g. for S in 0.5 1 2 3 4; do denoiser denoise $(ls POLYU/*_real.JPG | awk 'NR%10==1') --strength $S -o out-$S/; done
 """
 import glob
 import os
@@ -29,6 +29,13 @@ def checker(x):
     return np.sqrt((((x[0::2, 0::2] + x[1::2, 1::2] - x[1::2, 0::2] - x[0::2, 1::2]) / 4) ** 2).mean())
 
 
+def read(path):
+    image = cv2.imread(path)
+    if image is None:
+        sys.exit(f"{path}: missing or unreadable")
+    return image.astype(float)
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -38,7 +45,7 @@ def main():
         sys.exit(f"{runs[0][1]}: holds no NAME_real.png outputs")
     flat = {}
     for n in names:
-        grey = cv2.cvtColor(cv2.imread(os.path.join(runs[0][1], n + ".png")), cv2.COLOR_BGR2GRAY).astype(float)
+        grey = cv2.cvtColor(read(os.path.join(runs[0][1], n + ".png")).astype(np.uint8), cv2.COLOR_BGR2GRAY).astype(float)
         gradient = np.hypot(*np.gradient(cv2.GaussianBlur(grey, (0, 0), 2)))
         flat[n] = gradient < np.median(gradient)
     print(f"{len(names)} photographs; the flat half from {runs[0][0]}")
@@ -46,8 +53,7 @@ def main():
     for label, folder in runs:
         rows = []
         for n in names:
-            noisy = cv2.imread(os.path.join(polyu, n + ".JPG")).astype(float)
-            out = cv2.imread(os.path.join(folder, n + ".png")).astype(float)
+            noisy, out = read(os.path.join(polyu, n + ".JPG")), read(os.path.join(folder, n + ".png"))
             rows.append((np.sqrt(((noisy - out) ** 2).mean()), variation(out), variation(out, flat[n]), checker(out), (out - noisy).mean()))
         r = np.mean(rows, axis=0)
         print(f"{label:>8} {r[0]:10.3f} {r[1]:9.4f} {r[2]:9.4f} {r[3]:11.4f} {r[4]:10.3f}")

@@ -64,7 +64,7 @@ public class OptTests
         {
             Model = "unet", Dataset = "cifar10", Crop = 5, Patch = 6, PatchesPerEpoch = 7, Epochs = 8, BatchSize = 9, LearningRate = 0.5,
             LrSchedule = LrSchedule.Parse("cosine"), Loss = Loss.Parse("l1"), Target = TargetKind.Parse("blind-spot"), CleanDir = "c",
-            Noise = Noise.Parse("gaussian:0.1"), RealPairs = "r", RealShare = 0.5, Seed = 9, Device = "cpu", Threads = 3, DataDir = "d",
+            Noise = Noise.Parse("gaussian:0.1"), RealPairs = "r", RealShare = 0.5, RealDrift = 16, Seed = 9, Device = "cpu", Threads = 3, DataDir = "d",
             ModelsDir = "m", RunDir = "rd", TrainSize = 4, TestSize = 5, ClipGrad = 1, TensorBoard = true, InitFrom = "i",
         };
         static Dictionary<string, string> Json(TrainSettings s) =>

@@ -64,6 +64,11 @@ public class RealPairTrainingTests
         double noiseLeft = inner.Average(i => Math.Abs(clean[i] - mean.Planes[i] - Ramp(i) - noise[i]));
         Assert.True(drift < 0.006, $"the moved clean version is {drift:F4} from the mean plus the ramp");
         Assert.True(noiseLeft > 0.04, $"it took the shot's noise: {noiseLeft:F4} from it"); // uniform +-0.1 averages 0.05
+        // A grey pair: one noisy plane, then one clean.
+        var grey = RealPairs.FollowDrift(Picture.Stack(new[] { shot.As(1), mean.As(1) }), sigma: 8);
+        var (greyShot, greyMean) = (shot.As(1).Planes, mean.As(1).Planes);
+        Assert.True(inner.Where(i => i < n).Average(i => Math.Abs(grey.Planes[n + i] - greyMean[i] - Ramp(i))) < 0.006);
+        Assert.Equal(greyShot, grey.Planes[..n]);
         // A pair that does not differ is left as it is.
         Assert.True(RealPairs.FollowDrift(Picture.Stack(new[] { mean, mean }), sigma: 8).Planes.SequenceEqual(Picture.Stack(new[] { mean, mean }).Planes));
     }
