@@ -90,7 +90,7 @@ public class StrengthTests
         using var model = Shipped(shipped);
         var clean = Scene(shipped);
         var noisy = WithNoise(clean, Noise.Parse(spec), 9);
-        double rms = Math.Sqrt(noisy.Planes.Zip(clean.Planes).Average(p => (p.First - p.Second) * (p.First - p.Second))) * 255;
+        double rms = Rms(noisy, clean) * 255;
         double estimate = NoiseLevel.ForModel(model, noisy);
         Assert.True(Math.Abs(estimate / rms - 1) <= tolerance, $"{spec}: estimated {estimate:F2}, RMS {rms:F2} (0-255 scale)");
         Assert.True(NoiseLevel.ForModel(model, clean) < 0.5 * rms, "a clean picture reads as clean");
